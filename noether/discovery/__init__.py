@@ -1,0 +1,1 @@
+"""discovery stage (see DESIGN.md)."""

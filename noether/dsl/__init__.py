@@ -1,0 +1,1 @@
+"""dsl stage (see DESIGN.md)."""

@@ -1,0 +1,151 @@
+"""Read and write trajectory files (CSV, Parquet, NPZ): one row per sample, columns trajectory, time, states."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..io import atomic_path
+from ..units import unit_label
+from .trajectories import Trajectories, make_units
+
+FORMATS = (".csv", ".parquet", ".pq", ".npz")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a file into a DataFrame by its suffix; unreadable or empty files raise DataError."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"data file not found: {p}")
+    if p.suffix.lower() not in FORMATS:
+        raise DataError(f"unsupported data file type '{p.suffix}' for {p}; use one of {', '.join(FORMATS)}")
+    if p.stat().st_size == 0:
+        raise DataError(f"data file is empty: {p}")
+    try:
+        if p.suffix.lower() == ".csv":
+            frame = pd.read_csv(p, skipinitialspace=True)
+        elif p.suffix.lower() == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                columns = {k: np.asarray(z[k]) for k in z.files}
+            bad = [k for k, v in columns.items() if v.ndim != 1]
+            if bad:
+                raise DataError(f"NPZ arrays must be 1-D columns; {bad} are not ({p})")
+            lengths = {len(v) for v in columns.values()}
+            if len(lengths) > 1:
+                raise DataError(f"NPZ columns have different lengths {sorted(lengths)} ({p})")
+            frame = pd.DataFrame(columns)
+        else:
+            frame = pd.read_parquet(p)
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file is empty: {p}") from None
+    except Exception as exc:  # parser errors of three libraries; the message names the file and the cause
+        raise DataError(f"cannot read {p}: {type(exc).__name__}: {exc}") from None
+    if frame.empty:
+        raise DataError(f"data file has no rows: {p}")
+    return frame
+
+
+def read_trajectories(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
+                      test_fraction=0.2) -> Trajectories:
+    """Turn a file into Trajectories; every malformation raises one DataError naming the problem.
+
+    state: the state columns in order (list or "q,p"); units: {state: pint unit string}, states without one
+    get an independent dimension. The last ``test_fraction`` of trajectories (by order of first appearance)
+    form the test split; a single trajectory is split in time instead.
+    """
+    names = [s.strip() for s in (state.split(",") if isinstance(state, str) else state) if s.strip()]
+    if not names:
+        raise DataError("no state columns given (e.g. state=['q', 'p'] or --state q,p)")
+    if not 0 <= test_fraction < 1:
+        raise DataError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    unit_objs = make_units(names, units)
+    frame = read_table(path)
+    needed = [trajectory_col, time_col, *names]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
+    values = {c: _numeric(frame[c], c, path) for c in [time_col, *names]}
+    groups = pd.Series(frame[trajectory_col]).astype(str)
+    order = list(dict.fromkeys(groups))
+    rows = {g: np.flatnonzero(groups.to_numpy() == g) for g in order}
+    lengths = {g: len(r) for g, r in rows.items()}
+    short = [g for g, n in lengths.items() if n < 3]
+    if short:
+        raise DataError(f"{path}: trajectory '{short[0]}' has {lengths[short[0]]} point(s); at least 3 are needed")
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"'{g}': {n}" for g, n in list(lengths.items())[:4])
+        raise DataError(f"{path}: trajectories have different lengths ({detail}, ...); "
+                        "trim or resample them to a common length")
+    for col, arr in values.items():
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if len(bad):
+            r = bad[0]
+            raise DataError(f"{path}: non-finite value {arr[r]} in column '{col}' "
+                            f"(trajectory '{groups.iloc[r]}', row {r + 2 if str(path).endswith('.csv') else r})")
+    times = np.stack([values[time_col][rows[g]] for g in order])
+    states = np.stack([np.stack([values[n][rows[g]] for n in names], axis=-1) for g in order])
+    for i, g in enumerate(order):
+        step = np.flatnonzero(np.diff(times[i]) <= 0)
+        if len(step):
+            k = step[0]
+            raise DataError(f"{path}: time is not increasing in trajectory '{g}' "
+                            f"({times[i, k]} then {times[i, k + 1]})")
+    mask = _default_split(len(order), times.shape[1], test_fraction)
+    return Trajectories(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
+                        name=Path(path).stem, meta={"source": str(path), "trajectories": order})
+
+
+def write_trajectories(traj: Trajectories, path: str | os.PathLike) -> None:
+    """Write one row per sample; the format follows the suffix. Units go to a sidecar-free ``meta`` only in NPZ."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise DataError(f"unsupported data file type '{p.suffix}'; use one of {', '.join(FORMATS)}")
+    n, t, _ = traj.states.shape
+    frame = pd.DataFrame({"trajectory": np.repeat(np.arange(n), t), "time": traj.times.reshape(-1)})
+    for j, name in enumerate(traj.names):
+        frame[name] = traj.states[:, :, j].reshape(-1)
+    with atomic_path(p) as tmp:
+        if p.suffix.lower() == ".csv":
+            frame.to_csv(tmp, index=False, float_format="%.17g")
+        elif p.suffix.lower() == ".npz":
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{c: frame[c].to_numpy() for c in frame.columns})
+        else:
+            frame.to_parquet(tmp, index=False)
+
+
+def units_of(traj: Trajectories) -> dict[str, str]:
+    """The {state: unit string} map that reproduces the data's units on reading."""
+    return {n: unit_label(u) for n, u in zip(traj.names, traj.units)}
+
+
+def _numeric(column: pd.Series, name: str, path) -> np.ndarray:
+    converted = pd.to_numeric(column, errors="coerce")
+    bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
+    if len(bad):
+        r = bad[0]
+        raise DataError(f"{path}: non-numeric value '{column.iloc[r]}' in column '{name}' (data row {r + 1})")
+    missing = np.flatnonzero(column.isna().to_numpy())
+    if len(missing):
+        raise DataError(f"{path}: empty or NaN cell in column '{name}' (data row {missing[0] + 1})")
+    return converted.to_numpy(dtype=np.float64)
+
+
+def _default_split(n_traj: int, n_steps: int, test_fraction: float) -> np.ndarray:
+    mask = np.ones((n_traj, n_steps), bool)
+    if test_fraction == 0:
+        return mask
+    if n_traj >= 2:
+        n_test = min(n_traj - 1, max(1, int(round(n_traj * test_fraction))))
+        mask[n_traj - n_test:] = False
+    else:
+        n_test = int(round(n_steps * test_fraction))
+        if n_test >= 3 and n_steps - n_test >= 3:
+            mask[:, n_steps - n_test:] = False
+    return mask

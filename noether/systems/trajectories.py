@@ -1,0 +1,237 @@
+"""The trajectory data type every stage consumes: states [n_traj, T, d] with times, names, units and a split."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pint
+
+from ..errors import DataError
+from ..units import dimension, parse_unit, unit_label
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectories:
+    """Sampled trajectories of one dynamical system.
+
+    states: [n_traj, T, d] float64 (possibly noisy); times: [n_traj, T] strictly increasing per trajectory;
+    names/units: one per state column; derivatives: exact dx/dt [n_traj, T, d] or None; clean: the noise-free
+    states where known (simulated data), used as ground truth for long-term evaluation; train_mask: [n_traj, T]
+    True where a sample belongs to the training split.
+    """
+
+    states: np.ndarray
+    times: np.ndarray
+    names: tuple[str, ...]
+    units: tuple[pint.Unit, ...]
+    derivatives: np.ndarray | None = None
+    clean: np.ndarray | None = None
+    train_mask: np.ndarray | None = None
+    name: str = "data"
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        states = np.asarray(self.states, dtype=np.float64)
+        if states.ndim != 3:
+            raise DataError(f"states must have shape [n_traj, T, d], got {states.shape}")
+        n, t, d = states.shape
+        object.__setattr__(self, "states", states)
+        object.__setattr__(self, "times", _as(self.times, (n, t), "times"))
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "units", tuple(self.units))
+        if len(self.names) != d or len(self.units) != d:
+            raise DataError(f"{d} state columns but {len(self.names)} names and {len(self.units)} units")
+        if len(set(self.names)) != d:
+            raise DataError(f"state names must be distinct, got {list(self.names)}")
+        for key in ("derivatives", "clean"):
+            value = getattr(self, key)
+            if value is not None:
+                object.__setattr__(self, key, _as(value, (n, t, d), key))
+        mask = np.ones((n, t), bool) if self.train_mask is None else np.asarray(self.train_mask, bool)
+        if mask.shape != (n, t):
+            raise DataError(f"train_mask must have shape {(n, t)}, got {mask.shape}")
+        object.__setattr__(self, "train_mask", mask)
+        validate(self)
+
+    # ---------------------------------------------------------------- shape
+    @property
+    def n_traj(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.states.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.states.shape[2]
+
+    @property
+    def dt(self) -> float:
+        """Median time step, used as the Δt of the finite-difference Noether loss."""
+        return float(np.median(np.diff(self.times, axis=1)))
+
+    def unit_of(self, state: str) -> pint.Unit:
+        return self.units[self.names.index(state)]
+
+    # ---------------------------------------------------------------- derivatives
+    def finite_difference(self, method: str = "central") -> np.ndarray:
+        """dx/dt from the (noisy) states on the real time stamps: 'central' (second order, one-sided at the
+        ends, np.gradient) or 'forward' (HNN's real-pendulum rule; the last point reuses the previous step)."""
+        if method == "central":
+            return np.stack([np.gradient(s, t, axis=0) for s, t in zip(self.states, self.times)])
+        if method == "forward":
+            fwd = np.diff(self.states, axis=1) / np.diff(self.times, axis=1)[..., None]
+            return np.concatenate([fwd, fwd[:, -1:]], axis=1)
+        raise ValueError(f"unknown finite-difference method '{method}' (use 'central' or 'forward')")
+
+    def dxdt(self) -> np.ndarray:
+        """Exact derivatives when known, otherwise central finite differences."""
+        return self.derivatives if self.derivatives is not None else self.finite_difference()
+
+    # ---------------------------------------------------------------- split
+    def split(self) -> tuple[Trajectories, Trajectories]:
+        """(train, test) as trajectories: each is built from the contiguous runs of its mask; runs shorter than
+        3 points are left out of this sequence view (they still count in ``points``)."""
+        return self._runs(self.train_mask, "train"), self._runs(~self.train_mask, "test")
+
+    def points(self, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """All samples of a split as flat arrays (x [N, d], dx/dt [N, d]), the way HNN trains its MLP."""
+        mask = {"train": self.train_mask, "test": ~self.train_mask, "all": np.ones_like(self.train_mask)}[part]
+        return self.states[mask], self.dxdt()[mask]
+
+    def select(self, index: np.ndarray | list[int]) -> Trajectories:
+        """A subset of whole trajectories (keeps their masks)."""
+        idx = np.asarray(index)
+        return replace(
+            self,
+            states=self.states[idx],
+            times=self.times[idx],
+            derivatives=None if self.derivatives is None else self.derivatives[idx],
+            clean=None if self.clean is None else self.clean[idx],
+            train_mask=self.train_mask[idx],
+        )
+
+    def _runs(self, mask: np.ndarray, part: str) -> Trajectories:
+        runs = [(i, a, b) for i, row in enumerate(mask) for a, b in _true_runs(row) if b - a >= 3]
+        if not runs:
+            raise DataError(f"the {part} split of '{self.name}' has no run of 3 or more consecutive samples")
+        length = min(b - a for _, a, b in runs)
+        if any(b - a != length for _, a, b in runs):
+            raise DataError(f"the {part} split of '{self.name}' has runs of different lengths")
+
+        def cut(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else np.stack([arr[i, a:b] for i, a, b in runs])
+
+        return replace(
+            self,
+            states=cut(self.states),
+            times=cut(self.times),
+            derivatives=cut(self.derivatives),
+            clean=cut(self.clean),
+            train_mask=np.full((len(runs), length), part == "train"),
+            name=f"{self.name}[{part}]",
+        )
+
+    # ---------------------------------------------------------------- identity
+    def fingerprint(self) -> str:
+        """SHA-256 of the data and its metadata: the key for on-disk caches."""
+        h = hashlib.sha256()
+        for arr in (self.states, self.times, self.train_mask, self.derivatives, self.clean):
+            h.update(b"none" if arr is None else np.ascontiguousarray(arr).tobytes())
+        h.update(repr((self.names, [unit_label(u) for u in self.units])).encode())
+        return h.hexdigest()[:16]
+
+    def summary(self) -> dict:
+        """Sizes, names, units and split counts as plain data."""
+        return {
+            "name": self.name,
+            "n_traj": self.n_traj,
+            "n_steps": self.n_steps,
+            "states": list(self.names),
+            "units": {n: unit_label(u) for n, u in zip(self.names, self.units)},
+            "dt": self.dt,
+            "train_points": int(self.train_mask.sum()),
+            "test_points": int((~self.train_mask).sum()),
+            "derivatives": self.meta.get("derivatives", "exact") if self.derivatives is not None
+            else "finite-difference (computed on demand)",
+            "noise_free_reference": self.clean is not None,
+        }
+
+    def describe(self) -> str:
+        """One readable paragraph about the data."""
+        s = self.summary()
+        units = ", ".join(f"{n} [{u}]" for n, u in s["units"].items())
+        return (
+            f"{s['name']}: {s['n_traj']} trajectories x {s['n_steps']} steps, state ({units}), dt={s['dt']:.4g}; "
+            f"{s['train_points']} train / {s['test_points']} test points; derivatives: {s['derivatives']}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Trajectories({self.describe()})"
+
+    # ---------------------------------------------------------------- files
+    @classmethod
+    def from_file(cls, path, state, units=None, *, trajectory_col="trajectory", time_col="time",
+                  test_fraction=0.2) -> Trajectories:
+        """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``)."""
+        from .files import read_trajectories
+
+        return read_trajectories(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
+                                 test_fraction=test_fraction)
+
+    def to_file(self, path) -> None:
+        """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""
+        from .files import write_trajectories
+
+        write_trajectories(self, path)
+
+
+def _as(value, shape: tuple[int, ...], what: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise DataError(f"{what} must have shape {shape}, got {arr.shape}")
+    return arr
+
+
+def _true_runs(row: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[False], row, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def validate(traj: Trajectories) -> None:
+    """Raise DataError naming the first problem: non-finite values, too few points, non-increasing time."""
+    if traj.n_traj == 0:
+        raise DataError("no trajectories")
+    if traj.n_steps < 3:
+        raise DataError(f"trajectories need at least 3 points, got {traj.n_steps}")
+    for arr, what in ((traj.states, "states"), (traj.times, "times"), (traj.derivatives, "derivatives")):
+        if arr is None:
+            continue
+        bad = np.argwhere(~np.isfinite(arr))
+        if len(bad):
+            i, t = int(bad[0][0]), int(bad[0][1])
+            col = f" in column {traj.names[bad[0][2]]}" if arr.ndim == 3 else ""
+            raise DataError(f"{what} of trajectory {i} has a non-finite value ({arr[tuple(bad[0])]}) at step {t}{col}")
+    steps = np.diff(traj.times, axis=1)
+    bad = np.argwhere(steps <= 0)
+    if len(bad):
+        i, t = int(bad[0][0]), int(bad[0][1])
+        raise DataError(f"time is not increasing in trajectory {i} at step {t + 1} "
+                        f"({traj.times[i, t]} -> {traj.times[i, t + 1]})")
+    for u in traj.units:
+        dimension(u)  # fails loudly on a non-unit
+
+
+def make_units(names: tuple[str, ...] | list[str], units: dict[str, str] | None) -> tuple[pint.Unit, ...]:
+    """Units for each state from a {name: unit string} map; states without one get an independent dimension."""
+    from ..units import independent_unit
+
+    units = dict(units or {})
+    unknown = sorted(set(units) - set(names))
+    if unknown:
+        raise DataError(f"units given for unknown state(s) {unknown}; states are {list(names)}")
+    return tuple(parse_unit(units[n], n) if n in units else independent_unit(n) for n in names)

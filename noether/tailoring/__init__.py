@@ -1,0 +1,1 @@
+"""tailoring stage (see DESIGN.md)."""

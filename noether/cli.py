@@ -105,6 +105,10 @@ def describe(traj: Trajectories) -> None:
     out.print(traj.describe(), markup=False)
 
 
+# --- subcommands --- (each line registers a command group defined in its own module)
+# --- end subcommands ---
+
+
 def main() -> None:
     cli(prog_name="noether")
 

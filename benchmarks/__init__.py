@@ -1,0 +1,1 @@
+"""Scripts that regenerate every table, figure and speed figure into benchmarks/results/."""

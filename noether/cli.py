@@ -106,6 +106,8 @@ def describe(traj: Trajectories) -> None:
 
 
 # --- subcommands --- (each line registers a command group defined in its own module)
+from .systems.video.cli import video_group; cli.add_command(video_group)  # noqa: E402, E702
+from .tailoring.video import cli as _video_models_cli  # noqa: E402, F401  (adds video train / evaluate)
 # --- end subcommands ---
 
 

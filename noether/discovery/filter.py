@@ -1,0 +1,288 @@
+"""Fit every candidate's parameters on the data and on random sequences, and keep the approximately conserved ones.
+
+``filter_candidates(space, traj)`` is the paper's first discovery stage (§4.2 ¶1, App. C) over a whole
+``CandidateSpace``: exact eigen-solves for the candidates affine in their parameters, a batched gradient fit for
+the rest, the random-sequence null, the acceptance rule of ``null.py`` and the independent laws.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+
+from ..systems import Trajectories
+from .fit_exact import OK, STATUS, features_from, solve_pencil
+from .fit_gradient import GradientConfig, fit_gradient
+from .independence import functional_classes, state_gradients
+from .null import AcceptanceRule, ratio_of, shuffled_index
+from .score import (conservation_score, scatter_matrices, sequence_index, sequences, white_noise_variance,
+                    white_scatter, within_variance)
+
+
+RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """How candidates are fitted and filtered.
+
+    rule: the acceptance rule (``AcceptanceRule(min_ratio=100)`` is the paper's); gradient: the fitter for
+    non-affine candidates; window: sequence length (None: whole trajectories, see ``score.sequences``);
+    seed: random sequences and restarts; device: "auto" | "cpu" | "cuda"; jobs: CPU worker threads over chunks;
+    memory_mb: working-memory budget per chunk; top: how many top survivors are examined for independence;
+    independence_tol: smallest singular value of stacked unit gradients that counts as independent.
+    """
+
+    rule: AcceptanceRule = AcceptanceRule()
+    gradient: GradientConfig = GradientConfig()
+    window: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    jobs: int = 1
+    memory_mb: int = 512
+    top: int = 50
+    independence_tol: float = 0.1
+
+    def __post_init__(self):
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda, got '{self.device}'")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' requested but CUDA is not available")
+        if self.jobs == 0 or self.jobs < -1:
+            raise ValueError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
+        if self.memory_mb < 16:
+            raise ValueError(f"memory_mb must be >= 16, got {self.memory_mb}")
+        if self.top < 1:
+            raise ValueError(f"top must be >= 1, got {self.top}")
+
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+@dataclass(frozen=True, eq=False)
+class FilterResult:
+    """Every candidate's fit and verdict.
+
+    table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
+    linear, converged, accepted, rank, reason), in space order; params [n, max_params]; accepted_indices:
+    accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters, then smaller formula);
+    independent_indices: one simplest representative per class of functionally dependent laws among the top
+    accepted (see ``_independent``), best class first; timings in seconds.
+    """
+
+    space: object
+    table: pd.DataFrame
+    params: np.ndarray
+    accepted_indices: np.ndarray
+    independent_indices: list[int]
+    rule: AcceptanceRule
+    sequences_shape: tuple[int, int, int]
+    timings: dict = field(default_factory=dict)
+
+    def laws(self, k: int | None = None) -> list:
+        """The top k accepted laws (all when k is None), best first."""
+        idx = self.accepted_indices if k is None else self.accepted_indices[:k]
+        return [self.space.law(int(i), self.params[i]) for i in idx]
+
+    @property
+    def independent(self) -> list:
+        return [self.space.law(int(i), self.params[i]) for i in self.independent_indices]
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self.accepted_indices)
+
+
+def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterConfig()) -> FilterResult:
+    """Fit all candidates of ``space`` on ``traj``'s training sequences and on random ones; accept, rank, and pick
+    the independent laws. See the module docstrings of ``score``, ``fit_exact``, ``fit_gradient`` and ``null``."""
+    device = config.torch_device()
+    seq = sequences(traj, "train", config.window)
+    m, length, d = seq.shape
+    x = torch.as_tensor(seq.reshape(m * length, d), dtype=torch.float64, device=device)
+    idx_true = sequence_index(m, length, device=device)
+    idx_rand = shuffled_index(m, length, seed=config.seed, device=device)
+    n, kmax = len(space), int(space.max_params)
+    n_params = np.asarray(space.n_params, dtype=np.int64)
+    linear = np.asarray(space.linear, dtype=bool)
+    out = {
+        "params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)),
+        "s_true": np.full(n, np.nan), "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan),
+        "converged": np.ones(n, bool), "reason": [None] * n,
+    }
+    timings = {}
+    t0 = time.perf_counter()
+    lin_idx = np.flatnonzero(linear)
+    chunks = _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], kmax + 1, per_value=6))
+    ctx = _Context(space, x, idx_true, idx_rand, kmax, config)
+    for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks]):
+        _store(out, part)
+    timings["exact"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    nl_idx = np.flatnonzero(~linear)
+    chunks = _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=60 * max(kmax, 1)))
+    for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in chunks]):
+        _store(out, part)
+    timings["gradient"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
+    ratio = ratio_of(out["s_true"], out["s_random"])
+    sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
+    acc = np.flatnonzero(accepted)
+    capped = np.minimum(np.nan_to_num(ratio, nan=0.0), RATIO_CAP)
+    order = acc[np.lexsort((sizes[acc], n_params[acc], -capped[acc]))]
+    rank = np.full(n, -1)
+    rank[order] = np.arange(len(order))
+    simplicity = np.stack([n_params, sizes], 1)
+    independent = _independent(space, out["params_true"], order[: config.top], x, config, simplicity, capped)
+    timings["accept"] = time.perf_counter() - t0
+    table = pd.DataFrame({
+        "formula": [str(f) for f in space.formulas],
+        "expression": [_expression(space, i, out["params_true"][i]) if accepted[i] else "" for i in range(n)],
+        "n_params": n_params,
+        "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
+        "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
+        "linear": linear, "converged": out["converged"], "accepted": accepted, "rank": rank, "reason": reasons,
+    })
+    return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=order,
+                        independent_indices=independent, rule=config.rule,
+                        sequences_shape=(m, length, d), timings=timings)
+
+
+# ---------------------------------------------------------------------------------------------- internals
+@dataclass(frozen=True, eq=False)
+class _Context:
+    space: object
+    x: torch.Tensor
+    idx_true: torch.Tensor
+    idx_rand: torch.Tensor
+    kmax: int
+    config: FilterConfig
+
+
+def _evaluator(ctx: _Context, sub):
+    def evaluate(c: torch.Tensor):
+        ev = sub.evaluate(ctx.x, c, memory_mb=ctx.config.memory_mb)
+        return ev.values, ev.finite.to(ev.values.device)
+    return evaluate
+
+
+def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
+    """Exact fits of affine candidates ``index`` on true and random sequences, from one set of features."""
+    sub = ctx.space.subset(index)
+    n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
+    with torch.no_grad():
+        feats, finite = features_from(_evaluator(ctx, sub), len(index), ctx.kmax, ctx.x)
+        w_true, total = scatter_matrices(feats, ctx.idx_true)
+        w_rand, _ = scatter_matrices(feats, ctx.idx_rand)
+        white = white_scatter(feats, ctx.idx_true)
+        true = solve_pencil(w_true, total, n_params)
+        rand = solve_pencil(w_rand, total, n_params)
+        a = torch.cat([torch.ones_like(true.params[:, :1]), true.params], 1)
+        m, length = ctx.idx_true.shape
+        within = torch.einsum("nk,nkj,nj->n", a, w_true, a) / (m * (length - 1))
+        noise = torch.einsum("nk,nkj,nj->n", a, white, a)
+        excess = within / noise.clamp_min(torch.finfo(noise.dtype).tiny)
+    finite = finite.cpu().numpy()
+    reason = [None if f and s == OK else ("non-finite values" if not f else STATUS[int(s)])
+              for f, s in zip(finite, true.status.cpu().numpy())]
+    return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": true.score,
+            "s_random": rand.score, "excess": excess, "converged": np.ones(len(index), bool), "reason": reason}
+
+
+def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
+    """Gradient fits of non-affine candidates ``index`` on true and on random sequences."""
+    sub = ctx.space.subset(index)
+    n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
+    evaluate = _evaluator(ctx, sub)
+    cfg, seed = ctx.config.gradient, ctx.config.seed
+    true = fit_gradient(evaluate, n_params, ctx.idx_true, config=cfg, max_params=ctx.kmax, seed=seed, like=ctx.x)
+    rand = fit_gradient(evaluate, n_params, ctx.idx_rand, config=cfg, max_params=ctx.kmax, seed=seed + 1,
+                        like=ctx.x)
+    with torch.no_grad():
+        values, finite = evaluate(true.params)
+        score = conservation_score(values, ctx.idx_true)
+        excess = within_variance(values, ctx.idx_true) / white_noise_variance(values, ctx.idx_true).clamp_min(
+            torch.finfo(values.dtype).tiny)
+    finite = finite.cpu().numpy()
+    s_true = torch.where(torch.isfinite(score), true.score, torch.nan)
+    reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
+              for f, s in zip(finite, s_true.cpu().numpy())]
+    return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,
+            "s_random": rand.score, "excess": excess, "converged": (true.converged & rand.converged).cpu().numpy(),
+            "reason": reason}
+
+
+def _store(out: dict, part: dict) -> None:
+    i = part["index"]
+    for key in ("params_true", "params_rand", "s_true", "s_random", "excess", "converged"):
+        value = part[key]
+        out[key][i] = value.detach().cpu().numpy() if torch.is_tensor(value) else value
+    for j, r in zip(i, part["reason"]):
+        out["reason"][j] = r
+
+
+def _chunk_size(memory_mb: int, points: int, features: int, per_value: int) -> int:
+    return max(1, int(memory_mb * 2**20 / (8 * points * features * per_value)))
+
+
+def _chunks(index: np.ndarray, size: int) -> list[np.ndarray]:
+    return [index[i: i + size] for i in range(0, len(index), size)]
+
+
+def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> list:
+    """Run chunk tasks: sequentially on CUDA or with jobs=1, else on ``jobs`` threads (torch releases the GIL),
+    giving each thread an equal share of torch's intra-op threads."""
+    if not tasks:
+        return []
+    jobs = (os.cpu_count() or 1) if config.jobs == -1 else config.jobs
+    if device.type == "cuda" or jobs == 1 or len(tasks) == 1:
+        return [fn(*args, **kw) for fn, args, kw in tasks]
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, before // jobs))
+    try:
+        return Parallel(n_jobs=jobs, prefer="threads")(tasks)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, config: FilterConfig,
+                 simplicity: np.ndarray, ratio: np.ndarray) -> list[int]:
+    """One representative per class of functionally dependent laws among the top accepted ``order`` (space
+    indices, best first): classes in the order of their best member; the representative is the simplest member
+    (fewest parameters, then smallest formula) among those within a factor 2 of the class's best ratio. (On noisy
+    data a more flexible relative of H, e.g. p² + c0·cos(c1·q) or (p² − c·cos q)², fits the noise a little
+    better than H itself; it is the same law.) Gradients are taken at up to 512 training states."""
+    if len(order) == 0:
+        return []
+    gen = torch.Generator(device="cpu").manual_seed(config.seed)
+    states = x[torch.randperm(x.shape[0], generator=gen)[:512].to(x.device)]
+    grads = []
+    for i in order:
+        sub = space.subset(np.array([i]))
+        c = torch.as_tensor(params[i][None], dtype=x.dtype, device=x.device)
+        grads.append(state_gradients(lambda s, sub=sub, c=c: sub.evaluate(s, c).values[0], states))
+    seeds, member_of = functional_classes(grads, tol=config.independence_tol)
+    chosen = []
+    for pos, seed in enumerate(seeds):
+        members = [int(order[j]) for j in range(len(order)) if member_of[j] == pos]
+        best = ratio[order[seed]]
+        close = [i for i in members if ratio[i] >= best / 2] or [int(order[seed])]
+        chosen.append(min(close, key=lambda i: (*simplicity[i], -ratio[i])))
+    return chosen
+
+
+def _expression(space, i: int, params: np.ndarray) -> str:
+    try:
+        return str(space.law(int(i), params).expression)
+    except Exception as exc:  # noqa: BLE001 - a law that cannot be rendered must not sink the table
+        return f"<{type(exc).__name__}: {exc}>"

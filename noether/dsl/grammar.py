@@ -1,0 +1,252 @@
+"""The DSL's vocabulary as data (paper §4.1): leaves Input(i) and Parameter, and an operator table.
+
+Each :class:`Operator` carries its arity, its unit rule, how parameters propagate through it (to tell formulas
+that are affine in their parameters from the rest), and its torch / numpy / SymPy implementations. Adding an
+operator (``sqrt``, ``log``, ``exp``) is one more entry in :data:`OPERATORS`.
+
+Dimensions are fixed-length tuples of exponents over the base dimensions of the inputs (see ``dsl.units``);
+``FREE`` (None) is the dimension of a sub-formula that a parameter can give any dimension (``c``, ``c*q``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+import torch
+
+Dim = tuple | None  # exponent tuple, or FREE
+FREE = None
+INVALID = "invalid"
+
+# parameter classes: how a sub-formula depends on its parameters
+NO_PARAMS, AFFINE, NONLINEAR = 0, 1, 2
+
+
+# ------------------------------------------------------------------ unit rules (Dim, ...) -> Dim | INVALID
+def _same(a: Dim, b: Dim):
+    if a is FREE:
+        return b
+    if b is FREE or a == b:
+        return a
+    return INVALID
+
+
+def _product(a: Dim, b: Dim):
+    return FREE if a is FREE or b is FREE else tuple(x + y for x, y in zip(a, b))
+
+
+def _quotient(a: Dim, b: Dim):
+    return FREE if a is FREE or b is FREE else tuple(x - y for x, y in zip(a, b))
+
+
+def _power(n: float) -> Callable[[Dim], Dim]:
+    def rule(a: Dim):
+        return FREE if a is FREE else tuple(x * n for x in a)
+    return rule
+
+
+def _dimensionless(a: Dim):
+    if a is FREE or not any(a):
+        return "dimensionless"  # resolved to the zero tuple by the caller, which knows the basis length
+    return INVALID
+
+
+# ------------------------------------------------------------------ parameter rules (class, ...) -> class
+# (elementwise on numpy int arrays too, so enumeration can classify whole blocks of formulas at once)
+def _additive(a, b):
+    return np.maximum(a, b)
+
+
+def _multiplicative(a, b):
+    return np.where((np.asarray(a) > 0) & (np.asarray(b) > 0), NONLINEAR, np.maximum(a, b))
+
+
+def _divisive(a, b):
+    return np.where(np.asarray(b) > 0, NONLINEAR, a)
+
+
+def _nonlinear(a):
+    return np.where(np.asarray(a) > 0, NONLINEAR, NO_PARAMS)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One DSL operation: unit rule, parameter rule and implementations (torch, numpy, sympy)."""
+
+    name: str
+    arity: int
+    units: Callable
+    params: Callable
+    torch: Callable
+    numpy: Callable
+    sympy: Callable
+    commutative: bool = False
+    infix: str | None = None  # "+", "-", "*", "/" for binary infix operators
+    precedence: int = 4
+    # op(a, c) with a bare parameter on the right equals another op(a, c') after reparametrising c
+    # (a - c = a + (-c), a / c = a * (1/c)): such formulas duplicate that op's and are pruned
+    reparam_of: str | None = None
+
+
+OPERATORS: dict[str, Operator] = {op.name: op for op in (
+    Operator("add", 2, _same, _additive, torch.add, np.add, lambda a, b: a + b, True, "+", 1),
+    Operator("sub", 2, _same, _additive, torch.sub, np.subtract, lambda a, b: a - b, False, "-", 1, "add"),
+    Operator("mul", 2, _product, _multiplicative, torch.mul, np.multiply, lambda a, b: a * b, True, "*", 2),
+    Operator("div", 2, _quotient, _divisive, torch.div, np.divide, lambda a, b: a / b, False, "/", 2, "mul"),
+    Operator("square", 1, _power(2), _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3),
+    Operator("sin", 1, _dimensionless, _nonlinear, torch.sin, np.sin, sympy.sin),
+    Operator("cos", 1, _dimensionless, _nonlinear, torch.cos, np.cos, sympy.cos),
+)}
+# e.g. OPERATORS["sqrt"] = Operator("sqrt", 1, _power(0.5), _nonlinear, torch.sqrt, np.sqrt, sympy.sqrt)
+DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "square", "sin", "cos")
+
+
+def apply_units(op: Operator, dims: tuple[Dim, ...], zero: tuple) -> Dim | str:
+    """The dimension of ``op(dims)``, or INVALID; ``zero`` is the dimensionless tuple of the current basis."""
+    out = op.units(*dims)
+    return zero if out == "dimensionless" else out
+
+
+class Formula:
+    """An immutable, hashable formula node. ``op`` is "x" (Input, ``index`` = state column), "c" (Parameter) or
+    an operator name; parameters are numbered c0, c1, ... left to right, so equal trees are equal formulas."""
+
+    __slots__ = ("op", "args", "index", "size", "n_params", "has_input", "param_class", "_hash")
+
+    def __init__(self, op: str, args: tuple[Formula, ...] = (), index: int | None = None):
+        if op not in ("x", "c") and op not in OPERATORS:
+            raise ValueError(f"unknown DSL operation '{op}'")
+        setattr_ = object.__setattr__
+        setattr_(self, "op", op)
+        setattr_(self, "args", tuple(args))
+        setattr_(self, "index", index)
+        if op == "x":
+            size, n_params, has_input, pclass = 1, 0, True, NO_PARAMS
+        elif op == "c":
+            size, n_params, has_input, pclass = 1, 1, False, AFFINE
+        else:
+            operator = OPERATORS[op]
+            if len(self.args) != operator.arity:
+                raise ValueError(f"'{op}' takes {operator.arity} argument(s), got {len(self.args)}")
+            size = 1 + sum(a.size for a in self.args)
+            n_params = sum(a.n_params for a in self.args)
+            has_input = any(a.has_input for a in self.args)
+            pclass = int(operator.params(*(a.param_class for a in self.args)))
+        setattr_(self, "size", size)
+        setattr_(self, "n_params", n_params)
+        setattr_(self, "has_input", has_input)
+        setattr_(self, "param_class", pclass)
+        setattr_(self, "_hash", hash((op, index, self.args)))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Formula is immutable")
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return self is other or (isinstance(other, Formula) and self._hash == other._hash and self.op == other.op
+                                 and self.index == other.index and self.args == other.args)
+
+    def __reduce__(self):
+        return Formula, (self.op, self.args, self.index)
+
+    @property
+    def linear(self) -> bool:
+        """True when the formula is affine in its parameters jointly: g = φ0(x) + Σ_k c_k φ_k(x)."""
+        return self.param_class != NONLINEAR
+
+    # ------------------------------------------------------------- text
+    def render(self, names: tuple[str, ...] | None = None) -> str:
+        """SymPy-parsable text, parameters named c0, c1, ... in left-to-right order."""
+        counter = iter(range(10**6))
+        return _render(self, names, counter)[0]
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Formula({self.render()})"
+
+    def to_list(self) -> list:
+        """Nested-list form for JSON: ["x", i], ["c"], [op, child, ...]."""
+        if self.op == "x":
+            return ["x", self.index]
+        if self.op == "c":
+            return ["c"]
+        return [self.op, *(a.to_list() for a in self.args)]
+
+    @classmethod
+    def from_list(cls, data) -> Formula:
+        if not isinstance(data, list | tuple) or not data:
+            raise ValueError(f"not a formula: {data!r}")
+        if data[0] == "x":
+            return cls("x", index=int(data[1]))
+        if data[0] == "c":
+            return cls("c")
+        return cls(data[0], tuple(cls.from_list(a) for a in data[1:]))
+
+    def nodes(self):
+        """All nodes in pre-order (a node shared twice is yielded twice)."""
+        yield self
+        for a in self.args:
+            yield from a.nodes()
+
+
+PARAM = Formula("c")
+
+
+def inp(i: int) -> Formula:
+    return Formula("x", index=i)
+
+
+def _render(f: Formula, names, counter) -> tuple[str, int]:
+    if f.op == "x":
+        return (names[f.index] if names else f"x{f.index}"), 5
+    if f.op == "c":
+        return f"c{next(counter)}", 5
+    op = OPERATORS[f.op]
+    if op.infix:
+        (left, pl), (right, pr) = (_render(a, names, counter) for a in f.args)
+        if pl < op.precedence:
+            left = f"({left})"
+        # right operand of - and / binds tighter; of + and * the same level is fine
+        if pr < op.precedence or (pr == op.precedence and not op.commutative):
+            right = f"({right})"
+        return f"{left} {op.infix} {right}", op.precedence
+    inner, pi = _render(f.args[0], names, counter)
+    if f.op == "square":
+        return (f"{inner}**2" if pi >= 5 else f"({inner})**2"), 3
+    return f"{f.op}({inner})", 5
+
+
+def to_sympy(f: Formula, inputs: list, params: list) -> sympy.Expr:
+    """Build a SymPy expression; ``inputs[i]`` and ``params[k]`` are SymPy objects (Symbols or Floats)."""
+    counter = iter(range(len(params)))
+
+    def build(node: Formula):
+        if node.op == "x":
+            return inputs[node.index]
+        if node.op == "c":
+            return params[next(counter)]
+        return OPERATORS[node.op].sympy(*(build(a) for a in node.args))
+
+    return build(f)
+
+
+def evaluate_one(f: Formula, x: list, c: list, lib: str = "torch"):
+    """Plain recursive evaluation of one formula (the slow obvious reference): x[i] and c[k] are arrays."""
+    counter = iter(range(len(c)))
+
+    def go(node: Formula):
+        if node.op == "x":
+            return x[node.index]
+        if node.op == "c":
+            return c[next(counter)]
+        op = OPERATORS[node.op]
+        return getattr(op, lib)(*(go(a) for a in node.args))
+
+    return go(f)

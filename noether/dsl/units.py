@@ -1,0 +1,82 @@
+"""Physical dimensions of DSL formulas as hashable exponent tuples over the inputs' base dimensions (pint).
+
+Radians are dimensionless (pint's convention); a state without a unit carries its own base dimension
+``[state_<name>]`` (``noether.units.independent_unit``), so it is never added to another quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pint
+
+from ..errors import UnitError
+from ..units import independent_unit, parse_unit, unit_label
+from .grammar import FREE, Dim
+
+
+def resolve_units(names: Sequence[str], units) -> tuple[pint.Unit, ...]:
+    """Units for ``names`` from a sequence (aligned with names) or a {name: unit} mapping; strings go through
+    pint; a missing unit (None or absent) gives the state an independent dimension of its own."""
+    if units is None:
+        units = {}
+    if isinstance(units, Mapping):
+        unknown = set(units) - set(names)
+        if unknown:
+            raise UnitError(f"units given for unknown state(s) {sorted(unknown)}; states are {list(names)}")
+        units = [units.get(n) for n in names]
+    units = list(units)
+    if len(units) != len(names):
+        raise UnitError(f"{len(names)} states {list(names)} but {len(units)} units")
+    out = []
+    for name, unit in zip(names, units):
+        if unit is None:
+            out.append(independent_unit(name))
+        elif isinstance(unit, str):
+            out.append(parse_unit(unit, name))
+        elif isinstance(unit, pint.Unit):
+            out.append(unit)
+        else:
+            raise UnitError(f"unit of '{name}' must be a pint unit or a string, got {unit!r}")
+    return tuple(out)
+
+
+class DimensionBasis:
+    """Maps pint units to exponent tuples over the base dimensions that occur in the inputs."""
+
+    def __init__(self, units: Sequence[pint.Unit]):
+        dims = [dict(u.dimensionality) for u in units]
+        self.base: tuple[str, ...] = tuple(sorted({k for d in dims for k in d}))
+        self.zero: tuple = (0,) * len(self.base)
+        self.inputs: tuple[tuple, ...] = tuple(self._tuple(d) for d in dims)
+
+    def _tuple(self, dims: dict) -> tuple:
+        return tuple(_num(dims.get(k, 0)) for k in self.base)
+
+    def label(self, dim: Dim) -> str:
+        """'[length] ** 2 * [mass]'-style text; 'any' for a free dimension, 'dimensionless' for zero."""
+        if dim is FREE:
+            return "any (set by a parameter)"
+        parts = [k if e == 1 else f"{k}**{e:g}" for k, e in zip(self.base, dim) if e]
+        return " * ".join(parts) if parts else "dimensionless"
+
+    def to_unit(self, dim: Dim) -> str:
+        """A pint-readable unit string with the SI base unit of each dimension (None for a free dimension)."""
+        if dim is FREE:
+            return None
+        factors = []
+        for k, e in zip(self.base, dim):
+            if not e:
+                continue
+            unit = _BASE_UNITS.get(k, k.strip("[]"))
+            factors.append(unit if e == 1 else f"{unit}**{e:g}")
+        return unit_label(parse_unit("*".join(factors))) if factors else "dimensionless"
+
+
+_BASE_UNITS = {"[length]": "m", "[mass]": "kg", "[time]": "s", "[current]": "A", "[temperature]": "K",
+               "[substance]": "mol", "[luminosity]": "cd"}
+
+
+def _num(x):
+    f = float(x)
+    return int(f) if f.is_integer() else f

@@ -1,0 +1,148 @@
+"""The same long-term protocol for every method, over several seeds: vanilla MLP, law meta-tailoring (a
+discovered law, the oracle Hamiltonian, a hand-coded law -- any named torch callable), and HNN.
+
+Per seed: the baseline MLP and the HNN are trained with that seed (``TrainConfig``); each law meta-tailors a copy
+of that seed's MLP (``MetaConfig``) at its inner learning rate, chosen either by the screen (``lr_select=
+'screen'``: the training MSE after one tailoring step, stage 1) or, as the paper describes for one law, by
+meta-tailoring at every lr of the grid at once and keeping the lowest long-term RMSE on the training
+trajectories (``'meta'``, the default). Every model is then evaluated with ``evaluate.long_term`` on the test
+trajectories. Summary: mean +- standard error over seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..systems.trajectories import Trajectories
+from .evaluate import IntegratorConfig, long_term, mlp_field, module_field, tailored_field
+from .meta import PAPER_LRS, MetaConfig, ScreenConfig, meta_tailor, screen
+from .mlp import params_of
+from .train import TrainConfig, train_baseline
+
+LawFn = Callable[[torch.Tensor], torch.Tensor]  # one law, x [..., d] -> [...]
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """seeds: one full run per seed; baselines: which of 'mlp', 'hnn' to include; train/meta: None -> the data
+    set's defaults (``TrainConfig.for_data`` / ``MetaConfig.for_data``); lrs: the inner-lr grid."""
+
+    seeds: tuple[int, ...] = (0, 1, 2)
+    baselines: tuple[str, ...] = ("mlp", "hnn")
+    train: TrainConfig | None = None
+    meta: MetaConfig | None = None
+    lrs: tuple[float, ...] = PAPER_LRS
+    lr_select: Literal["screen", "meta"] = "meta"
+    integrator: IntegratorConfig = field(default_factory=IntegratorConfig)
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("compare needs at least one seed")
+        unknown = set(self.baselines) - {"mlp", "hnn"}
+        if unknown:
+            raise ValueError(f"unknown baseline(s) {sorted(unknown)} (use 'mlp', 'hnn')")
+        if self.lr_select not in ("screen", "meta"):
+            raise ValueError(f"lr_select must be 'screen' or 'meta', got '{self.lr_select}'")
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """One method on one seed: test RMSE, MSE vs horizon [T], the inner lr (laws only), seconds per stage."""
+
+    method: str
+    seed: int
+    rmse: float
+    mse_horizon: np.ndarray
+    lr: float | None
+    diverged: bool
+    seconds: dict
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """All runs; ``table`` one row per (method, seed); ``summary`` mean / sem / n per method (in input order);
+    ``horizon(method)`` -> (mean [T], sem [T]); times: [T] relative evaluation times."""
+
+    runs: list[MethodRun]
+    times: np.ndarray
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([{"method": r.method, "seed": r.seed, "rmse": r.rmse, "lr": r.lr, "diverged": r.diverged,
+                              **{f"s_{k}": v for k, v in r.seconds.items()}} for r in self.runs])
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(r.method for r in self.runs))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rows = []
+        for m in self.methods:
+            vals = np.array([r.rmse for r in self.runs if r.method == m])
+            rows.append({"method": m, "rmse_mean": vals.mean(), "rmse_sem": sem(vals), "n": len(vals)})
+        return pd.DataFrame(rows)
+
+    def horizon(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        curves = np.stack([r.mse_horizon for r in self.runs if r.method == method])
+        return curves.mean(0), np.array([sem(c) for c in curves.T])
+
+
+def sem(values: np.ndarray) -> float:
+    """Standard error of the mean (0 for a single value)."""
+    values = np.asarray(values, dtype=float)
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig) -> tuple[dict, float, dict]:
+    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, seconds)."""
+    meta = config.meta or MetaConfig.for_data(traj)
+    meta = replace(meta, integrator=config.integrator)
+    if config.lr_select == "screen":
+        s = screen(params, traj, law, 1, ScreenConfig(lrs=config.lrs, top_k=1))
+        lrs = s.best_lr[:1]
+        secs = {"screen": s.seconds}
+    else:
+        lrs = np.asarray(config.lrs)
+        secs = {}
+    res = meta_tailor(params, traj, law, lrs, replace(meta, select=True))
+    best = 0 if res.best is None else res.best
+    return res.candidate(best), float(res.lrs[best]), {**secs, "meta": res.seconds["train"],
+                                                       "select": res.seconds["select"]}
+
+
+def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig()
+                    ) -> Comparison:
+    """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol."""
+    _, test = traj.split()
+    runs: list[MethodRun] = []
+    times = None
+    for seed in config.seeds:
+        train_cfg = replace(config.train or TrainConfig.for_data(traj), seed=seed)
+        mlp = train_baseline(traj, "mlp", train_cfg)
+        params = params_of(mlp.model)
+
+        def evaluate(method, fld, lr, secs):
+            nonlocal times
+            start = time.perf_counter()
+            lt = long_term(fld, test, config=config.integrator)
+            times = lt.times
+            runs.append(MethodRun(method, seed, float(lt.rmse[0]), lt.mse_horizon[0], lr, bool(lt.diverged[0]),
+                                  {**secs, "evaluate": time.perf_counter() - start}))
+
+        if "mlp" in config.baselines:
+            evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
+        for name, law in laws.items():
+            tuned, lr, secs = tune_law(params, traj, law, config)
+            evaluate(name, tailored_field(tuned, law, lr, traj.dt), lr, {"train": mlp.seconds, **secs})
+        if "hnn" in config.baselines:
+            hnn = train_baseline(traj, "hnn", train_cfg)
+            evaluate("hnn", module_field(hnn.model), None, {"train": hnn.seconds})
+    return Comparison(runs, times)

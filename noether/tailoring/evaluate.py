@@ -1,0 +1,168 @@
+"""Long-term evaluation (§4.2): integrate a learned vector field from each trajectory's initial state and compare
+with the noise-free true trajectory.
+
+Protocol (the same for every method -- vanilla MLP, law meta-tailoring, HNN):
+- initial state: the noise-free state at the trajectory's first time (``traj.clean[:, 0]``), or the observed one
+  when the data has no noise-free reference (real pendulum); reference: ``traj.clean`` or the observed states;
+- integrator: ``scipy.integrate.solve_ivp``, RK45, rtol = atol = 1e-9, evaluated at the trajectory's own
+  times (relative to its start; the field is autonomous); the field runs in float64;
+- tailoring (when the field is a tailored one) happens inside EVERY evaluation of the vector field;
+- all trajectories of a split -- and all stacked models -- are integrated in ONE ``solve_ivp`` call on their
+  concatenated state when they share a time grid (much faster than a call per trajectory; the step size then
+  follows the hardest trajectory, which only makes each one more accurate); otherwise one call per trajectory;
+- a point whose state leaves ``|x| <= max_abs`` or turns non-finite is frozen there and its model is flagged
+  ``diverged``;
+- RMSE: square root of the mean squared error over trajectories, time steps and coordinates; MSE vs horizon:
+  the mean over trajectories and coordinates at each time step.
+
+A vector field here is ``field(x [n, M, d]) -> dx/dt [n, M, d]`` for n stacked models (n = 1 for one model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.integrate import solve_ivp
+from torch import Tensor, nn
+
+from ..errors import DataError
+from ..systems.trajectories import Trajectories
+from .mlp import Params
+from .mlp_tailor import tailor_mlp, trace
+
+Field = Callable[[Tensor], Tensor]
+LawBatch = Callable[[Tensor], Tensor]  # X [n, N, d] -> g(X) [n, N]: candidate i evaluated on X[i]
+
+
+@dataclass(frozen=True)
+class IntegratorConfig:
+    """solve_ivp settings of the long-term evaluation (documented in the module docstring)."""
+
+    method: str = "RK45"
+    rtol: float = 1e-9
+    atol: float = 1e-9
+    max_abs: float = 1e3
+
+    def __post_init__(self) -> None:
+        if not (self.rtol > 0 and self.atol > 0 and self.max_abs > 0):
+            raise ValueError(f"integrator tolerances and max_abs must be > 0, got {self}")
+
+
+@dataclass(frozen=True)
+class LongTerm:
+    """Long-term prediction errors of n stacked models on M trajectories of T steps.
+
+    rmse: [n]; mse_horizon: [n, T]; traj_rmse: [n, M]; pred: [n, M, T, d]; times: [T] (relative to the start);
+    diverged: [n] bool; evaluations: number of vector-field calls.
+    """
+
+    rmse: np.ndarray
+    mse_horizon: np.ndarray
+    traj_rmse: np.ndarray
+    pred: np.ndarray
+    times: np.ndarray
+    diverged: np.ndarray
+    evaluations: int
+
+
+def reference(traj: Trajectories) -> np.ndarray:
+    """The ground truth [M, T, d]: noise-free states when known, else the observed ones."""
+    return traj.clean if traj.clean is not None else traj.states
+
+
+def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
+              config: IntegratorConfig = IntegratorConfig()) -> LongTerm:
+    """Integrate ``field`` from every trajectory's initial state over its time span (see module docstring)."""
+    ref = reference(traj)
+    m, t_len, d = ref.shape
+    rel = traj.times - traj.times[:, :1]
+    x0 = np.broadcast_to(ref[:, 0], (n_models, m, d))
+    counter = [0]
+    if np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max()))):
+        pred, ok = _solve(field, x0, rel[0], config, counter)
+    else:
+        parts = [_solve(field, x0[:, i:i + 1], rel[i], config, counter) for i in range(m)]
+        pred = np.concatenate([p for p, _ in parts], axis=1)
+        ok = np.all([o for _, o in parts], axis=0)
+    err = np.where(np.isfinite(pred), pred - ref[None], np.inf)
+    sq = err**2
+    diverged = ~ok | ~np.isfinite(sq).all(axis=(1, 2, 3))
+    return LongTerm(rmse=np.sqrt(sq.mean(axis=(1, 2, 3))), mse_horizon=sq.mean(axis=(1, 3)),
+                    traj_rmse=np.sqrt(sq.mean(axis=(2, 3))), pred=pred, times=rel[0], diverged=diverged,
+                    evaluations=counter[0])
+
+
+def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """One solve_ivp over the concatenated state of x0 [n, M, d] -> (pred [n, M, T, d], ok [n])."""
+    shape = x0.shape
+    escaped = np.zeros(shape[0], bool)
+
+    def rhs(_t: float, y: np.ndarray) -> np.ndarray:
+        counter[0] += 1
+        x = torch.as_tensor(y.reshape(shape), dtype=torch.float64)
+        bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
+        with torch.no_grad():
+            dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)
+        bad = bad | ~torch.isfinite(dx).all(-1, keepdim=True)
+        escaped[bad.squeeze(-1).any(-1).numpy()] = True
+        return torch.where(bad, torch.zeros_like(dx), dx).numpy().ravel()
+
+    if len(t_eval) < 2:
+        raise DataError("long-term evaluation needs trajectories of at least 2 time steps")
+    sol = solve_ivp(rhs, (float(t_eval[0]), float(t_eval[-1])), np.ascontiguousarray(x0).ravel(), t_eval=t_eval,
+                    method=config.method, rtol=config.rtol, atol=config.atol)
+    if sol.status != 0 or sol.y.shape[1] != len(t_eval):
+        y = np.full((x0.size, len(t_eval)), np.nan)
+        y[:, : sol.y.shape[1]] = sol.y
+        return np.moveaxis(y.reshape(*shape, len(t_eval)), -1, 2), np.zeros(shape[0], bool)
+    pred = np.moveaxis(sol.y.reshape(*shape, len(t_eval)), -1, 2)  # [n, M, T, d]
+    return pred, ~escaped
+
+
+# ------------------------------------------------------------------------------------------------ vector fields
+
+
+def to_float64(params: Params) -> Params:
+    """Detached float64 CPU copies (the evaluation runs on CPU in float64)."""
+    return {k: v.detach().to("cpu", torch.float64) for k, v in params.items()}
+
+
+def mlp_field(params: Params) -> Field:
+    """The vanilla MLP's field (weights shared, or stacked [n, ...] for n models)."""
+    p = to_float64(params)
+    return lambda x: trace(p, x).output
+
+
+def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float) -> Field:
+    """Meta-tailoring's field: at every call, each query x is tailored with one SGD step on the law's loss
+    |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned. lr: float or [n] (per stacked model)."""
+    from .meta import law_inner_loss
+
+    p = to_float64(params)
+    lam = torch.as_tensor(lr, dtype=torch.float64)
+    loss = law_inner_loss(laws, dt)
+    return lambda x: tailor_mlp(p, x, loss, lam)[0].detach()
+
+
+def module_field(model: nn.Module) -> Field:
+    """Any torch module mapping x [..., d] -> dx/dt (e.g. an HNN, which needs autograd inside), in float64."""
+    m = _float64_copy(model)
+
+    def field(x: Tensor) -> Tensor:
+        with torch.enable_grad():
+            return m(x).detach()
+
+    return field
+
+
+def _float64_copy(model: nn.Module) -> nn.Module:
+    import copy
+
+    m = copy.deepcopy(model).to("cpu", torch.float64)
+    for p in m.parameters():
+        p.requires_grad_(False)
+    return m

@@ -1,0 +1,265 @@
+"""Meta-tailoring the baseline MLP with a conservation law g (Appendix C of the paper).
+
+For an input x the tailoring (inner) loss is Eq. 2 on the one-step finite-difference prediction,
+``L_in(x) = |g(x) - g(x + f_theta(x) dt)|^2`` (dt = the data's time step); each query gets one SGD step on all the
+MLP's weights (Eq. 3) and the tailored prediction f_theta'(x) is the vector field.
+
+Two stages pick the law among the filter's survivors:
+- ``screen``: on the pretrained MLP, the training MSE of dx/dt after tailoring, for every candidate and every
+  inner learning rate 10^k, k in {-3, -2.5, ..., 1}; keeps the top-k laws with their best learning rate.
+- ``meta_tailor``: fine-tunes one copy of the pretrained MLP per law for ``epochs`` full-batch Adam steps on the
+  post-tailoring task loss (second order through the inner step), all candidates at once (stacked weights);
+  then picks the law whose model has the lowest long-term RMSE on the TRAINING trajectories.
+
+Laws come as ONE batched callable ``laws(X [n, N, d]) -> [n, N]`` (candidate i evaluated on X[i]), e.g.
+``lambda X: space.evaluate(X, C).values`` from the DSL, or ``lambda X: X[..., 1]**2 - 3*torch.cos(X[..., 0])``
+for a single law (n = 1). It must be differentiable in X and treat points independently.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from ..systems.trajectories import Trajectories
+from .evaluate import IntegratorConfig, LawBatch, long_term, tailored_field
+from .loss import noether_loss
+from .mlp import Params, stacked
+from .mlp_tailor import backprop, tailor_mlp, tailored_output, trace
+from .train import points
+
+#: Inner learning rates of the paper: 10^k for k in {-3, -2.5, ..., 1}.
+PAPER_LRS: tuple[float, ...] = tuple(float(10.0**k) for k in np.arange(-3.0, 1.01, 0.5))
+
+
+def law_inner_loss(laws: LawBatch, dt: float):
+    """Appendix C's tailoring loss, (x [n, N, d], v = f_theta(x) [n, N, d]) -> [n, N]:
+    Eq. 2 with T = 1 on x~_1 = x + v dt, i.e. |g(x) - g(x + v dt)|^2."""
+
+    def loss(x: Tensor, v: Tensor) -> Tensor:
+        x = x.expand(v.shape)
+        g0 = laws(x).unsqueeze(-1)  # [n, N, 1]
+        g1 = laws(x + v * dt).unsqueeze(-1).unsqueeze(-2)  # [n, N, 1, 1]
+        return noether_loss(g0, g1, "a")
+
+    return loss
+
+
+def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
+    """The batched law restricted to candidates ``rows``: X [len(rows), N, d] -> [len(rows), N].
+    The other candidates' inputs are filled with row 0's points and their values discarded."""
+    if len(rows) == n_total and bool((rows == torch.arange(n_total, device=rows.device)).all()):
+        return laws
+
+    def sub(x: Tensor) -> Tensor:
+        full = x[:1].expand(n_total, *x.shape[1:]).index_copy(0, rows, x)
+        return laws(full)[rows]
+
+    return sub
+
+
+# --------------------------------------------------------------------------------------------------- stage 1
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    """lrs: inner learning rates tried for every law; top_k: laws kept; chunk: laws per vectorised block."""
+
+    lrs: tuple[float, ...] = PAPER_LRS
+    top_k: int = 20
+    chunk: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.lrs or min(self.lrs) < 0:
+            raise ValueError(f"screen needs non-negative inner learning rates, got {self.lrs}")
+        if self.top_k < 1 or self.chunk < 1:
+            raise ValueError(f"top_k and chunk must be >= 1, got {self.top_k}, {self.chunk}")
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """losses: [n, L] training MSE of dx/dt after tailoring (inf where not finite); lrs: [L]; base_loss: the
+    untailored MSE; best_lr / best_loss: [n]; top: indices of the best ``top_k`` laws (best first);
+    table: one row per law (index, best_lr, best_loss, gain = base_loss / best_loss, loss@lr columns)."""
+
+    losses: np.ndarray
+    lrs: np.ndarray
+    base_loss: float
+    best_lr: np.ndarray
+    best_loss: np.ndarray
+    top: np.ndarray
+    table: pd.DataFrame
+    seconds: float
+
+
+def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, config: ScreenConfig = ScreenConfig()
+           ) -> ScreenResult:
+    """Stage 1: the training loss after one tailoring step, for each of ``n_laws`` laws x each inner lr.
+
+    params: the pretrained MLP's weights {name: tensor} (unstacked); the screen runs on their device/dtype.
+    Vectorised: the law and its gradient are evaluated once for all candidates (on [n_laws, N, d]); the
+    tailored forward pass (``mlp_tailor``) then runs on blocks of ``config.chunk`` laws for all lrs.
+    """
+    start = time.perf_counter()
+    w = next(iter(params.values()))
+    p = {k: v.detach() for k, v in params.items()}
+    x, dx = (t.to(w) for t in points(traj, "train", w.device))
+    n, big_n, d = n_laws, x.shape[0], x.shape[1]
+    with torch.no_grad():
+        tr = trace(p, x.unsqueeze(0))  # shared untailored pass, [1, N, .]
+        base = float((tr.output[0] - dx).square().mean())
+    v = tr.output.expand(n, big_n, d).detach().requires_grad_()
+    with torch.enable_grad():
+        inner = law_inner_loss(laws, traj.dt)(x.unsqueeze(0).expand(n, big_n, d), v)
+        (u,) = torch.autograd.grad(inner.sum(), v)
+    finite_law = (torch.isfinite(inner).all(1) & torch.isfinite(u).all(2).all(1)).cpu()
+    u = torch.where(torch.isfinite(u), u, torch.zeros_like(u))
+    lrs = torch.tensor(config.lrs, dtype=x.dtype)
+    losses = torch.empty(n, len(lrs), dtype=torch.float64)
+    with torch.no_grad():
+        for a in range(0, n, config.chunk):
+            rows = slice(a, min(n, a + config.chunk))
+            deltas = backprop(p, tr, u[rows])
+            for j, lr in enumerate(lrs.tolist()):
+                pred = tailored_output(p, tr, deltas, lr)
+                losses[rows, j] = (pred - dx).square().mean((1, 2)).double().cpu()
+    ok = torch.isfinite(losses) & finite_law[:, None]  # a law not finite on the training data is out
+    losses = torch.where(ok, losses, torch.full_like(losses, math.inf)).numpy()
+    best_j = losses.argmin(1)
+    best_loss = losses[np.arange(n), best_j]
+    best_lr = np.asarray(config.lrs)[best_j]
+    order = np.argsort(best_loss, kind="stable")
+    top = order[np.isfinite(best_loss[order])][: config.top_k]
+    table = pd.DataFrame({"index": np.arange(n), "best_lr": best_lr, "best_loss": best_loss,
+                          "gain": base / best_loss})
+    for j, lr in enumerate(config.lrs):
+        table[f"loss@{lr:.3g}"] = losses[:, j]
+    return ScreenResult(losses, np.asarray(config.lrs), base, best_lr, best_loss, top, table,
+                        time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------------------- stage 2
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    """Stage 2 (Algorithm 1 with a fixed law): ``epochs`` full-batch Adam steps (lr, L2 weight_decay as in the
+    baseline's training) on MSE(f_theta'(x), dx/dt), second order through the inner step unless first_order.
+
+    halving: successive halving -- at ``halving_rounds`` evenly spaced epochs, keep the better half of the
+    candidates by their current task loss (never fewer than ``keep_min``). integrator: the long-term evaluation
+    used to pick the law (on the training trajectories).
+    """
+
+    epochs: int = 100
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    first_order: bool = False
+    halving: bool = False
+    halving_rounds: int = 2
+    keep_min: int = 3
+    select: bool = True
+    integrator: IntegratorConfig = field(default_factory=IntegratorConfig)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or not self.lr > 0 or self.weight_decay < 0:
+            raise ValueError(f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, "
+                             f"weight_decay={self.weight_decay}")
+        if self.keep_min < 1 or self.halving_rounds < 1:
+            raise ValueError(f"keep_min and halving_rounds must be >= 1, got {self.keep_min}, {self.halving_rounds}")
+
+    @classmethod
+    def for_data(cls, traj: Trajectories, **overrides) -> MetaConfig:
+        """Weight decay as the baseline's (1e-5 on the real pendulum, else 1e-4)."""
+        wd = 1e-5 if traj.name.startswith("real-pendulum") else 1e-4
+        return replace(cls(weight_decay=wd), **overrides)
+
+
+@dataclass(frozen=True)
+class MetaResult:
+    """params: {name: [n, ...]} each candidate's fine-tuned weights; lrs: [n]; losses: [epochs, n] task loss
+    (NaN once dropped); train_rmse: [n] long-term RMSE on the training trajectories (inf if dropped/diverged);
+    active: [n] bool (survived halving); best: index of the chosen law (None when nothing finite); seconds:
+    {'train': .., 'select': ..}."""
+
+    params: Params
+    lrs: np.ndarray
+    losses: np.ndarray
+    train_rmse: np.ndarray
+    active: np.ndarray
+    best: int | None
+    seconds: dict
+
+    def candidate(self, i: int) -> Params:
+        """Candidate i's weights (unstacked)."""
+        return {k: v[i] for k, v in self.params.items()}
+
+
+def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config: MetaConfig = MetaConfig()
+                ) -> MetaResult:
+    """Stage 2 for n = len(lrs) candidates at once: each starts from the pretrained ``params`` (unstacked) and is
+    meta-tailored with law i at inner lr ``lrs[i]``; ``laws`` is batched over the same n candidates."""
+    start = time.perf_counter()
+    w = next(iter(params.values()))
+    x, dx = (t.to(w) for t in points(traj, "train", w.device))
+    lr_all = torch.as_tensor(np.asarray(lrs, dtype=np.float64), dtype=w.dtype, device=w.device).reshape(-1)
+    n = len(lr_all)
+    theta = {k: v.detach().clone() for k, v in stacked(params, n).items()}
+    m1 = {k: torch.zeros_like(v) for k, v in theta.items()}
+    m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
+    rows = torch.arange(n, device=w.device)
+    losses = np.full((config.epochs, n), np.nan)
+    cuts = set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist()) \
+        if config.halving else set()
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    for epoch in range(config.epochs):
+        k = len(rows)
+        cur = {name: t[rows].requires_grad_() for name, t in theta.items()}
+        inner = law_inner_loss(subset_laws(laws, rows, n), traj.dt)
+        pred, _ = tailor_mlp(cur, x.unsqueeze(0).expand(k, *x.shape), inner, lr_all[rows],
+                             first_order=config.first_order)
+        task = (pred - dx).square().mean((1, 2))  # [k]
+        finite = torch.isfinite(task)
+        grads = torch.autograd.grad(torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()))
+        losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
+        t_adam = epoch + 1
+        with torch.no_grad():
+            for (name, p), g in zip(cur.items(), grads):  # torch.optim.Adam's update, elementwise per candidate
+                ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
+                g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + config.weight_decay * p
+                m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
+                m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
+                step = config.lr * (m1[name][rows] / (1 - b1**t_adam)) / \
+                    ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
+                theta[name][rows] = torch.where(ok, p - step, p)
+        if epoch + 1 in cuts and k > config.keep_min:
+            keep = max(config.keep_min, math.ceil(k / 2))
+            score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
+            rows = rows[torch.argsort(score, stable=True)[:keep]].sort().values
+    train_seconds = time.perf_counter() - start
+    active = np.zeros(n, bool)
+    active[rows.cpu().numpy()] = True
+    train_rmse = np.full(n, np.inf)
+    best = None
+    if config.select:
+        start = time.perf_counter()
+        train_split, _ = traj.split()
+        sub = {k: v[rows] for k, v in theta.items()}
+        lt = long_term(tailored_field(sub, subset_laws(laws, rows.cpu(), n), lr_all[rows].cpu(), traj.dt),
+                       train_split, n_models=len(rows), config=config.integrator)
+        rmse = np.where(lt.diverged, np.inf, lt.rmse)
+        train_rmse[rows.cpu().numpy()] = rmse
+        if np.isfinite(train_rmse).any():
+            best = int(np.argmin(train_rmse))
+        select_seconds = time.perf_counter() - start
+    else:
+        select_seconds = 0.0
+    return MetaResult({k: v.detach() for k, v in theta.items()}, lr_all.cpu().double().numpy(), losses, train_rmse,
+                      active, best, {"train": train_seconds, "select": select_seconds})
+

@@ -3,9 +3,10 @@
 from .dedup import DedupConfig
 from .evaluate import Evaluation
 from .grammar import OPERATORS, Formula, Operator
+from .law import FormulaError, Law
 from .space import CandidateSpace, SpaceReport, enumerate_space, space_for
 
 __all__ = [
-    "CandidateSpace", "SpaceReport", "Evaluation", "Formula", "Operator", "OPERATORS", "DedupConfig",
+    "CandidateSpace", "SpaceReport", "Law", "FormulaError", "Evaluation", "Formula", "Operator", "OPERATORS", "DedupConfig",
     "enumerate_space", "space_for",
 ]

@@ -194,9 +194,9 @@ class Evaluator:
         N = X.shape[-2]
         if n == 0:
             return Evaluation(X.new_zeros(0, N), torch.zeros(0, dtype=torch.bool, device=X.device))
-        # working table of one block: [rows, columns] elements, kept under the budget and under 2**22 elements
-        # (larger temporaries go to fresh pages each time, which costs more than the arithmetic)
-        table = min(2**22, max(2**16, int(memory_mb * 2**20 / X.element_size() / 4)))
+        # working table of one block: [rows, columns] elements within the budget (table + operand scratch);
+        # wide chunks mean few, large torch calls, which matters most when the cores are shared
+        table = max(2**16, int(memory_mb * 2**20 / X.element_size() / 4))
         block = min(n, max(1, table // (self._rows_per_candidate * 32)) if shared else
                     max(1, table // (self._rows_per_candidate * (self.d + 1) * min(N, 256))))
         values = []

@@ -25,33 +25,36 @@ INVALID = "invalid"
 NO_PARAMS, AFFINE, NONLINEAR = 0, 1, 2
 
 
-# ------------------------------------------------------------------ unit rules (Dim, ...) -> Dim | INVALID
-def _same(a: Dim, b: Dim):
-    if a is FREE:
-        return b
-    if b is FREE or a == b:
-        return a
-    return INVALID
+# ------------------------------------------------------------------ unit rules
+# "same": +/- need equal dimensions; "product"/"quotient": add/subtract exponents; "power": multiply them by the
+# operator's exponent; "dimensionless": the argument must be dimensionless, and so is the result.
+UNIT_RULES = ("same", "product", "quotient", "power", "dimensionless")
 
 
-def _product(a: Dim, b: Dim):
-    return FREE if a is FREE or b is FREE else tuple(x + y for x, y in zip(a, b))
+def apply_units(op: Operator, dims: tuple[Dim, ...], zero: tuple) -> Dim | str:
+    """The dimension of ``op(dims)``, or INVALID; ``zero`` is the dimensionless tuple of the current basis."""
+    rule = op.units
+    if rule == "same":
+        a, b = dims
+        if a is FREE:
+            return b
+        return a if b is FREE or a == b else INVALID
+    if rule == "dimensionless":
+        (a,) = dims
+        return zero if a is FREE or not any(a) else INVALID
+    if any(d is FREE for d in dims):
+        return FREE
+    if rule == "product":
+        return tuple(x + y for x, y in zip(*dims))
+    if rule == "quotient":
+        return tuple(x - y for x, y in zip(*dims))
+    if rule == "power":
+        return tuple(_num(x * op.exponent) for x in dims[0])
+    raise ValueError(f"unknown unit rule '{rule}' of operator '{op.name}'")
 
 
-def _quotient(a: Dim, b: Dim):
-    return FREE if a is FREE or b is FREE else tuple(x - y for x, y in zip(a, b))
-
-
-def _power(n: float) -> Callable[[Dim], Dim]:
-    def rule(a: Dim):
-        return FREE if a is FREE else tuple(x * n for x in a)
-    return rule
-
-
-def _dimensionless(a: Dim):
-    if a is FREE or not any(a):
-        return "dimensionless"  # resolved to the zero tuple by the caller, which knows the basis length
-    return INVALID
+def _num(x):
+    return int(x) if float(x).is_integer() else x
 
 
 # ------------------------------------------------------------------ parameter rules (class, ...) -> class
@@ -78,7 +81,7 @@ class Operator:
 
     name: str
     arity: int
-    units: Callable
+    units: str  # one of UNIT_RULES
     params: Callable
     torch: Callable
     numpy: Callable
@@ -89,25 +92,21 @@ class Operator:
     # op(a, c) with a bare parameter on the right equals another op(a, c') after reparametrising c
     # (a - c = a + (-c), a / c = a * (1/c)): such formulas duplicate that op's and are pruned
     reparam_of: str | None = None
+    exponent: float = 1.0  # for the "power" unit rule
 
 
 OPERATORS: dict[str, Operator] = {op.name: op for op in (
-    Operator("add", 2, _same, _additive, torch.add, np.add, lambda a, b: a + b, True, "+", 1),
-    Operator("sub", 2, _same, _additive, torch.sub, np.subtract, lambda a, b: a - b, False, "-", 1, "add"),
-    Operator("mul", 2, _product, _multiplicative, torch.mul, np.multiply, lambda a, b: a * b, True, "*", 2),
-    Operator("div", 2, _quotient, _divisive, torch.div, np.divide, lambda a, b: a / b, False, "/", 2, "mul"),
-    Operator("square", 1, _power(2), _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3),
-    Operator("sin", 1, _dimensionless, _nonlinear, torch.sin, np.sin, sympy.sin),
-    Operator("cos", 1, _dimensionless, _nonlinear, torch.cos, np.cos, sympy.cos),
+    Operator("add", 2, "same", _additive, torch.add, np.add, lambda a, b: a + b, True, "+", 1),
+    Operator("sub", 2, "same", _additive, torch.sub, np.subtract, lambda a, b: a - b, False, "-", 1, "add"),
+    Operator("mul", 2, "product", _multiplicative, torch.mul, np.multiply, lambda a, b: a * b, True, "*", 2),
+    Operator("div", 2, "quotient", _divisive, torch.div, np.divide, lambda a, b: a / b, False, "/", 2, "mul"),
+    Operator("square", 1, "power", _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3, exponent=2),
+    Operator("sin", 1, "dimensionless", _nonlinear, torch.sin, np.sin, sympy.sin),
+    Operator("cos", 1, "dimensionless", _nonlinear, torch.cos, np.cos, sympy.cos),
 )}
-# e.g. OPERATORS["sqrt"] = Operator("sqrt", 1, _power(0.5), _nonlinear, torch.sqrt, np.sqrt, sympy.sqrt)
+# adding an operator is one entry, e.g.
+# OPERATORS["sqrt"] = Operator("sqrt", 1, "power", _nonlinear, torch.sqrt, np.sqrt, sympy.sqrt, exponent=0.5)
 DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "square", "sin", "cos")
-
-
-def apply_units(op: Operator, dims: tuple[Dim, ...], zero: tuple) -> Dim | str:
-    """The dimension of ``op(dims)``, or INVALID; ``zero`` is the dimensionless tuple of the current basis."""
-    out = op.units(*dims)
-    return zero if out == "dimensionless" else out
 
 
 class Formula:

@@ -21,7 +21,7 @@ discover: venv
 	$(BIN)/noether describe --system pendulum
 
 test: venv
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: venv
 	$(BIN)/python -m benchmarks.run_all

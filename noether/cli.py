@@ -108,6 +108,10 @@ def describe(traj: Trajectories) -> None:
 # --- subcommands --- (each line registers a command group defined in its own module)
 from .systems.video.cli import video_group; cli.add_command(video_group)  # noqa: E402, E702
 from .tailoring.video import cli as _video_models_cli  # noqa: E402, F401  (adds video train / evaluate)
+from .dsl.cli import dsl_group; cli.add_command(dsl_group)  # noqa: E402, E702
+from .discovery.command import discover_command, export_command  # noqa: E402
+cli.add_command(discover_command)
+cli.add_command(export_command)
 # --- end subcommands ---
 
 

@@ -13,6 +13,7 @@ import pint
 from .errors import UnitError
 
 ureg = pint.UnitRegistry()
+pint.set_application_registry(ureg)  # pickled units (stage caches) come back in this registry
 
 _SAFE = re.compile(r"[^0-9A-Za-z_]")
 

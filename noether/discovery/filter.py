@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ import torch
 from joblib import Parallel, delayed
 
 from ..systems import Trajectories
-from .fit_exact import OK, STATUS, features_from, solve_pencil
+from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
 from .null import AcceptanceRule, ratio_of, shuffled_index
@@ -120,15 +120,19 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     }
     timings = {}
     t0 = time.perf_counter()
-    lin_idx = np.flatnonzero(linear)
-    chunks = _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], kmax + 1, per_value=6))
-    ctx = _Context(space, x, idx_true, idx_rand, kmax, config)
+    chunks = []
+    for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
+        lin_idx = np.flatnonzero(linear & (n_params == k))
+        chunks += _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], k + 1, per_value=6))
+    ctx = _Context(space, x, idx_true, idx_rand, kmax, config, _fit_subsample(x, m, length, config))
     for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks]):
         _store(out, part)
     timings["exact"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    nl_idx = np.flatnonzero(~linear)
-    chunks = _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=60 * max(kmax, 1)))
+    chunks = []
+    for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
+        nl_idx = np.flatnonzero(~linear & (n_params == k))
+        chunks += _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=12))
     for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in chunks]):
         _store(out, part)
     timings["gradient"] = time.perf_counter() - t0
@@ -139,14 +143,14 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
     acc = np.flatnonzero(accepted)
     capped = np.minimum(np.nan_to_num(ratio, nan=0.0), RATIO_CAP)
-    order = acc[np.lexsort((sizes[acc], n_params[acc], -capped[acc]))]
+    order = acc[np.lexsort((~linear[acc], sizes[acc], n_params[acc], -capped[acc]))]
     rank = np.full(n, -1)
     rank[order] = np.arange(len(order))
-    simplicity = np.stack([n_params, sizes], 1)
+    simplicity = np.stack([n_params, sizes, ~linear], 1)
     independent = _independent(space, out["params_true"], order[: config.top], x, config, simplicity, capped)
     timings["accept"] = time.perf_counter() - t0
     table = pd.DataFrame({
-        "formula": [str(f) for f in space.formulas],
+        "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
         "expression": [_expression(space, i, out["params_true"][i]) if accepted[i] else "" for i in range(n)],
         "n_params": n_params,
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
@@ -167,11 +171,25 @@ class _Context:
     idx_rand: torch.Tensor
     kmax: int
     config: FilterConfig
+    fit_data: tuple  # (x_fit [N', d], permutation [N']): the gradient fits' subsample, see _fit_subsample
 
 
-def _evaluator(ctx: _Context, sub):
+def _fit_subsample(x: torch.Tensor, m: int, length: int, config: FilterConfig) -> tuple:
+    """Whole sequences, drawn at random, totalling about ``gradient.fit_points`` points (all when 0 or fewer):
+    (x_fit [m'·L, d] in sequence order, a permutation of its points that makes its random sequences)."""
+    keep = m if config.gradient.fit_points == 0 else min(m, max(2, config.gradient.fit_points // length))
+    gen = torch.Generator(device="cpu").manual_seed(config.seed + 1)
+    chosen = torch.sort(torch.randperm(m, generator=gen)[:keep]).values.to(x.device)
+    x_fit = x.reshape(m, length, -1)[chosen].reshape(keep * length, -1)
+    return x_fit, shuffled_index(keep, length, config.seed + 2, device=x.device).flatten()
+
+
+def _evaluator(ctx: _Context, sub, x: torch.Tensor | None = None):
+    """C [n, K] -> (values [n, N], finite [n]) of the candidates of ``sub`` on states x (default: all)."""
+    x = ctx.x if x is None else x
+
     def evaluate(c: torch.Tensor):
-        ev = sub.evaluate(ctx.x, c, memory_mb=ctx.config.memory_mb)
+        ev = sub.evaluate(x, c, memory_mb=ctx.config.memory_mb)
         return ev.values, ev.finite.to(ev.values.device)
     return evaluate
 
@@ -180,16 +198,20 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
     """Exact fits of affine candidates ``index`` on true and random sequences, from one set of features."""
     sub = ctx.space.subset(index)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
+    k = int(n_params.max())
+    evaluate = _evaluator(ctx, sub)
     with torch.no_grad():
-        feats, finite = features_from(_evaluator(ctx, sub), len(index), ctx.kmax, ctx.x)
+        feats, finite = features_from(lambda c: evaluate(_pad(c, ctx.kmax)), len(index), k, ctx.x)
         w_true, total = scatter_matrices(feats, ctx.idx_true)
         w_rand, _ = scatter_matrices(feats, ctx.idx_rand)
         white = white_scatter(feats, ctx.idx_true)
         true = solve_pencil(w_true, total, n_params)
         rand = solve_pencil(w_rand, total, n_params)
         a = torch.cat([torch.ones_like(true.params[:, :1]), true.params], 1)
+        true = ExactFit(_pad(true.params, ctx.kmax), true.score, true.status)
+        rand = ExactFit(_pad(rand.params, ctx.kmax), rand.score, rand.status)
         m, length = ctx.idx_true.shape
-        within = torch.einsum("nk,nkj,nj->n", a, w_true, a) / (m * (length - 1))
+        within = torch.einsum("nk,nkj,nj->n", a, w_true, a).clamp_min(0) / (m * (length - 1))
         noise = torch.einsum("nk,nkj,nj->n", a, white, a)
         excess = within / noise.clamp_min(torch.finfo(noise.dtype).tiny)
     finite = finite.cpu().numpy()
@@ -200,26 +222,37 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
 
 
 def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
-    """Gradient fits of non-affine candidates ``index`` on true and on random sequences."""
+    """Fits of non-affine candidates ``index`` on true and on random sequences (on the fit subsample, see
+    ``GradientConfig.fit_points``, then polished on all points); S_true and S_random on all points."""
     sub = ctx.space.subset(index)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
-    evaluate = _evaluator(ctx, sub)
-    cfg, seed = ctx.config.gradient, ctx.config.seed
-    true = fit_gradient(evaluate, n_params, ctx.idx_true, config=cfg, max_params=ctx.kmax, seed=seed, like=ctx.x)
-    rand = fit_gradient(evaluate, n_params, ctx.idx_rand, config=cfg, max_params=ctx.kmax, seed=seed + 1,
-                        like=ctx.x)
+    cfg, length, kmax = ctx.config.gradient, ctx.idx_true.shape[1], ctx.kmax
+    x_fit, perm_fit = ctx.fit_data
+    fits = []
+    for x_all, x_sub in ((ctx.x, x_fit), (ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit])):
+        fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, length, config=cfg, max_params=kmax, like=ctx.x)
+        evaluate = _evaluator(ctx, sub, x_all)
+        if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
+            fit = fit_gradient(evaluate, n_params, length, config=cfg, max_params=kmax, like=ctx.x,
+                               starts=fit.params[None], steps=cfg.polish_steps)
+        with torch.no_grad():
+            values, finite = evaluate(fit.params)
+            score = torch.where(finite, conservation_score(values, length), torch.nan)
+        fits.append((fit, values, finite, score))
+    (true, values, finite, s_true), (rand, _, _, s_rand) = fits
     with torch.no_grad():
-        values, finite = evaluate(true.params)
-        score = conservation_score(values, ctx.idx_true)
-        excess = within_variance(values, ctx.idx_true) / white_noise_variance(values, ctx.idx_true).clamp_min(
+        excess = within_variance(values, length) / white_noise_variance(values, length).clamp_min(
             torch.finfo(values.dtype).tiny)
-    finite = finite.cpu().numpy()
-    s_true = torch.where(torch.isfinite(score), true.score, torch.nan)
     reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-              for f, s in zip(finite, s_true.cpu().numpy())]
+              for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
     return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,
-            "s_random": rand.score, "excess": excess, "converged": (true.converged & rand.converged).cpu().numpy(),
+            "s_random": s_rand, "excess": excess, "converged": (true.converged & rand.converged).cpu().numpy(),
             "reason": reason}
+
+
+def _pad(c: torch.Tensor, width: int) -> torch.Tensor:
+    """Parameters [n, k] zero-padded to [n, width]."""
+    return torch.cat([c, c.new_zeros(c.shape[0], width - c.shape[1])], 1) if c.shape[1] < width else c
 
 
 def _store(out: dict, part: dict) -> None:
@@ -259,7 +292,8 @@ def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, 
                  simplicity: np.ndarray, ratio: np.ndarray) -> list[int]:
     """One representative per class of functionally dependent laws among the top accepted ``order`` (space
     indices, best first): classes in the order of their best member; the representative is the simplest member
-    (fewest parameters, then smallest formula) among those within a factor 2 of the class's best ratio. (On noisy
+    (fewest parameters, then smallest formula, then affine — fitted exactly — before fitted by local search)
+    among those within a factor 2 of the class's best ratio. (On noisy
     data a more flexible relative of H, e.g. p² + c0·cos(c1·q) or (p² − c·cos q)², fits the noise a little
     better than H itself; it is the same law.) Gradients are taken at up to 512 training states."""
     if len(order) == 0:
@@ -277,7 +311,7 @@ def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, 
         members = [int(order[j]) for j in range(len(order)) if member_of[j] == pos]
         best = ratio[order[seed]]
         close = [i for i in members if ratio[i] >= best / 2] or [int(order[seed])]
-        chosen.append(min(close, key=lambda i: (*simplicity[i], -ratio[i])))
+        chosen.append(min(close, key=lambda i: (*simplicity[i], -ratio[i])))  # simplicity: (K, size, not affine)
     return chosen
 
 

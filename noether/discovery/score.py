@@ -32,8 +32,10 @@ def sequences(traj: Trajectories, part: str = "train", window: int | None = None
     pendulum: with one sequence the within and total variance coincide and S ≡ 1). An explicit ``window`` cuts
     every trajectory into windows of that many steps (the remainder is dropped).
     """
-    train, test = traj.split()
-    seq = {"train": train, "test": test}[part].states
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', got '{part}'")
+    mask = traj.train_mask if part == "train" else ~traj.train_mask
+    seq = traj.states if mask.all() else traj.split()[part == "test"].states
     m, length, _ = seq.shape
     if window is None:
         if m >= MIN_SEQUENCES:
@@ -57,20 +59,26 @@ def constant_threshold(dtype: torch.dtype) -> float:
     return float((torch.finfo(dtype).eps * 100) ** 2)
 
 
-def group(values: Tensor, index: Tensor | None) -> Tensor:
-    """values [..., N] -> [..., m, L] arranged by ``index`` [m, L] (None: already in sequence order)."""
-    if index is None:
-        raise ValueError("group needs an index [m, L]")
+def group(values: Tensor, index: Tensor | int) -> Tensor:
+    """values [..., N] -> [..., m, L]: ``index`` [m, L] picks the points of each sequence; an int L means the
+    points are already in sequence order (a free reshape)."""
+    if isinstance(index, int):
+        return values.unflatten(-1, (-1, index))
     return values[..., index]
 
 
-def conservation_score(values: Tensor, index: Tensor) -> Tensor:
-    """S of each row of values [..., N] under the grouping ``index`` [m, L] -> [...] (NaN where g is constant)."""
+def conservation_score(values: Tensor, index: Tensor | int) -> Tensor:
+    """S of each row of values [..., N] under the grouping ``index`` ([m, L] or L) -> [...] (NaN where g is
+    constant). One pass over the points: total = within + between-sequence scatter of the sequence means."""
     g = group(values, index)
-    within = (g - g.mean(-1, keepdim=True)).square().sum((-1, -2))
-    flat = g.flatten(-2)
-    total = (flat - flat.mean(-1, keepdim=True)).square().sum(-1)
-    scale = flat.square().sum(-1)
+    length = g.shape[-1]
+    means = g.mean(-1, keepdim=True)
+    within = (g - means).square().sum((-1, -2))
+    means = means.squeeze(-1)
+    grand = means.mean(-1, keepdim=True)
+    between = length * (means - grand).square().sum(-1)
+    total = within + between
+    scale = total + g.shape[-1] * g.shape[-2] * grand.squeeze(-1).square()  # = sum of g^2
     constant = total <= constant_threshold(values.dtype) * scale
     score = within / torch.where(constant, torch.ones_like(total), total)
     return torch.where(constant, torch.full_like(score, float("nan")), score)

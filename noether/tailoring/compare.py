@@ -101,12 +101,13 @@ def sem(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig) -> tuple[dict, float, dict]:
-    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, seconds)."""
+def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, dt_scale: float = 1.0
+             ) -> tuple[dict, float, float, dict]:
+    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, inner dt, seconds)."""
     meta = config.meta or MetaConfig.for_data(traj)
-    meta = replace(meta, integrator=config.integrator)
+    meta = replace(meta, integrator=config.integrator, dt_scale=dt_scale)
     if config.lr_select == "screen":
-        s = screen(params, traj, law, 1, ScreenConfig(lrs=config.lrs, top_k=1))
+        s = screen(params, traj, law, 1, ScreenConfig(lrs=config.lrs, top_k=1, dt_scale=dt_scale))
         lrs = s.best_lr[:1]
         secs = {"screen": s.seconds}
     else:
@@ -114,13 +115,14 @@ def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig) -> t
         secs = {}
     res = meta_tailor(params, traj, law, lrs, replace(meta, select=True))
     best = 0 if res.best is None else res.best
-    return res.candidate(best), float(res.lrs[best]), {**secs, "meta": res.seconds["train"],
+    return res.candidate(best), float(res.lrs[best]), res.dt, {**secs, "meta": res.seconds["train"],
                                                        "select": res.seconds["select"]}
 
 
-def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig()
-                    ) -> Comparison:
-    """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol."""
+def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(),
+                    dt_scales: Mapping[str, float] | None = None) -> Comparison:
+    """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol.
+    dt_scales: optional per-law ``MetaConfig.dt_scale`` (default 1, the paper's inner-loss step)."""
     _, test = traj.split()
     runs: list[MethodRun] = []
     times = None
@@ -140,8 +142,8 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
         if "mlp" in config.baselines:
             evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
         for name, law in laws.items():
-            tuned, lr, secs = tune_law(params, traj, law, config)
-            evaluate(name, tailored_field(tuned, law, lr, traj.dt), lr, {"train": mlp.seconds, **secs})
+            tuned, lr, dt, secs = tune_law(params, traj, law, config, (dt_scales or {}).get(name, 1.0))
+            evaluate(name, tailored_field(tuned, law, lr, dt), lr, {"train": mlp.seconds, **secs})
         if "hnn" in config.baselines:
             hnn = train_baseline(traj, "hnn", train_cfg)
             evaluate("hnn", module_field(hnn.model), None, {"train": hnn.seconds})

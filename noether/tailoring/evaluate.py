@@ -11,7 +11,8 @@ Protocol (the same for every method -- vanilla MLP, law meta-tailoring, HNN):
   concatenated state when they share a time grid (much faster than a call per trajectory; the step size then
   follows the hardest trajectory, which only makes each one more accurate); otherwise one call per trajectory;
 - a point whose state leaves ``|x| <= max_abs`` or turns non-finite is frozen there and its model is flagged
-  ``diverged``;
+  ``diverged``; a solve that needs more than ``max_evals`` field evaluations (a stiff, i.e. broken, model) is
+  redone one stacked model at a time, and a single model that still exceeds it is flagged ``diverged``;
 - RMSE: square root of the mean squared error over trajectories, time steps and coordinates; MSE vs horizon:
   the mean over trajectories and coordinates at each time step.
 
@@ -45,6 +46,7 @@ class IntegratorConfig:
     rtol: float = 1e-9
     atol: float = 1e-9
     max_abs: float = 1e3
+    max_evals: int = 5000
 
     def __post_init__(self) -> None:
         if not (self.rtol > 0 and self.atol > 0 and self.max_abs > 0):
@@ -81,12 +83,18 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
     rel = traj.times - traj.times[:, :1]
     x0 = np.broadcast_to(ref[:, 0], (n_models, m, d))
     counter = [0]
-    if np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max()))):
-        pred, ok = _solve(field, x0, rel[0], config, counter)
-    else:
-        parts = [_solve(field, x0[:, i:i + 1], rel[i], config, counter) for i in range(m)]
-        pred = np.concatenate([p for p, _ in parts], axis=1)
-        ok = np.all([o for _, o in parts], axis=0)
+    shared = np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
+    try:
+        pred, ok = _solve_all(field, x0, rel, shared, config, counter)
+    except _TooStiff:
+        if n_models == 1:
+            pred, ok = np.full((1, m, t_len, d), np.nan), np.zeros(1, bool)
+        else:  # one model at a time, so a broken model cannot stall the others
+            singles = [long_term(_select(field, i, n_models), traj, n_models=1, config=config)
+                       for i in range(n_models)]
+            counter[0] += sum(s.evaluations for s in singles)
+            pred = np.concatenate([s.pred for s in singles])
+            ok = ~np.concatenate([s.diverged for s in singles])
     err = np.where(np.isfinite(pred), pred - ref[None], np.inf)
     sq = err**2
     diverged = ~ok | ~np.isfinite(sq).all(axis=(1, 2, 3))
@@ -95,14 +103,36 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
                     evaluations=counter[0])
 
 
+class _TooStiff(Exception):
+    pass
+
+
+def _select(field: Field, i: int, n: int) -> Field:
+    """Model i of a stacked field, as a field of one model (the others get model i's points; discarded)."""
+    def one(x: Tensor) -> Tensor:
+        return field(x.expand(n, *x.shape[1:]))[i:i + 1]
+    return one
+
+
+def _solve_all(field, x0, rel, shared, config, counter):
+    if shared:
+        return _solve(field, x0, rel[0], config, counter)
+    parts = [_solve(field, x0[:, i:i + 1], rel[i], config, counter) for i in range(x0.shape[1])]
+    return np.concatenate([p for p, _ in parts], axis=1), np.all([o for _, o in parts], axis=0)
+
+
 def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]
            ) -> tuple[np.ndarray, np.ndarray]:
     """One solve_ivp over the concatenated state of x0 [n, M, d] -> (pred [n, M, T, d], ok [n])."""
     shape = x0.shape
     escaped = np.zeros(shape[0], bool)
 
+    start = counter[0]
+
     def rhs(_t: float, y: np.ndarray) -> np.ndarray:
         counter[0] += 1
+        if counter[0] - start > config.max_evals:
+            raise _TooStiff
         x = torch.as_tensor(y.reshape(shape), dtype=torch.float64)
         bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
         with torch.no_grad():

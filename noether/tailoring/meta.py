@@ -69,11 +69,13 @@ def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
 
 @dataclass(frozen=True)
 class ScreenConfig:
-    """lrs: inner learning rates tried for every law; top_k: laws kept; chunk: laws per vectorised block."""
+    """lrs: inner learning rates tried for every law; top_k: laws kept; chunk: laws per vectorised block;
+    dt_scale: the inner loss's step is ``dt_scale * traj.dt`` (1 = the paper's finite difference)."""
 
     lrs: tuple[float, ...] = PAPER_LRS
     top_k: int = 20
     chunk: int = 64
+    dt_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.lrs or min(self.lrs) < 0:
@@ -116,7 +118,7 @@ def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, conf
         base = float((tr.output[0] - dx).square().mean())
     v = tr.output.expand(n, big_n, d).detach().requires_grad_()
     with torch.enable_grad():
-        inner = law_inner_loss(laws, traj.dt)(x.unsqueeze(0).expand(n, big_n, d), v)
+        inner = law_inner_loss(laws, traj.dt * config.dt_scale)(x.unsqueeze(0).expand(n, big_n, d), v)
         (u,) = torch.autograd.grad(inner.sum(), v)
     finite_law = (torch.isfinite(inner).all(1) & torch.isfinite(u).all(2).all(1)).cpu()
     u = torch.where(torch.isfinite(u), u, torch.zeros_like(u))
@@ -154,7 +156,9 @@ class MetaConfig:
 
     halving: successive halving -- at ``halving_rounds`` evenly spaced epochs, keep the better half of the
     candidates by their current task loss (never fewer than ``keep_min``). integrator: the long-term evaluation
-    used to pick the law (on the training trajectories).
+    used to pick the law (on the training trajectories). dt_scale: the inner loss's step is
+    ``dt_scale * traj.dt`` (1 = the paper; smaller values shrink the finite-difference bias of the loss, which
+    pushes the field towards the secant of g's level set rather than its tangent).
     """
 
     epochs: int = 100
@@ -165,12 +169,15 @@ class MetaConfig:
     halving_rounds: int = 2
     keep_min: int = 3
     select: bool = True
+    dt_scale: float = 1.0
     integrator: IntegratorConfig = field(default_factory=IntegratorConfig)
 
     def __post_init__(self) -> None:
         if self.epochs < 0 or not self.lr > 0 or self.weight_decay < 0:
             raise ValueError(f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, "
                              f"weight_decay={self.weight_decay}")
+        if not self.dt_scale > 0:
+            raise ValueError(f"dt_scale must be > 0, got {self.dt_scale}")
         if self.keep_min < 1 or self.halving_rounds < 1:
             raise ValueError(f"keep_min and halving_rounds must be >= 1, got {self.keep_min}, {self.halving_rounds}")
 
@@ -186,10 +193,11 @@ class MetaResult:
     """params: {name: [n, ...]} each candidate's fine-tuned weights; lrs: [n]; losses: [epochs, n] task loss
     (NaN once dropped); train_rmse: [n] long-term RMSE on the training trajectories (inf if dropped/diverged);
     active: [n] bool (survived halving); best: index of the chosen law (None when nothing finite); seconds:
-    {'train': .., 'select': ..}."""
+    {'train': .., 'select': ..}; dt: the inner loss's time step (use it with ``evaluate.tailored_field``)."""
 
     params: Params
     lrs: np.ndarray
+    dt: float
     losses: np.ndarray
     train_rmse: np.ndarray
     active: np.ndarray
@@ -218,10 +226,11 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
     cuts = set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist()) \
         if config.halving else set()
     b1, b2, eps = 0.9, 0.999, 1e-8
+    dt = traj.dt * config.dt_scale
     for epoch in range(config.epochs):
         k = len(rows)
         cur = {name: t[rows].requires_grad_() for name, t in theta.items()}
-        inner = law_inner_loss(subset_laws(laws, rows, n), traj.dt)
+        inner = law_inner_loss(subset_laws(laws, rows, n), dt)
         pred, _ = tailor_mlp(cur, x.unsqueeze(0).expand(k, *x.shape), inner, lr_all[rows],
                              first_order=config.first_order)
         task = (pred - dx).square().mean((1, 2))  # [k]
@@ -251,7 +260,7 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
         start = time.perf_counter()
         train_split, _ = traj.split()
         sub = {k: v[rows] for k, v in theta.items()}
-        lt = long_term(tailored_field(sub, subset_laws(laws, rows.cpu(), n), lr_all[rows].cpu(), traj.dt),
+        lt = long_term(tailored_field(sub, subset_laws(laws, rows.cpu(), n), lr_all[rows].cpu(), dt),
                        train_split, n_models=len(rows), config=config.integrator)
         rmse = np.where(lt.diverged, np.inf, lt.rmse)
         train_rmse[rows.cpu().numpy()] = rmse
@@ -260,6 +269,6 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
         select_seconds = time.perf_counter() - start
     else:
         select_seconds = 0.0
-    return MetaResult({k: v.detach() for k, v in theta.items()}, lr_all.cpu().double().numpy(), losses, train_rmse,
+    return MetaResult({k: v.detach() for k, v in theta.items()}, lr_all.cpu().double().numpy(), dt, losses, train_rmse,
                       active, best, {"train": train_seconds, "select": select_seconds})
 

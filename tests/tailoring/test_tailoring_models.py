@@ -52,7 +52,7 @@ def test_hnn_field_is_the_symplectic_gradient_of_its_hamiltonian():
 @pytest.mark.parametrize("kind", ["mlp", "hnn"])
 def test_training_lowers_the_loss_and_is_deterministic(kind):
     traj = load_system("spring", noise=0.0)
-    cfg = TrainConfig(steps=60, hidden=32, seed=3, lr=3e-3)
+    cfg = TrainConfig(steps=40, hidden=32, seed=3, lr=3e-3)
     a, b = train_baseline(traj, kind, cfg), train_baseline(traj, kind, cfg)
     assert a.losses[-1] < 0.5 * a.losses[0]
     assert np.array_equal(a.losses, b.losses)

@@ -1,0 +1,123 @@
+"""``noether discover``: a thin shell over :func:`noether.discovery.pipeline.discover`.
+
+Kept apart from ``pipeline.py`` because it imports ``noether.cli`` (which registers it), while ``pipeline`` is
+imported by the package's public API.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..cli import data_options, out
+from ..systems import Trajectories
+from ..tailoring import MetaConfig, ScreenConfig
+from .filter import FilterConfig
+from .null import AcceptanceRule
+from .laws_file import FORMATS, export
+from .pipeline import PAPER_SURVIVORS, STAGES, DiscoverConfig, DiscoveryResult, discover
+from .tailor_stages import TailorConfig
+
+
+@click.command("discover")
+@data_options
+@click.option("--depth", type=int, default=7, show_default=True, help="Maximum formula size (nodes).")
+@click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
+@click.option("--stage", type=click.Choice(STAGES), default=STAGES[-1], show_default=True,
+              help="Last stage to run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of probes and random sequences.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--jobs", type=int, default=1, show_default=True, help="CPU worker threads (-1: all cores).")
+@click.option("--min-ratio", type=float, default=None,
+              help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
+                   "noise-aware rule (see README, 'Conservation filter').")
+@click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
+@click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
+@click.option("--max-screen", type=int, default=1000, show_default=True,
+              help="Survivors (best ratio first) screened by tailoring.")
+@click.option("--top-k", type=int, default=20, show_default=True, help="Laws kept for meta-tailoring (paper: 20).")
+@click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
+@click.option("--halving/--no-halving", default=False, show_default=True,
+              help="Successive halving during meta-tailoring: drop the weaker half of the laws early.")
+@click.option("--dt-scale", type=float, default=1.0, show_default=True,
+              help="Inner-loss step as a fraction of the data's time step (1 = the paper).")
+@click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
+@click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
+              "(built-in systems know theirs).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, window, top,
+                     max_screen, top_k, epochs, halving, dt_scale, eval_seeds, true_law, cache_dir, no_cache, out_dir) -> None:
+    """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
+    much tailoring with them improves long-term predictions, and compare against the baselines."""
+    rule = AcceptanceRule(min_ratio=min_ratio)
+    seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
+    tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
+                          meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
+                          dt_scale=dt_scale)
+    config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
+                            filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window),
+                            tailor=tailor, true_law=true_law,
+                            cache_dir=None if no_cache else (cache_dir or default_cache_dir()))
+    result = discover(traj, config)
+    paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))
+    report(result, top)
+    out.print(f"wrote {', '.join(map(str, paths))}")
+
+
+def default_cache_dir() -> str:
+    root = os.environ.get("NOETHER_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "noether")
+    return os.path.join(root, "stages")
+
+
+@click.command("export")
+@click.argument("laws_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="sympy", show_default=True)
+@click.option("--rank", type=int, default=1, show_default=True, help="Which law (1 = the best).")
+def export_command(laws_file, fmt, rank) -> None:
+    """Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."""
+    click.echo(export(laws_file, fmt, rank))
+
+
+def report(result: DiscoveryResult, top: int) -> None:
+    """Print the space size, and for the filter stage the top survivors and the independent laws."""
+    out.print(f"{len(result.space)} candidate formulas ({result.timings.get('enumerate', 0):.1f} s)")
+    res = result.filter
+    if res is None:
+        return
+    m, length, _ = res.sequences_shape
+    paper = PAPER_SURVIVORS.get(result.traj.name)
+    out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
+              f"{res.n_accepted} accepted" + (f" (paper: {paper})" if paper else "")
+              + f" ({result.timings.get('filter', 0):.1f} s)")
+    table = Table(title="top survivors")
+    for col in ("rank", "law", "S_true", "S_random", "ratio"):
+        table.add_column(col)
+    rows = res.table.iloc[res.accepted_indices[:top]]
+    for (_, row), law in zip(rows.iterrows(), res.laws(top)):
+        table.add_row(str(row["rank"] + 1), escape(str(law.expression)), f"{row.s_true:.3g}",
+                      f"{row.s_random:.3g}", f"{row.ratio:.3g}")
+    out.print(table)
+    laws = res.independent
+    if laws:
+        out.print("independent laws: " + "; ".join(escape(str(law.expression)) for law in laws))
+    else:
+        out.print("independent laws: none (no candidate passed the conservation filter)")
+    if result.evaluation is not None:
+        table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
+        for col in ("method", "RMSE", "±"):
+            table.add_column(col)
+        for _, row in result.evaluation.summary.iterrows():
+            table.add_row(escape(row["method"]), f"{row['rmse_mean']:.4f}", f"{row['rmse_sem']:.4f}")
+        out.print(table)
+    if result.tailor is not None:
+        out.print("top laws (SymPy), best first:")
+        for r in result.laws()[:min(top, 5)]:
+            lr = r.scores.get("inner_lr")
+            out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   (inner lr {lr:.3g})" if lr else ""))

@@ -1,0 +1,151 @@
+"""What a discover run writes: ranked laws (``laws.json``), a markdown report with tables, and PNG plots."""
+
+from __future__ import annotations
+
+import math
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path, atomic_write_text
+from .laws_file import RankedLaw
+
+#: The paper's long-term RMSE (Tables 1-2); Figure 2 gives the real pendulum only as a plot.
+PAPER_RMSE = {
+    "pendulum": {"mlp": 0.0563, "noether": 0.0423, "oracle": 0.0422},
+    "spring": {"mlp": 0.0174, "noether": 0.0165, "oracle": 0.0166},
+}
+#: The paper's discovered laws (Tables 1-2, §4.2) and coefficient of the real pendulum (Figure 2).
+PAPER_LAWS = {"pendulum": "p**2 - 2.99*cos(q)", "spring": "q**2 + 1.002*p**2", "real-pendulum": "p**2 - 2.39*cos(q)"}
+
+
+def ranked_laws(result) -> list[RankedLaw]:
+    """Accepted laws, best first: the meta-tailored top laws by their long-term training error, then the other
+    screened laws by post-tailoring loss, then the remaining survivors by the filter's rank."""
+    filt = result.filter
+    if filt is None:
+        return []
+    table = filt.table
+    order: list[int] = []
+    figures: dict[int, dict] = {}
+    tail = result.tailor
+    if tail is not None:
+        pos = {int(c): i for i, c in enumerate(tail.candidates)}
+        for c in tail.candidates:
+            i = pos[int(c)]
+            figures[int(c)] = {"inner_lr": float(tail.screen.best_lr[i]), "screen_loss": float(tail.screen.best_loss[i])}
+        if tail.meta is not None:
+            for j, c in enumerate(tail.top):
+                figures[int(c)]["train_error"] = float(tail.meta.train_rmse[j])
+            order += [int(tail.top[j]) for j in np.argsort(tail.meta.train_rmse, kind="stable")]
+        rest = [int(c) for c in tail.candidates if int(c) not in order]
+        order += sorted(rest, key=lambda c: figures[c]["screen_loss"])
+    order += [int(c) for c in filt.accepted_indices if int(c) not in set(order)]
+    if result.evaluation is not None and tail is not None and tail.chosen is not None:
+        summary = result.evaluation.summary.set_index("method")
+        if "noether" in summary.index:
+            figures.setdefault(tail.chosen, {})["test_rmse"] = float(summary.loc["noether", "rmse_mean"])
+            figures[tail.chosen]["test_rmse_sem"] = float(summary.loc["noether", "rmse_sem"])
+    if tail is not None and tail.chosen is not None and tail.chosen in order:
+        order.remove(tail.chosen)
+        order.insert(0, tail.chosen)
+    laws = []
+    for rank, c in enumerate(order, start=1):
+        row = table.iloc[c]
+        scores = {"s_true": float(row["s_true"]), "s_random": float(row["s_random"]), "ratio": float(row["ratio"]),
+                  "candidate": c, **figures.get(c, {})}
+        laws.append(RankedLaw(rank, filt.space.law(c, filt.params[c]), scores))
+    return laws
+
+
+def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> list[Path]:
+    """``report.md`` plus ``mse_horizon.png`` (when the evaluation ran); returns the paths written."""
+    out_dir = Path(out_dir)
+    written = []
+    lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
+    lines += [f"Command: `{meta.get('command', 'noether.discover(...)')}`  ",
+              f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta.get('torch')}, "
+              f"device {meta.get('device')}", ""]
+    lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]
+    t = result.timings
+    lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
+                 f"{t.get('enumerate', 0):.1f} |")
+    if result.filter is not None:
+        paper = {"pendulum": 210, "spring": 219}.get(result.traj.name)
+        lines.append(f"| filter | {result.filter.n_accepted} accepted ({result.filter.rule.name})"
+                     + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
+    if result.tailor is not None:
+        lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(result.tailor.screen.lrs)} inner lrs; "
+                     f"top {len(result.tailor.top)} kept | {t.get('screen', 0):.1f} |")
+        if result.tailor.meta is not None:
+            lines.append(f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
+                         f"epochs | {t.get('meta-tailor', 0):.1f} |")
+    if result.evaluation is not None:
+        lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
+                     f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {t.get('evaluate', 0):.1f} |")
+    lines.append(f"| total | | {sum(t.values()):.1f} |")
+    lines += ["", "## Top laws", "", "| rank | law | S_true | S_random / S_true | inner lr | train error | test RMSE |",
+              "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in laws[:20]:
+        s = r.scores
+        lines.append(f"| {r.rank} | `{r.law.expression}` | {_f(s.get('s_true'))} | {_f(s.get('ratio'))} | "
+                     f"{_f(s.get('inner_lr'))} | {_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |")
+    if result.filter is not None:
+        indep = result.filter.independent
+        lines += ["", "Functionally independent laws among the top survivors: "
+                  + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), ""]
+    if result.traj.name in PAPER_LAWS:
+        lines += [f"The paper's law for this system: `{PAPER_LAWS[result.traj.name]}`.", ""]
+    if result.evaluation is not None:
+        lines += _evaluation_section(result)
+        png = out_dir / "mse_horizon.png"
+        plot_horizon(result.evaluation, png, result.traj.name)
+        written.append(png)
+        lines += ["", f"![MSE against horizon]({png.name})", ""]
+    path = out_dir / "report.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return [path, *written]
+
+
+def _evaluation_section(result) -> list[str]:
+    ev = result.evaluation
+    paper = PAPER_RMSE.get(result.traj.name, {})
+    lines = ["## Long-term prediction on the test trajectories", "",
+             "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
+             f"seeds {sorted(set(r.seed for r in ev.runs))}.", "",
+             "| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
+    for _, row in ev.summary.iterrows():
+        ref = paper.get(row["method"])
+        lines.append(f"| {row['method']} | {row['rmse_mean']:.4f} | {row['rmse_sem']:.4f} | "
+                     f"{'' if ref is None else f'{ref:.4f}'} |")
+    return lines
+
+
+def plot_horizon(ev, path: Path, title: str) -> None:
+    """MSE against prediction horizon per method (mean ± s.e. over seeds), log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in ev.methods:
+        mean, sem = ev.horizon(method)
+        ax.plot(ev.times, mean, label=method)
+        ax.fill_between(ev.times, np.maximum(mean - sem, 1e-12), mean + sem, alpha=0.2)
+    ax.set_yscale("log")
+    ax.set_xlabel("time since the initial state")
+    ax.set_ylabel("MSE")
+    ax.set_title(f"{title}: long-term prediction error")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def _f(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:.3g}"

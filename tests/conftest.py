@@ -1,0 +1,13 @@
+"""Every test runs with one torch thread per process: under ``pytest -n 2`` on 2 cores, two threads per worker
+oversubscribe the machine and small kernels then run many times slower (measured 5-15x)."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,8 +17,7 @@ $(BIN)/noether: pyproject.toml
 venv: $(BIN)/noether
 
 discover: venv
-	$(BIN)/noether systems
-	$(BIN)/noether describe --system pendulum
+	$(BIN)/noether discover --system pendulum --depth 7 --out runs/pendulum
 
 test: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

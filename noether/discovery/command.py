@@ -43,8 +43,8 @@ from .tailor_stages import TailorConfig
 @click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
 @click.option("--halving/--no-halving", default=False, show_default=True,
               help="Successive halving during meta-tailoring: drop the weaker half of the laws early.")
-@click.option("--dt-scale", type=float, default=1.0, show_default=True,
-              help="Inner-loss step as a fraction of the data's time step (1 = the paper).")
+@click.option("--dt-scale", type=float, default=0.1, show_default=True,
+              help="Inner-loss step as a fraction of the data's time step (1 = the paper; see README).")
 @click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
 @click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
               "(built-in systems know theirs).")

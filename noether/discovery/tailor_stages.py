@@ -38,7 +38,7 @@ class TailorConfig:
     eval_seeds: tuple[int, ...] = (0, 1, 2)
     baselines: tuple[str, ...] = ("mlp", "hnn")
     device: str = "auto"
-    dt_scale: float = 1.0
+    dt_scale: float = 0.1
 
     def __post_init__(self):
         if not self.dt_scale > 0:
@@ -134,10 +134,11 @@ def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
 
 def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str]) -> Comparison:
     """Test-set long-term comparison over ``eval_seeds``: vanilla MLP, the discovered law ('noether'), the
-    reference laws, HNN — the same protocol and inner-lr selection for every law (tailoring.compare)."""
+    reference laws, HNN — the same protocol for every law: its inner lr picked by the screen (stage 1), then
+    meta-tailored at that lr (stage 2), per seed (tailoring.compare)."""
     laws = {"noether": law.torch}
     laws.update({name: torch_law(text, traj.names) for name, text in references.items()})
     cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=tuple(config.baselines),
                         train=replace(config.train or TrainConfig.for_data(traj), device=config.device),
-                        meta=config.meta_config(traj))
+                        meta=config.meta_config(traj), lr_select="screen", lrs=config.screen.lrs)
     return compare_methods(traj, laws, cfg, dt_scales={name: config.dt_scale for name in laws})

@@ -29,7 +29,9 @@ class TailorConfig:
     the data set's defaults); train: the pretrained MLP's recipe (None -> the data set's defaults);
     eval_seeds: seeds of the final comparison; baselines: 'mlp', 'hnn'; device: 'auto' | 'cpu' | 'cuda';
     dt_scale: the inner loss compares g(x) with g(x + f(x) * dt_scale * dt) (1 = the paper's data step; smaller
-    values shrink the finite-difference bias of the loss, see README 'Meta-tailoring')."""
+    values shrink the finite-difference bias of the loss, see README 'Meta-tailoring'); eval_lr_select: how the
+    comparison picks each law's inner lr per seed -- 'screen' (stage 1, fast) or 'meta' (meta-tailor at every lr
+    of the grid, keep the best long-term fit on the training trajectories; 9x the cost)."""
 
     max_screen: int = 1000
     screen: ScreenConfig = ScreenConfig()
@@ -39,6 +41,7 @@ class TailorConfig:
     baselines: tuple[str, ...] = ("mlp", "hnn")
     device: str = "auto"
     dt_scale: float = 0.1
+    eval_lr_select: str = "screen"
 
     def __post_init__(self):
         if not self.dt_scale > 0:
@@ -140,5 +143,5 @@ def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict
     laws.update({name: torch_law(text, traj.names) for name, text in references.items()})
     cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=tuple(config.baselines),
                         train=replace(config.train or TrainConfig.for_data(traj), device=config.device),
-                        meta=config.meta_config(traj), lr_select="screen", lrs=config.screen.lrs)
+                        meta=config.meta_config(traj), lr_select=config.eval_lr_select, lrs=config.screen.lrs)
     return compare_methods(traj, laws, cfg, dt_scales={name: config.dt_scale for name in laws})

@@ -133,7 +133,7 @@ def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorC
         counter[0] += 1
         if counter[0] - start > config.max_evals:
             raise _TooStiff
-        x = torch.as_tensor(y.reshape(shape), dtype=torch.float64)
+        x = torch.tensor(y.reshape(shape), dtype=torch.float64)  # a copy: solve_ivp may pass a read-only view
         bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
         with torch.no_grad():
             dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)

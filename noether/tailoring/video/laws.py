@@ -79,10 +79,9 @@ def law_from_json(path: str | Path, rank: int = 0) -> Any:
         from ...dsl import Law  # the DSL helper's Law, when present
     except ImportError:
         return SympyLaw.parse(entry["expression"])
-    try:
-        return Law.from_json(entry)
-    except Exception:  # older/other layouts: fall back on the expression string
+    if "formula" not in entry:  # a hand-written file with only an expression: read it as text
         return SympyLaw.parse(entry["expression"])
+    return Law.from_json(entry)  # a pipeline laws.json: exact, and a malformed entry is a clear error
 
 
 def law_from_expression(expression: str) -> Any:

@@ -130,10 +130,12 @@ def plot_horizon(ev, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
+    start = 1 if len(ev.times) > 1 and ev.times[0] == 0 else 0  # the error at t = 0 is 0: no place on a log axis
     for method in ev.methods:
-        mean, sem = ev.horizon(method)
-        ax.plot(ev.times, mean, label=method)
-        ax.fill_between(ev.times, np.maximum(mean - sem, 1e-12), mean + sem, alpha=0.2)
+        mean, sem = (a[start:] for a in ev.horizon(method))
+        t = ev.times[start:]
+        ax.plot(t, mean, label=method)
+        ax.fill_between(t, np.maximum(mean - sem, mean * 1e-3), mean + sem, alpha=0.2)
     ax.set_yscale("log")
     ax.set_xlabel("time since the initial state")
     ax.set_ylabel("MSE")

@@ -32,7 +32,7 @@ from .evaluate import IntegratorConfig, LawBatch, long_term, tailored_field
 from .loss import noether_loss
 from .mlp import Params, stacked
 from .mlp_tailor import backprop, tailor_mlp, tailored_output, trace
-from .train import points
+from .train import paper_weight_decay, points
 
 #: Inner learning rates of the paper: 10^k for k in {-3, -2.5, ..., 1}.
 PAPER_LRS: tuple[float, ...] = tuple(float(10.0**k) for k in np.arange(-3.0, 1.01, 0.5))
@@ -184,8 +184,7 @@ class MetaConfig:
     @classmethod
     def for_data(cls, traj: Trajectories, **overrides) -> MetaConfig:
         """Weight decay as the baseline's (1e-5 on the real pendulum, else 1e-4)."""
-        wd = 1e-5 if traj.name.startswith("real-pendulum") else 1e-4
-        return replace(cls(weight_decay=wd), **overrides)
+        return replace(cls(weight_decay=paper_weight_decay(traj)), **overrides)
 
 
 @dataclass(frozen=True)

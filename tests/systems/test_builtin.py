@@ -72,3 +72,11 @@ def test_real_pendulum_split_matches_hnn():
 def test_unknown_system_names_the_choices():
     with pytest.raises(UnknownSystemError, match="pendulum"):
         load_system("pendulm")
+
+
+def test_vendored_real_pendulum_file_is_byte_identical():
+    import hashlib
+    from importlib import resources
+
+    data = resources.files("noether.systems").joinpath("data", "real_pend_h_1.txt").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == "45d92988198b89a5933f5a53e67aa819d06937516f71a462ac09e1307d8b3411"

@@ -141,7 +141,9 @@ def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict
     meta-tailored at that lr (stage 2), per seed (tailoring.compare)."""
     laws = {"noether": law.torch}
     laws.update({name: torch_law(text, traj.names) for name, text in references.items()})
-    cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=tuple(config.baselines),
+    # an HNN needs (q, p) pairs: on odd-dimensional data it is left out of the comparison
+    baselines = tuple(b for b in config.baselines if b != "hnn" or traj.dim % 2 == 0)
+    cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=baselines,
                         train=replace(config.train or TrainConfig.for_data(traj), device=config.device),
                         meta=config.meta_config(traj), lr_select=config.eval_lr_select, lrs=config.screen.lrs)
     return compare_methods(traj, laws, cfg, dt_scales={name: config.dt_scale for name in laws})

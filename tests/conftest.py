@@ -1,8 +1,11 @@
 """Every test runs with one torch thread per process: under ``pytest -n 2`` on 2 cores, two threads per worker
 oversubscribe the machine and small kernels then run many times slower (measured 5-15x)."""
 
+import os
+
 import pytest
 import torch
+from hypothesis import settings
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -11,3 +14,9 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# CI runs the property tests on a fixed sequence of examples (reproducible verdicts); locally hypothesis explores.
+if os.environ.get("CI"):
+    settings.register_profile("ci", derandomize=True)
+    settings.load_profile("ci")

@@ -31,6 +31,11 @@ class Canon(set):
     def __contains__(self, f):
         return super().__contains__(_canonical(f))
 
+    @staticmethod
+    def key(f):
+        """The formula's canonical form (commutative operands sorted)."""
+        return _canonical(f)
+
 
 def _canonical(f):
     if not f.args:

@@ -112,8 +112,7 @@ class DiscoveryResult:
             "stage": self.config.stage, "seed": self.config.seed, "timings_s": self.timings,
             "n_candidates": len(self.space), "n_accepted": None if self.filter is None else self.filter.n_accepted,
             "versions": {"noether": __version__, "torch": torch.__version__, "numpy": np.__version__},
-            "command": command, "cpus": os.cpu_count(), "torch": torch.__version__,
-            "device": self.config.tailor.device,
+            "command": command, "cpus": os.cpu_count(), "device": self.config.tailor.device,
         }
 
     def write(self, out_dir: str | Path, command: str | None = None) -> list[Path]:

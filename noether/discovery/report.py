@@ -10,6 +10,7 @@ import numpy as np
 
 from ..io import atomic_path, atomic_write_text
 from .laws_file import RankedLaw
+from .pipeline import PAPER_SURVIVORS
 
 #: The paper's long-term RMSE (Tables 1-2); Figure 2 gives the real pendulum only as a plot.
 PAPER_RMSE = {
@@ -41,7 +42,8 @@ def ranked_laws(result) -> list[RankedLaw]:
             order += [int(tail.top[j]) for j in np.argsort(tail.meta.train_rmse, kind="stable")]
         rest = [int(c) for c in tail.candidates if int(c) not in order]
         order += sorted(rest, key=lambda c: figures[c]["screen_loss"])
-    order += [int(c) for c in filt.accepted_indices if int(c) not in set(order)]
+    placed = set(order)
+    order += [int(c) for c in filt.accepted_indices if int(c) not in placed]
     if result.evaluation is not None and tail is not None and tail.chosen is not None:
         summary = result.evaluation.summary.set_index("method")
         if "noether" in summary.index:
@@ -65,14 +67,14 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     written = []
     lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
     lines += [f"Command: `{meta.get('command', 'noether.discover(...)')}`  ",
-              f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta.get('torch')}, "
+              f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
               f"device {meta.get('device')}", ""]
     lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]
     t = result.timings
     lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
                  f"{t.get('enumerate', 0):.1f} |")
     if result.filter is not None:
-        paper = {"pendulum": 210, "spring": 219}.get(result.traj.name)
+        paper = PAPER_SURVIVORS.get(result.traj.name)
         lines.append(f"| filter | {result.filter.n_accepted} accepted ({result.filter.rule.name})"
                      + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
     if result.tailor is not None:

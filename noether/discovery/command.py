@@ -43,8 +43,14 @@ from .tailor_stages import TailorConfig
 @click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
 @click.option("--halving/--no-halving", default=False, show_default=True,
               help="Successive halving during meta-tailoring: drop the weaker half of the laws early.")
-@click.option("--dt-scale", type=float, default=0.1, show_default=True,
-              help="Inner-loss step as a fraction of the data's time step (1 = the paper; see README).")
+@click.option("--inner-step", type=click.Choice(["newton", "sgd"]), default="newton", show_default=True,
+              help="Inner tailoring step: 'newton' (Gauss-Newton, removes a fraction alpha of the law's linearised "
+                   "violation) or 'sgd' (the paper's Eq. 3 with lr 10^k). See README 'Meta-tailoring'.")
+@click.option("--adapt", type=click.Choice(["all", "last"]), default="all", show_default=True,
+              help="Weights the inner step moves: all layers (the paper) or only the output layer.")
+@click.option("--dt-scale", "dt_scales", type=float, multiple=True, default=(0.01, 0.1), show_default=True,
+              help="Inner-loss step(s) as a fraction of the data's time step; repeat to give a grid that each "
+                   "law chooses from (1 = the paper; see README).")
 @click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
 @click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
               "(built-in systems know theirs).")
@@ -53,14 +59,15 @@ from .tailor_stages import TailorConfig
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, window, top,
-                     max_screen, top_k, epochs, halving, dt_scale, eval_seeds, true_law, cache_dir, no_cache, out_dir) -> None:
+                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, eval_seeds,
+                      true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
-                          dt_scale=dt_scale)
+                          inner_step=inner_step, adapt=adapt, dt_scales=tuple(dt_scales))
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window),
                             tailor=tailor, true_law=true_law,

@@ -23,7 +23,8 @@ from ..io import atomic_path
 from ..systems import Trajectories
 from .filter import FilterConfig, FilterResult, filter_candidates
 from .laws_file import RankedLaw, write_laws
-from .tailor_stages import (TailorConfig, TailorResult, reference_laws, run_evaluate, run_meta, run_screen)
+from .tailor_stages import (TailorConfig, TailorResult, law_params, reference_laws, run_evaluate, run_meta,
+                            run_screen)
 
 STAGES = ("enumerate", "filter", "screen", "meta-tailor", "evaluate")
 
@@ -93,7 +94,9 @@ class DiscoveryResult:
                 idx = self.tailor.candidates
                 table["inner_lr"] = np.nan
                 table["screen_loss"] = np.nan
+                table["inner_dt_scale"] = np.nan
                 table.loc[table.index[idx], "inner_lr"] = s.best_lr
+                table.loc[table.index[idx], "inner_dt_scale"] = s.best_dt_scale
                 table.loc[table.index[idx], "screen_loss"] = s.best_loss
             return table
         space = self.space
@@ -166,7 +169,7 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
                    config.tailor, ignore=("filt", "traj", "stage1"))
     evaluation = None
     if config.runs("evaluate") and tail.chosen is not None:
-        law = filt.space.law(tail.chosen, filt.params[tail.chosen])
+        law = filt.space.law(tail.chosen, law_params(filt, tail, tail.chosen))
         true_law = config.true_law or (SYSTEMS[traj.name].true_law if traj.name in SYSTEMS else None)
         refs = reference_laws(traj, true_law)
         evaluation = run("evaluate", _evaluate_stage, (law.to_json(), key, config.tailor, refs), law, traj,

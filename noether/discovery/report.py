@@ -11,6 +11,7 @@ import numpy as np
 from ..io import atomic_path, atomic_write_text
 from .laws_file import RankedLaw
 from .pipeline import PAPER_SURVIVORS
+from .tailor_stages import law_params
 
 #: The paper's long-term RMSE (Tables 1-2); Figure 2 gives the real pendulum only as a plot.
 PAPER_RMSE = {
@@ -35,7 +36,9 @@ def ranked_laws(result) -> list[RankedLaw]:
         pos = {int(c): i for i, c in enumerate(tail.candidates)}
         for c in tail.candidates:
             i = pos[int(c)]
-            figures[int(c)] = {"inner_lr": float(tail.screen.best_lr[i]), "screen_loss": float(tail.screen.best_loss[i])}
+            figures[int(c)] = {"inner_lr": float(tail.screen.best_lr[i]),
+                               "inner_dt_scale": float(tail.screen.best_dt_scale[i]),
+                               "screen_loss": float(tail.screen.best_loss[i])}
         if tail.meta is not None:
             for j, c in enumerate(tail.top):
                 figures[int(c)]["train_error"] = float(tail.meta.train_rmse[j])
@@ -57,7 +60,10 @@ def ranked_laws(result) -> list[RankedLaw]:
         row = table.iloc[c]
         scores = {"s_true": float(row["s_true"]), "s_random": float(row["s_random"]), "ratio": float(row["ratio"]),
                   "candidate": c, **figures.get(c, {})}
-        laws.append(RankedLaw(rank, filt.space.law(c, filt.params[c]), scores))
+        law, fitted = filt.space.law(c, law_params(filt, tail, c)), filt.space.law(c, filt.params[c])
+        if law.params != fitted.params:  # meta-learned in stage 2: keep the filter's fit beside it
+            scores["filter_params"] = list(fitted.params)
+        laws.append(RankedLaw(rank, law, scores))
     return laws
 
 
@@ -78,8 +84,10 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
         lines.append(f"| filter | {result.filter.n_accepted} accepted ({result.filter.rule.name})"
                      + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
     if result.tailor is not None:
-        lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(result.tailor.screen.lrs)} inner lrs; "
-                     f"top {len(result.tailor.top)} kept | {t.get('screen', 0):.1f} |")
+        sc = result.tailor.screen
+        lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "
+                     f"{len(sc.dt_scales)} inner-loss steps; top {len(result.tailor.top)} kept | "
+                     f"{t.get('screen', 0):.1f} |")
         if result.tailor.meta is not None:
             lines.append(f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
                          f"epochs | {t.get('meta-tailor', 0):.1f} |")
@@ -87,12 +95,13 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
         lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
                      f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {t.get('evaluate', 0):.1f} |")
     lines.append(f"| total | | {sum(t.values()):.1f} |")
-    lines += ["", "## Top laws", "", "| rank | law | S_true | S_random / S_true | inner lr | train error | test RMSE |",
-              "|---:|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "## Top laws", "", "| rank | law | S_true | S_random / S_true | inner rate | inner dt_scale | "
+              "train error | test RMSE |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in laws[:20]:
         s = r.scores
         lines.append(f"| {r.rank} | `{r.law.expression}` | {_f(s.get('s_true'))} | {_f(s.get('ratio'))} | "
-                     f"{_f(s.get('inner_lr'))} | {_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |")
+                     f"{_f(s.get('inner_lr'))} | {_f(s.get('inner_dt_scale'))} | {_f(s.get('train_error'))} | "
+                     f"{_f(s.get('test_rmse'))} |")
     if result.filter is not None:
         indep = result.filter.independent
         lines += ["", "Functionally independent laws among the top survivors: "
@@ -121,6 +130,11 @@ def _evaluation_section(result) -> list[str]:
         ref = paper.get(row["method"])
         lines.append(f"| {row['method']} | {row['rmse_mean']:.4f} | {row['rmse_sem']:.4f} | "
                      f"{'' if ref is None else f'{ref:.4f}'} |")
+    tuned = [r for r in ev.runs if r.lr is not None]
+    if tuned:
+        lines += ["", "Inner setting of each law per seed (picked on the training trajectories):", "",
+                  "| method | seed | inner rate | inner dt_scale | test RMSE |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {r.method} | {r.seed} | {r.lr:.3g} | {_f(r.dt_scale)} | {r.rmse:.4f} |" for r in tuned]
     return lines
 
 

@@ -2,10 +2,11 @@
 discovered law, the oracle Hamiltonian, a hand-coded law -- any named torch callable), and HNN.
 
 Per seed: the baseline MLP and the HNN are trained with that seed (``TrainConfig``); each law meta-tailors a copy
-of that seed's MLP (``MetaConfig``) at its inner learning rate, chosen either by the screen (``lr_select=
-'screen'``: the training MSE after one tailoring step, stage 1) or, as the paper describes for one law, by
-meta-tailoring at every lr of the grid at once and keeping the lowest long-term RMSE on the training
-trajectories (``'meta'``, the default). Every model is then evaluated with ``evaluate.long_term`` on the test
+of that seed's MLP (``MetaConfig``: its inner step and adapted weights) at its inner setting -- a learning rate
+(or Newton fraction) and an inner-loss step dt_scale -- chosen either by the screen (``lr_select='screen'``:
+the training MSE after one tailoring step, stage 1) or, as the paper describes for one law, by meta-tailoring at
+every (lr, dt_scale) of the grid at once and keeping the lowest long-term RMSE on the training trajectories
+(``'meta'``, the default). Every model is then evaluated with ``evaluate.long_term`` on the test
 trajectories. Summary: mean +- standard error over seeds.
 """
 
@@ -22,7 +23,7 @@ import torch
 
 from ..systems.trajectories import Trajectories
 from .evaluate import IntegratorConfig, long_term, mlp_field, module_field, tailored_field
-from .meta import PAPER_LRS, MetaConfig, ScreenConfig, meta_tailor, screen
+from .meta import MetaConfig, ScreenConfig, default_lrs, meta_tailor, screen
 from .mlp import params_of
 from .train import TrainConfig, train_baseline
 
@@ -32,13 +33,16 @@ LawFn = Callable[[torch.Tensor], torch.Tensor]  # one law, x [..., d] -> [...]
 @dataclass(frozen=True)
 class CompareConfig:
     """seeds: one full run per seed; baselines: which of 'mlp', 'hnn' to include; train/meta: None -> the data
-    set's defaults (``TrainConfig.for_data`` / ``MetaConfig.for_data``); lrs: the inner-lr grid."""
+    set's defaults (``TrainConfig.for_data`` / ``MetaConfig.for_data``); lrs: the inner-lr grid (None -> the
+    default grid of the meta config's inner step); dt_scales: the inner-loss step grid (None -> each law's
+    ``dt_scales`` argument of ``compare_methods``, else 1)."""
 
     seeds: tuple[int, ...] = (0, 1, 2)
     baselines: tuple[str, ...] = ("mlp", "hnn")
     train: TrainConfig | None = None
     meta: MetaConfig | None = None
-    lrs: tuple[float, ...] = PAPER_LRS
+    lrs: tuple[float, ...] | None = None
+    dt_scales: tuple[float, ...] | None = None
     lr_select: Literal["screen", "meta"] = "meta"
     integrator: IntegratorConfig = field(default_factory=IntegratorConfig)
 
@@ -63,6 +67,7 @@ class MethodRun:
     lr: float | None
     diverged: bool
     seconds: dict
+    dt_scale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class Comparison:
 
     @property
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"method": r.method, "seed": r.seed, "rmse": r.rmse, "lr": r.lr, "diverged": r.diverged,
+        return pd.DataFrame([{"method": r.method, "seed": r.seed, "rmse": r.rmse, "lr": r.lr,
+                              "dt_scale": r.dt_scale, "diverged": r.diverged,
                               **{f"s_{k}": v for k, v in r.seconds.items()}} for r in self.runs])
 
     @property
@@ -101,28 +107,33 @@ def sem(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, dt_scale: float = 1.0
-             ) -> tuple[dict, float, float, dict]:
-    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, inner dt, seconds)."""
+def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, dt_scales: tuple[float, ...] = (1.0,)
+             ) -> tuple[dict, float, float, float, dict]:
+    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, dt_scale, inner dt,
+    seconds). The (lr, dt_scale) pair comes from the screen or from meta-tailoring the whole grid."""
     meta = config.meta or MetaConfig.for_data(traj)
-    meta = replace(meta, integrator=config.integrator, dt_scale=dt_scale)
+    meta = replace(meta, integrator=config.integrator)
+    lrs_grid = config.lrs or default_lrs(meta.step)
     if config.lr_select == "screen":
-        s = screen(params, traj, law, 1, ScreenConfig(lrs=config.lrs, top_k=1, dt_scale=dt_scale))
-        lrs = s.best_lr[:1]
+        s = screen(params, traj, law, 1, ScreenConfig(lrs=lrs_grid, top_k=1, dt_scales=tuple(dt_scales),
+                                                      step=meta.step, adapt=meta.adapt))
+        lrs, scales = s.best_lr[:1], s.best_dt_scale[:1]
         secs = {"screen": s.seconds}
     else:
-        lrs = np.asarray(config.lrs)
+        grid = [(d, lr) for d in dt_scales for lr in lrs_grid]
+        lrs, scales = np.array([g[1] for g in grid]), np.array([g[0] for g in grid])
         secs = {}
-    res = meta_tailor(params, traj, law, lrs, replace(meta, select=True))
+    res = meta_tailor(params, traj, lambda X: law(X), lrs, replace(meta, select=True), dt_scales=scales)
     best = 0 if res.best is None else res.best
-    return res.candidate(best), float(res.lrs[best]), res.dt, {**secs, "meta": res.seconds["train"],
-                                                       "select": res.seconds["select"]}
+    return res.candidate(best), float(res.lrs[best]), float(scales[best]), float(res.dt[best]), \
+        {**secs, "meta": res.seconds["train"], "select": res.seconds["select"]}
 
 
 def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(),
                     dt_scales: Mapping[str, float] | None = None) -> Comparison:
     """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol.
-    dt_scales: optional per-law ``MetaConfig.dt_scale`` (default 1, the paper's inner-loss step)."""
+    dt_scales: optional per-law inner-loss step (a number or a grid to choose from; default
+    ``config.dt_scales`` or 1, the paper's step)."""
     _, test = traj.split()
     runs: list[MethodRun] = []
     times = None
@@ -131,19 +142,23 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
         mlp = train_baseline(traj, "mlp", train_cfg)
         params = params_of(mlp.model)
 
-        def evaluate(method, fld, lr, secs):
+        def evaluate(method, fld, lr, secs, dt_scale=None):
             nonlocal times
             start = time.perf_counter()
             lt = long_term(fld, test, config=config.integrator)
             times = lt.times
             runs.append(MethodRun(method, seed, float(lt.rmse[0]), lt.mse_horizon[0], lr, bool(lt.diverged[0]),
-                                  {**secs, "evaluate": time.perf_counter() - start}))
+                                  {**secs, "evaluate": time.perf_counter() - start}, dt_scale))
 
         if "mlp" in config.baselines:
             evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
+        meta = config.meta or MetaConfig.for_data(traj)
         for name, law in laws.items():
-            tuned, lr, dt, secs = tune_law(params, traj, law, config, (dt_scales or {}).get(name, 1.0))
-            evaluate(name, tailored_field(tuned, law, lr, dt), lr, {"train": mlp.seconds, **secs})
+            grid = (dt_scales or {}).get(name, config.dt_scales or (1.0,))
+            grid = tuple(np.atleast_1d(np.asarray(grid, dtype=float)).tolist())
+            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, grid)
+            evaluate(name, tailored_field(tuned, law, lr, dt, meta.step, meta.adapt), lr,
+                     {"train": mlp.seconds, **secs}, scale)
         if "hnn" in config.baselines:
             hnn = train_baseline(traj, "hnn", train_cfg)
             evaluate("hnn", module_field(hnn.model), None, {"train": hnn.seconds})

@@ -11,7 +11,9 @@ Protocol (the same for every method -- vanilla MLP, law meta-tailoring, HNN):
   concatenated state when they share a time grid (much faster than a call per trajectory; the step size then
   follows the hardest trajectory, which only makes each one more accurate); otherwise one call per trajectory;
 - a point whose state leaves ``|x| <= max_abs`` or turns non-finite is frozen there and its model is flagged
-  ``diverged``; a solve that needs more than ``max_evals`` field evaluations (a stiff, i.e. broken, model) is
+  ``diverged``; a solve that needs more than max(``max_evals``, ``evals_per_step`` x the number of time steps)
+  field evaluations (a stiff, i.e. broken, model; the budget grows with the horizon, as a long horizon such as
+  the real pendulum's 445 training steps needs ~20k evaluations at these tolerances) is
   redone one stacked model at a time, and a single model that still exceeds it is flagged ``diverged``;
 - RMSE: square root of the mean squared error over trajectories, time steps and coordinates; MSE vs horizon:
   the mean over trajectories and coordinates at each time step.
@@ -32,7 +34,7 @@ from torch import Tensor, nn
 from ..errors import DataError
 from ..systems.trajectories import Trajectories
 from .mlp import Params
-from .mlp_tailor import tailor_mlp, trace
+from .mlp_tailor import Adapt, InnerStep, tailor_mlp, trace
 
 Field = Callable[[Tensor], Tensor]
 LawBatch = Callable[[Tensor], Tensor]  # X [n, N, d] -> g(X) [n, N]: candidate i evaluated on X[i]
@@ -47,6 +49,7 @@ class IntegratorConfig:
     atol: float = 1e-9
     max_abs: float = 1e3
     max_evals: int = 5000
+    evals_per_step: int = 150
 
     def __post_init__(self) -> None:
         if not (self.rtol > 0 and self.atol > 0 and self.max_abs > 0):
@@ -128,10 +131,11 @@ def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorC
     escaped = np.zeros(shape[0], bool)
 
     start = counter[0]
+    limit = max(config.max_evals, config.evals_per_step * len(t_eval))
 
     def rhs(_t: float, y: np.ndarray) -> np.ndarray:
         counter[0] += 1
-        if counter[0] - start > config.max_evals:
+        if counter[0] - start > limit:
             raise _TooStiff
         x = torch.tensor(y.reshape(shape), dtype=torch.float64)  # a copy: solve_ivp may pass a read-only view
         bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
@@ -167,15 +171,17 @@ def mlp_field(params: Params) -> Field:
     return lambda x: trace(p, x).output
 
 
-def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float) -> Field:
-    """Meta-tailoring's field: at every call, each query x is tailored with one SGD step on the law's loss
-    |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned. lr: float or [n] (per stacked model)."""
+def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float, step: InnerStep = "sgd",
+                   adapt: Adapt = "all") -> Field:
+    """Meta-tailoring's field: at every call, each query x is tailored with one step (SGD, or the Gauss-Newton
+    step of ``mlp_tailor.newton_rate``) on the law's loss |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned.
+    lr: float or [n] (per stacked model); adapt: which weights move ('all' or the 'last' layer)."""
     from .meta import law_inner_loss
 
     p = to_float64(params)
     lam = torch.as_tensor(lr, dtype=torch.float64)
     loss = law_inner_loss(laws, dt)
-    return lambda x: tailor_mlp(p, x, loss, lam)[0].detach()
+    return lambda x: tailor_mlp(p, x, loss, lam, step=step, adapt=adapt)[0].detach()
 
 
 def module_field(model: nn.Module) -> Field:

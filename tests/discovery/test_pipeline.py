@@ -21,8 +21,7 @@ pytestmark = pytest.mark.slow
 
 FAST_FILTER = FilterConfig(gradient=GradientConfig(restarts=1, steps=6, fit_points=256, polish_steps=1))
 SMALL = TailorConfig(max_screen=100, screen=ScreenConfig(top_k=4), meta=MetaConfig(epochs=30),
-                     train=TrainConfig(steps=600), eval_seeds=(0,), baselines=("mlp",), dt_scale=0.1,
-                     eval_lr_select="meta")
+                     train=TrainConfig(steps=600), eval_seeds=(0,), baselines=("mlp",))
 
 
 @pytest.fixture(scope="module")

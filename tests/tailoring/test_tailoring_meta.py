@@ -43,8 +43,8 @@ def test_screen_equals_a_loop_over_laws_and_learning_rates(pendulum, small_mlp):
             return z[..., 1] ** 2 - c * torch.cos(z[..., 0])
         for j, lr in enumerate(cfg.lrs):
             pred, _ = tailor_mlp(small_mlp, x[None], law_inner_loss(law, pendulum.dt), lr)
-            assert res.losses[i, j] == pytest.approx(float((pred[0] - dx).square().mean()), rel=1e-4)
-    assert res.losses[:, 0] == pytest.approx(np.full(4, res.base_loss), rel=1e-5)  # lr 0: no tailoring
+            assert res.losses[i, 0, j] == pytest.approx(float((pred[0] - dx).square().mean()), rel=1e-4)
+    assert res.losses[:, 0, 0] == pytest.approx(np.full(4, res.base_loss), rel=1e-5)  # lr 0: no tailoring
     assert list(res.top) == list(np.argsort(res.best_loss)[:2])
     assert res.best_lr[res.top[0]] in cfg.lrs and len(res.table) == 4
 

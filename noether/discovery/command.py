@@ -51,6 +51,9 @@ from .tailor_stages import TailorConfig
 @click.option("--dt-scale", "dt_scales", type=float, multiple=True, default=(0.01, 0.1), show_default=True,
               help="Inner-loss step(s) as a fraction of the data's time step; repeat to give a grid that each "
                    "law chooses from (1 = the paper; see README).")
+@click.option("--law-lr", type=float, default=3e-3, show_default=True,
+              help="Relative rate at which meta-tailoring also learns the top laws' parameters (0: keep the "
+                   "filter's fit, as in the paper).")
 @click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
 @click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
               "(built-in systems know theirs).")
@@ -59,7 +62,7 @@ from .tailor_stages import TailorConfig
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, window, top,
-                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, eval_seeds,
+                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
                       true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
@@ -67,7 +70,7 @@ def discover_command(traj: Trajectories, depth, max_params, stage, seed, device,
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
-                          inner_step=inner_step, adapt=adapt, dt_scales=tuple(dt_scales))
+                          inner_step=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window),
                             tailor=tailor, true_law=true_law,
@@ -126,5 +129,8 @@ def report(result: DiscoveryResult, top: int) -> None:
     if result.tailor is not None:
         out.print("top laws (SymPy), best first:")
         for r in result.laws()[:min(top, 5)]:
-            lr = r.scores.get("inner_lr")
-            out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   (inner lr {lr:.3g})" if lr else ""))
+            lr, scale = r.scores.get("inner_lr"), r.scores.get("inner_dt_scale")
+            note = [f"screen's inner rate {lr:.3g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
+                    "parameters meta-learned" if "filter_params" in r.scores else ""]
+            note = ", ".join(n for n in note if n)
+            out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   ({note})" if note else ""))

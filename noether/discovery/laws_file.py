@@ -2,7 +2,8 @@
 
 Layout (DESIGN.md contract): ``{"version": 1, "laws": [record, ...], "meta": {...}}`` where each record is a
 ``Law.to_json()`` dict (expression, srepr, latex, formula, parameters, units, ...) plus ``rank`` and the figures
-measured for it (s_true, s_random, ratio, inner_lr, train_error, test_rmse, ... — absent when not measured).
+measured for it (s_true, s_random, ratio, inner_lr, inner_dt_scale, train_error, test_rmse, filter_params when
+stage 2 meta-learned the parameters, ... — absent when not measured).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tables 1-2 protocol check and stage timings for the tailoring module.
+"""Tables 1-2 protocol check and stage timings for the tailoring module, with the paper's SGD inner step.
 
 For the ideal pendulum and spring (HNN protocol, noise 0.1, full 2000-step training), compares the vanilla MLP,
 meta-tailoring with the oracle law (the true Hamiltonian's simplest form) and HNN over several seeds, with the
@@ -94,7 +94,9 @@ def main(argv=None) -> None:
     steps, epochs = (200, 20) if args.quick else (2000, 100)
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [
-        "# Tailoring: vanilla MLP vs oracle-law meta-tailoring vs HNN (Tables 1-2 protocol)", "",
+        "# Tailoring: vanilla MLP vs oracle-law meta-tailoring vs HNN (Tables 1-2 protocol, paper's SGD step)", "",
+        "The inner step here is the paper's (Eq. 3, SGD at lr 10^k); `bench_inner_step.py` and `bench_pipeline.py` "
+        "measure the Gauss-Newton step that the pipeline uses by default.", "",
         f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`  ",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}  ",

@@ -96,17 +96,6 @@ class TailorResult:
     base_params: dict = field(default_factory=dict)
 
 
-def batched_law(space, params: np.ndarray, indices: np.ndarray) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Candidates ``indices`` with their fitted parameters as one law batch: X [n, N, d] -> g [n, N]."""
-    sub = space.subset(indices)
-    consts = torch.as_tensor(np.nan_to_num(params[indices]), dtype=torch.float64)
-
-    def laws(X: torch.Tensor) -> torch.Tensor:
-        return sub.evaluate(X, consts.to(X)).values
-
-    return laws
-
-
 def parametrised_law(space, indices: np.ndarray) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Candidates ``indices`` as one law batch with free parameters: (X [n, N, d], C [n, P]) -> g [n, N]."""
     sub = space.subset(indices)
@@ -115,6 +104,13 @@ def parametrised_law(space, indices: np.ndarray) -> Callable[[torch.Tensor, torc
         return sub.evaluate(X, consts.to(X)).values
 
     return laws
+
+
+def batched_law(space, params: np.ndarray, indices: np.ndarray) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Candidates ``indices`` with their fitted parameters as one law batch: X [n, N, d] -> g [n, N]."""
+    laws = parametrised_law(space, indices)
+    consts = torch.as_tensor(np.nan_to_num(params[indices]), dtype=torch.float64)
+    return lambda X: laws(X, consts)
 
 
 def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> dict:

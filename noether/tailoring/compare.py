@@ -107,12 +107,10 @@ def sem(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, dt_scales: tuple[float, ...] = (1.0,)
-             ) -> tuple[dict, float, float, float, dict]:
-    """Meta-tailor a copy of the MLP ``params`` with one law; returns (weights, inner lr, dt_scale, inner dt,
-    seconds). The (lr, dt_scale) pair comes from the screen or from meta-tailoring the whole grid."""
-    meta = config.meta or MetaConfig.for_data(traj)
-    meta = replace(meta, integrator=config.integrator)
+def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta: MetaConfig,
+             dt_scales: tuple[float, ...] = (1.0,)) -> tuple[dict, float, float, float, dict]:
+    """Meta-tailor a copy of the MLP ``params`` with one law under ``meta``; returns (weights, inner lr, dt_scale,
+    inner dt, seconds). The (lr, dt_scale) pair comes from the screen or from meta-tailoring the whole grid."""
     lrs_grid = config.lrs or default_lrs(meta.step)
     if config.lr_select == "screen":
         s = screen(params, traj, law, 1, ScreenConfig(lrs=lrs_grid, top_k=1, dt_scales=tuple(dt_scales),
@@ -123,7 +121,7 @@ def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, dt_s
         grid = [(d, lr) for d in dt_scales for lr in lrs_grid]
         lrs, scales = np.array([g[1] for g in grid]), np.array([g[0] for g in grid])
         secs = {}
-    res = meta_tailor(params, traj, lambda X: law(X), lrs, replace(meta, select=True), dt_scales=scales)
+    res = meta_tailor(params, traj, law, lrs, replace(meta, select=True), dt_scales=scales)
     best = 0 if res.best is None else res.best
     return res.candidate(best), float(res.lrs[best]), float(scales[best]), float(res.dt[best]), \
         {**secs, "meta": res.seconds["train"], "select": res.seconds["select"]}
@@ -135,6 +133,7 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
     dt_scales: optional per-law inner-loss step (a number or a grid to choose from; default
     ``config.dt_scales`` or 1, the paper's step)."""
     _, test = traj.split()
+    meta = replace(config.meta or MetaConfig.for_data(traj), integrator=config.integrator)
     runs: list[MethodRun] = []
     times = None
     for seed in config.seeds:
@@ -152,11 +151,10 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
 
         if "mlp" in config.baselines:
             evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
-        meta = config.meta or MetaConfig.for_data(traj)
         for name, law in laws.items():
             grid = (dt_scales or {}).get(name, config.dt_scales or (1.0,))
             grid = tuple(np.atleast_1d(np.asarray(grid, dtype=float)).tolist())
-            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, grid)
+            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, meta, grid)
             evaluate(name, tailored_field(tuned, law, lr, dt, meta.step, meta.adapt), lr,
                      {"train": mlp.seconds, **secs}, scale)
         if "hnn" in config.baselines:

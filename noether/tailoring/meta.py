@@ -34,7 +34,8 @@ from ..systems.trajectories import Trajectories
 from .evaluate import IntegratorConfig, LawBatch, long_term, tailored_field
 from .loss import noether_loss
 from .mlp import Params, stacked
-from .mlp_tailor import ADAPTS, INNER_STEPS, Adapt, InnerStep, backprop, newton_rate, tailor_mlp, tailored_output, trace
+from .mlp_tailor import (Adapt, InnerStep, backprop, check_step, newton_rate, tailor_mlp, tailored_output,
+                         trace)
 from .train import paper_weight_decay, points
 
 #: Inner learning rates of the paper: 10^k for k in {-3, -2.5, ..., 1}.
@@ -106,10 +107,7 @@ class ScreenConfig:
 
 def check_inner(step: str, adapt: str, dt_scales: tuple[float, ...]) -> None:
     """One clear error for an unknown inner step / adapted-weights choice or a non-positive inner-loss step."""
-    if step not in INNER_STEPS:
-        raise ValueError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
-    if adapt not in ADAPTS:
-        raise ValueError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
+    check_step(step, adapt)
     if not dt_scales or not all(d > 0 for d in dt_scales):
         raise ValueError(f"dt_scales must be positive, got {dt_scales}")
 
@@ -129,8 +127,8 @@ class ScreenResult:
     top: np.ndarray
     table: pd.DataFrame
     seconds: float
-    dt_scales: np.ndarray = field(default_factory=lambda: np.ones(1))
-    best_dt_scale: np.ndarray = field(default_factory=lambda: np.ones(0))
+    dt_scales: np.ndarray
+    best_dt_scale: np.ndarray
 
 
 def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, config: ScreenConfig = ScreenConfig()

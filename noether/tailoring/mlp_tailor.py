@@ -87,6 +87,14 @@ def tailored_output(params: Params, tr: Trace, deltas: list[Tensor], lr: float |
     return a
 
 
+def check_step(step: str, adapt: str) -> None:
+    """One clear error for an unknown inner step or adapted-weights choice."""
+    if step not in INNER_STEPS:
+        raise ValueError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
+    if adapt not in ADAPTS:
+        raise ValueError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
+
+
 def grad_norm2(params: Params, tr: Trace, deltas: list[Tensor], adapt: Adapt = "all") -> Tensor:
     """|dL/dtheta|^2 of every query's loss over the adapted weights, [n, N, 1]: sum over layers of
     |delta|^2 (|a|^2 + 1) (the rank-one gradient delta a^T has Frobenius norm |delta| |a|; "+ 1": the bias)."""
@@ -125,10 +133,7 @@ def tailor_mlp(params: Params, x: Tensor, inner_loss: InnerLoss, lr: float | Ten
     linearised residual removed); adapt: 'all' weights (the paper) or only the 'last' layer. Second order through the step when autograd is recording and ``first_order``
     is False.
     """
-    if step not in INNER_STEPS:
-        raise ValueError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
-    if adapt not in ADAPTS:
-        raise ValueError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
+    check_step(step, adapt)
     second = torch.is_grad_enabled() and not first_order
     with torch.enable_grad():
         tr = trace(params, x)

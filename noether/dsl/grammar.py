@@ -222,22 +222,9 @@ def _render(f: Formula, names, counter) -> tuple[str, int]:
     return f"{f.op}({inner})", 5
 
 
-def to_sympy(f: Formula, inputs: list, params: list) -> sympy.Expr:
-    """Build a SymPy expression; ``inputs[i]`` and ``params[k]`` are SymPy objects (Symbols or Floats)."""
-    counter = iter(range(len(params)))
-
-    def build(node: Formula):
-        if node.op == "x":
-            return inputs[node.index]
-        if node.op == "c":
-            return params[next(counter)]
-        return OPERATORS[node.op].sympy(*(build(a) for a in node.args))
-
-    return build(f)
-
-
-def evaluate_one(f: Formula, x: list, c: list, lib: str = "torch"):
-    """Plain recursive evaluation of one formula (the slow obvious reference): x[i] and c[k] are arrays."""
+def fold(f: Formula, x: list, c: list, apply: Callable):
+    """Evaluate a formula tree bottom-up: Input(i) -> x[i], the k-th Parameter -> c[k], an operator node ->
+    ``apply(op, *children)`` (``op`` its OPERATORS entry)."""
     counter = iter(range(len(c)))
 
     def go(node: Formula):
@@ -245,7 +232,16 @@ def evaluate_one(f: Formula, x: list, c: list, lib: str = "torch"):
             return x[node.index]
         if node.op == "c":
             return c[next(counter)]
-        op = OPERATORS[node.op]
-        return getattr(op, lib)(*(go(a) for a in node.args))
+        return apply(OPERATORS[node.op], *(go(a) for a in node.args))
 
     return go(f)
+
+
+def to_sympy(f: Formula, inputs: list, params: list) -> sympy.Expr:
+    """Build a SymPy expression; ``inputs[i]`` and ``params[k]`` are SymPy objects (Symbols or Floats)."""
+    return fold(f, inputs, params, lambda op, *args: op.sympy(*args))
+
+
+def evaluate_one(f: Formula, x: list, c: list, lib: str = "torch"):
+    """Plain recursive evaluation of one formula (the slow obvious reference): x[i] and c[k] are arrays."""
+    return fold(f, x, c, lambda op, *args: getattr(op, lib)(*args))

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad
 
-from .mlp import MLP
+from .mlp import MLP, build_seeded
 
 
 class HNN(nn.Module):
@@ -25,9 +25,8 @@ class HNN(nn.Module):
 
     @classmethod
     def seeded(cls, seed: int, *args, **kwargs) -> HNN:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return cls(*args, **kwargs)
+        """An HNN whose initial weights depend only on ``seed`` (see ``mlp.build_seeded``)."""
+        return build_seeded(cls, seed, *args, **kwargs)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """H(x): [..., d] -> [...]."""

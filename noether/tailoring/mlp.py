@@ -14,6 +14,13 @@ Params = dict[str, Tensor]
 LAYERS = ("l1", "l2", "l3")
 
 
+def build_seeded(factory, seed: int, *args, **kwargs):
+    """``factory(*args, **kwargs)`` with torch's RNG seeded by ``seed``, leaving the global RNG state untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return factory(*args, **kwargs)
+
+
 class MLP(nn.Module):
     """HNN's MLP: Linear(d, h) - tanh - Linear(h, h) - tanh - Linear(h, d_out, bias=False), orthogonal init.
 
@@ -33,9 +40,7 @@ class MLP(nn.Module):
     @classmethod
     def seeded(cls, seed: int, *args, **kwargs) -> MLP:
         """An MLP whose initial weights depend only on ``seed`` (the global RNG state is left untouched)."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return cls(*args, **kwargs)
+        return build_seeded(cls, seed, *args, **kwargs)
 
     def forward(self, x: Tensor) -> Tensor:
         h = torch.tanh(self.l1(x))

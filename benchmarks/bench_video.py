@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/bench_video.py [--seeds 2] [--jobs 2] [--runs runs/bench_video]
 
-Thin over ``noether.tailoring.video``: each (dataset, method, seed) is ``train_run`` + ``evaluate_run``; runs are
+Thin over ``noether.video``: each (dataset, method, seed) is ``train_run`` + ``evaluate_run``; runs are
 checkpointed under ``--runs`` so an interrupted benchmark resumes. Writes ``benchmarks/results/video.md`` and
 ``benchmarks/results/video_*.png``.
 """
@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
-from noether.tailoring.video.config import preset_config
-from noether.tailoring.video.evaluate import (METRICS, HorizonMetrics, aggregate, evaluate_run, inner_steps_study,
+from noether.video.config import preset_config
+from noether.video.evaluate import (METRICS, HorizonMetrics, aggregate, evaluate_run, inner_steps_study,
                                               plot_horizon, plot_study)
-from noether.tailoring.video.train import train_run
+from noether.video.train import train_run
 
 RESULTS = Path(__file__).parent / "results"
 LAW_FILE = Path("runs/pendulum/laws.json")
@@ -158,7 +158,7 @@ def main() -> None:
           "of the per-seed mean over held-out sequences. LPIPS is not computed: it needs pretrained weights that "
           "cannot be fetched here.  ",
           f"Law plug-in: {'`' + str(LAW_FILE) + '`' if 'law_path' in law else 'no laws.json found, used `' + LAW_FALLBACK + '` (the paper’s discovered pendulum law)'}.",
-          "", "The `cpu` preset is far smaller than the paper's runs (see `noether/tailoring/video/config.py`): "
+          "", "The `cpu` preset is far smaller than the paper's runs (see `noether/video/config.py`): "
           "narrow encoders/decoders, 120 (ramp, pixels) or 300 + 100 (controlled) outer steps instead of 50-400 epochs, the ramp/pixel models "
           "trained on 10 (not 20) predicted frames at a larger outer lr (1e-3). `… no inner step` rows evaluate the "
           "same Noether weights without tailoring, isolating the effect of the test-time inner step. `train s`: the run's "

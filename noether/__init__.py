@@ -1,36 +1,47 @@
 """noether: discover conserved quantities from data and tailor predictions to them (Alet et al., NeurIPS 2021).
 
+The packages read as the pipeline, every import pointing down:
+``systems`` (data) -> ``dsl`` (formulas, stage 1) -> ``discovery`` (the conservation filter, stage 2) ->
+``tailoring`` (the core: Noether loss, inner step, meta-tailoring, long-term evaluation) -> ``pipeline`` (the five
+stages end to end, stages 3-5, cache, report, laws.json) -> ``cli``. ``video`` (Noether Networks on frames, the
+optional ``[video]`` extra) is a sibling of ``pipeline`` that shares only the tailoring core.
+
 Table of contents:
-- data: ``Trajectories``, ``load_system``, ``system_names``
+- data: ``Trajectories``, ``load_system``, ``system_names``, ``read_trajectories``
 - formulas: ``Law``, ``enumerate_space``, ``space_for``, ``CandidateSpace``
-- discovery: ``discover`` (the whole pipeline), ``DiscoverConfig``, ``DiscoveryResult``, ``filter_candidates``,
-  ``FilterConfig``, ``TailorConfig``
-- tailoring: ``noether_loss``, ``tailor``, ``InnerConfig``, ``train_baseline``, ``meta_tailor``, ``screen``,
-  ``compare_methods``
-- video: ``noether.tailoring.video`` (Noether Networks on frames), ``noether.systems.video`` (datasets)
+- discovery: ``filter_candidates``, ``FilterConfig``
+- tailoring: ``noether_loss``, ``tailor``, ``InnerConfig``, ``InnerSetting``, ``train_baseline``, ``screen``,
+  ``meta_tailor``, ``compare_methods``
+- the pipeline: ``discover``, ``DiscoverConfig``, ``TailorConfig``, ``DiscoveryResult``, ``read_laws``
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
+
+import importlib
 
 from .errors import DataError, NoetherError, UnitError, UnknownSystemError
-from .systems import Trajectories, load_system, system_names
+from .version import __version__
 
-try:
-    __version__ = version("noether")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+local"
+# name -> the subpackage that defines it; loaded on first use, so importing one stage (``noether.dsl``) loads
+# neither the stages above it nor torch-heavy ones it does not need
+_CONTENTS = {
+    "systems": ("Trajectories", "load_system", "system_names", "read_trajectories"),
+    "dsl": ("Law", "enumerate_space", "space_for", "CandidateSpace"),
+    "discovery": ("filter_candidates", "FilterConfig"),
+    "tailoring": ("noether_loss", "tailor", "InnerConfig", "InnerSetting", "train_baseline", "screen",
+                  "meta_tailor", "compare_methods"),
+    "pipeline": ("discover", "DiscoverConfig", "TailorConfig", "DiscoveryResult", "read_laws"),
+}
+_WHERE = {name: package for package, names in _CONTENTS.items() for name in names}
 
-from .discovery import FilterConfig, filter_candidates  # noqa: E402
-from .discovery.pipeline import DiscoverConfig, DiscoveryResult, discover  # noqa: E402
-from .discovery.tailor_stages import TailorConfig  # noqa: E402
-from .dsl import CandidateSpace, Law, enumerate_space, space_for  # noqa: E402
-from .tailoring import (InnerConfig, compare_methods, meta_tailor, noether_loss, screen, tailor,  # noqa: E402
-                        train_baseline)
+__all__ = [*_WHERE, "NoetherError", "DataError", "UnitError", "UnknownSystemError", "__version__"]
 
-__all__ = [
-    "Trajectories", "load_system", "system_names",
-    "Law", "enumerate_space", "space_for", "CandidateSpace",
-    "discover", "DiscoverConfig", "DiscoveryResult", "filter_candidates", "FilterConfig", "TailorConfig",
-    "noether_loss", "tailor", "InnerConfig", "train_baseline", "meta_tailor", "screen", "compare_methods",
-    "NoetherError", "DataError", "UnitError", "UnknownSystemError", "__version__",
-]
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'noether' has no attribute '{name}'")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -28,3 +28,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write text to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def cache_root(sub: str = "") -> Path:
+    """Where noether caches things: ``$NOETHER_CACHE/<sub>``, else ``~/.cache/noether/<sub>``."""
+    root = os.environ.get("NOETHER_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "noether")
+    return Path(root) / sub if sub else Path(root)

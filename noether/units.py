@@ -7,6 +7,7 @@ quantity by accident; radians are dimensionless (pint's convention), so ``sin(q)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pint
 
@@ -50,3 +51,29 @@ def unit_label(unit: pint.Unit) -> str:
 def dimension(unit: pint.Unit) -> dict[str, float]:
     """The unit's physical dimension as {base dimension: exponent}; radians are dimensionless."""
     return dict(unit.dimensionality)
+
+
+def resolve_units(names: Sequence[str], units) -> tuple[pint.Unit, ...]:
+    """Units for ``names`` from a sequence (aligned with names) or a {name: unit} mapping; strings go through
+    pint; a missing unit (None or absent) gives the state an independent dimension of its own."""
+    if units is None:
+        units = {}
+    if isinstance(units, Mapping):
+        unknown = set(units) - set(names)
+        if unknown:
+            raise UnitError(f"units given for unknown state(s) {sorted(unknown)}; states are {list(names)}")
+        units = [units.get(n) for n in names]
+    units = list(units)
+    if len(units) != len(names):
+        raise UnitError(f"{len(names)} states {list(names)} but {len(units)} units")
+    out = []
+    for name, unit in zip(names, units):
+        if unit is None:
+            out.append(independent_unit(name))
+        elif isinstance(unit, str):
+            out.append(parse_unit(unit, name))
+        elif isinstance(unit, pint.Unit):
+            out.append(unit)
+        else:
+            raise UnitError(f"unit of '{name}' must be a pint unit or a string, got {unit!r}")
+    return tuple(out)

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 
+from ..device import check_device, resolve_device
 from ..systems import Trajectories
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
@@ -50,10 +51,7 @@ class FilterConfig:
     independence_tol: float = 0.1
 
     def __post_init__(self):
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be auto, cpu or cuda, got '{self.device}'")
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' requested but CUDA is not available")
+        check_device(self.device)
         if self.jobs == 0 or self.jobs < -1:
             raise ValueError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
         if self.memory_mb < 16:
@@ -62,9 +60,7 @@ class FilterConfig:
             raise ValueError(f"top must be >= 1, got {self.top}")
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
 
 @dataclass(frozen=True, eq=False)

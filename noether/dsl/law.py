@@ -163,6 +163,23 @@ class Law:
             raise FormulaError(f"cannot parse formula '{text}': {exc}") from None
         return cls.from_sympy(expr, names, units, params)
 
+    @classmethod
+    def reference(cls, text: str, names: Sequence[str] | None = None) -> Law:
+        """A formula given in the data's own numbers, without units -- an oracle Hamiltonian such as the spring's
+        ``q**2 + p**2``, a hand-coded law, a law over a video model's state readout: every input is taken as
+        dimensionless. names: the inputs in order (default: the formula's symbols, sorted). This is the one way
+        a formula's text becomes a torch callable (``Law.torch``)."""
+        names = tuple(names) if names is not None else tuple(_symbol_names(text))
+        return cls.parse(text, names, units={n: "dimensionless" for n in names})
+
+
+def _symbol_names(text: str) -> list[str]:
+    """The free symbols of a formula's text, sorted (the inputs of a law given without names)."""
+    try:
+        return sorted(str(s) for s in sympy.sympify(text).free_symbols)
+    except (sympy.SympifyError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
+        raise FormulaError(f"cannot parse formula '{text}': {exc}") from None
+
 
 def _float(v: float) -> sympy.Number:
     """Integral values as SymPy Integers (``3*cos(q)``), others as exact binary Floats; 0 and ±1 stay Floats so

@@ -6,41 +6,15 @@ Radians are dimensionless (pint's convention); a state without a unit carries it
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pint
 
 from ..errors import UnitError
-from ..units import independent_unit, parse_unit, unit_label
+from ..units import parse_unit, resolve_units, unit_label
 import numpy as np
 
 from .grammar import FREE, INVALID, OPERATORS, Dim, Formula, apply_units
-
-
-def resolve_units(names: Sequence[str], units) -> tuple[pint.Unit, ...]:
-    """Units for ``names`` from a sequence (aligned with names) or a {name: unit} mapping; strings go through
-    pint; a missing unit (None or absent) gives the state an independent dimension of its own."""
-    if units is None:
-        units = {}
-    if isinstance(units, Mapping):
-        unknown = set(units) - set(names)
-        if unknown:
-            raise UnitError(f"units given for unknown state(s) {sorted(unknown)}; states are {list(names)}")
-        units = [units.get(n) for n in names]
-    units = list(units)
-    if len(units) != len(names):
-        raise UnitError(f"{len(names)} states {list(names)} but {len(units)} units")
-    out = []
-    for name, unit in zip(names, units):
-        if unit is None:
-            out.append(independent_unit(name))
-        elif isinstance(unit, str):
-            out.append(parse_unit(unit, name))
-        elif isinstance(unit, pint.Unit):
-            out.append(unit)
-        else:
-            raise UnitError(f"unit of '{name}' must be a pint unit or a string, got {unit!r}")
-    return tuple(out)
 
 
 class DimensionBasis:

@@ -1,13 +1,14 @@
 """Datasets: the Trajectories type, built-in systems, and file loaders."""
 
-from .files import read_trajectories, units_of, write_trajectories
+from .files import units_of
 from .hnn import PENDULUM, SPRING, HamiltonianSystem
+from .paper import PAPER, PaperFacts, paper_facts
 from .real_pendulum import real_pendulum
 from .registry import SYSTEMS, SystemSpec, get_system, load_system, system_names
-from .trajectories import Trajectories
+from .trajectories import Trajectories, read_trajectories, write_trajectories
 
 __all__ = [
     "Trajectories", "load_system", "get_system", "system_names", "SYSTEMS", "SystemSpec",
     "HamiltonianSystem", "SPRING", "PENDULUM", "real_pendulum",
-    "read_trajectories", "write_trajectories", "units_of",
+    "read_trajectories", "write_trajectories", "units_of", "PAPER", "PaperFacts", "paper_facts",
 ]

@@ -1,4 +1,7 @@
-"""Read and write trajectory files (CSV, Parquet, NPZ): one row per sample, columns trajectory, time, states."""
+"""Read and write trajectory files (CSV, Parquet, NPZ): one row per sample, columns trajectory, time, states.
+
+This module knows files, not the ``Trajectories`` type: it returns and takes plain arrays, so that
+``Trajectories.from_file`` / ``to_file`` can build on it without an import circle."""
 
 from __future__ import annotations
 
@@ -10,8 +13,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io import atomic_path
-from ..units import unit_label
-from .trajectories import Trajectories, make_units
+from ..units import resolve_units, unit_label
 
 FORMATS = (".csv", ".parquet", ".pq", ".npz")
 
@@ -51,9 +53,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-def read_trajectories(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                      test_fraction=0.2) -> Trajectories:
-    """Turn a file into Trajectories; every malformation raises one DataError naming the problem.
+def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
+                      test_fraction=0.2) -> dict:
+    """Turn a file into the arguments of Trajectories; every malformation raises one DataError naming the problem.
 
     state: the state columns in order (list or "q,p"); units: {state: pint unit string}, states without one
     get an independent dimension. The last ``test_fraction`` of trajectories (by order of first appearance)
@@ -64,7 +66,10 @@ def read_trajectories(path, state, units=None, *, trajectory_col="trajectory", t
         raise DataError("no state columns given (e.g. state=['q', 'p'] or --state q,p)")
     if not 0 <= test_fraction < 1:
         raise DataError(f"test_fraction must be in [0, 1), got {test_fraction}")
-    unit_objs = make_units(names, units)
+    unknown = sorted(set(units or {}) - set(names))
+    if unknown:
+        raise DataError(f"units given for unknown state(s) {unknown}; states are {names}")
+    unit_objs = resolve_units(names, dict(units or {}))
     frame = read_table(path)
     needed = [trajectory_col, time_col, *names]
     missing = [c for c in needed if c not in frame.columns]
@@ -97,19 +102,19 @@ def read_trajectories(path, state, units=None, *, trajectory_col="trajectory", t
             raise DataError(f"{path}: time is not increasing in trajectory '{g}' "
                             f"({times[i, k]} then {times[i, k + 1]})")
     mask = _default_split(len(order), times.shape[1], test_fraction)
-    return Trajectories(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
-                        name=Path(path).stem, meta={"source": str(path), "trajectories": order})
+    return dict(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
+                name=Path(path).stem, meta={"source": str(path), "trajectories": order})
 
 
-def write_trajectories(traj: Trajectories, path: str | os.PathLike) -> None:
-    """Write one row per sample; the format follows the suffix. Units go to a sidecar-free ``meta`` only in NPZ."""
+def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike) -> None:
+    """Write states [M, T, d] and times [M, T] one row per sample; the format follows the suffix."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise DataError(f"unsupported data file type '{p.suffix}'; use one of {', '.join(FORMATS)}")
-    n, t, _ = traj.states.shape
-    frame = pd.DataFrame({"trajectory": np.repeat(np.arange(n), t), "time": traj.times.reshape(-1)})
-    for j, name in enumerate(traj.names):
-        frame[name] = traj.states[:, :, j].reshape(-1)
+    n, t, _ = states.shape
+    frame = pd.DataFrame({"trajectory": np.repeat(np.arange(n), t), "time": np.asarray(times).reshape(-1)})
+    for j, name in enumerate(names):
+        frame[name] = states[:, :, j].reshape(-1)
     with atomic_path(p) as tmp:
         if p.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.17g")
@@ -120,7 +125,7 @@ def write_trajectories(traj: Trajectories, path: str | os.PathLike) -> None:
             frame.to_parquet(tmp, index=False)
 
 
-def units_of(traj: Trajectories) -> dict[str, str]:
+def units_of(traj) -> dict[str, str]:
     """The {state: unit string} map that reproduces the data's units on reading."""
     return {n: unit_label(u) for n, u in zip(traj.names, traj.units)}
 

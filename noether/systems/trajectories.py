@@ -9,7 +9,8 @@ import numpy as np
 import pint
 
 from ..errors import DataError
-from ..units import dimension, parse_unit, unit_label
+from ..units import dimension, unit_label
+from .files import read_columns, write_columns
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,16 +178,12 @@ class Trajectories:
     def from_file(cls, path, state, units=None, *, trajectory_col="trajectory", time_col="time",
                   test_fraction=0.2) -> Trajectories:
         """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``)."""
-        from .files import read_trajectories
-
-        return read_trajectories(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
-                                 test_fraction=test_fraction)
+        return cls(**read_columns(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
+                                  test_fraction=test_fraction))
 
     def to_file(self, path) -> None:
         """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""
-        from .files import write_trajectories
-
-        write_trajectories(self, path)
+        write_columns(self.names, self.states, self.times, path)
 
 
 def _as(value, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -226,12 +223,11 @@ def validate(traj: Trajectories) -> None:
         dimension(u)  # fails loudly on a non-unit
 
 
-def make_units(names: tuple[str, ...] | list[str], units: dict[str, str] | None) -> tuple[pint.Unit, ...]:
-    """Units for each state from a {name: unit string} map; states without one get an independent dimension."""
-    from ..units import independent_unit
+def read_trajectories(path, state, units=None, **options) -> Trajectories:
+    """``Trajectories.from_file`` as a function (options: trajectory_col, time_col, test_fraction)."""
+    return Trajectories.from_file(path, state, units, **options)
 
-    units = dict(units or {})
-    unknown = sorted(set(units) - set(names))
-    if unknown:
-        raise DataError(f"units given for unknown state(s) {unknown}; states are {list(names)}")
-    return tuple(parse_unit(units[n], n) if n in units else independent_unit(n) for n in names)
+
+def write_trajectories(traj: Trajectories, path) -> None:
+    """``traj.to_file(path)`` as a function."""
+    traj.to_file(path)

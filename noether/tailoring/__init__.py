@@ -1,22 +1,24 @@
-"""Tailoring stage (see DESIGN.md): the Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; or
-the Gauss-Newton step of ``mlp_tailor``),
-HNN's baseline MLP and HNN, meta-tailoring with a law (App. C: screen + meta_tailor) and the long-term
-evaluation shared by every method (``compare_methods`` runs them over seeds)."""
+"""The tailoring core (paper §3, App. C), shared by the symbolic pipeline and the video path; it knows nothing of
+either. The Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; or the Gauss-Newton step of
+``mlp_tailor``), one ``InnerSetting`` for law tailoring, HNN's baseline MLP and HNN, meta-tailoring with a law
+(``screen`` then ``meta_tailor``) and the long-term evaluation every method shares (``compare_methods``)."""
 
 from .compare import CompareConfig, Comparison, compare_methods
 from .evaluate import IntegratorConfig, LongTerm, long_term, mlp_field, module_field, tailored_field
 from .hnn import HNN
 from .inner import InnerConfig, tailor, tailor_batch
-from .loss import noether_loss
-from .meta import NEWTON_ALPHAS, PAPER_LRS, MetaConfig, MetaResult, ScreenConfig, ScreenResult, law_inner_loss, meta_tailor, screen
+from .loss import law_inner_loss, noether_loss
+from .meta import MetaConfig, MetaResult, meta_tailor
 from .mlp import MLP, params_of
 from .mlp_tailor import newton_rate, tailor_mlp
+from .screen import ScreenConfig, ScreenResult, screen
+from .setting import NEWTON_ALPHAS, PAPER_LRS, InnerSetting
 from .train import TrainConfig, TrainResult, train_baseline
 
 __all__ = [
-    "noether_loss", "InnerConfig", "tailor", "tailor_batch",
-    "MLP", "HNN", "params_of", "TrainConfig", "TrainResult", "train_baseline",
-    "PAPER_LRS", "NEWTON_ALPHAS", "tailor_mlp", "newton_rate", "law_inner_loss", "ScreenConfig", "ScreenResult", "screen", "MetaConfig", "MetaResult", "meta_tailor",
-    "IntegratorConfig", "LongTerm", "long_term", "mlp_field", "tailored_field", "module_field",
+    "noether_loss", "law_inner_loss", "InnerConfig", "tailor", "tailor_batch", "InnerSetting", "PAPER_LRS",
+    "NEWTON_ALPHAS", "MLP", "HNN", "params_of", "TrainConfig", "TrainResult", "train_baseline",
+    "tailor_mlp", "newton_rate", "ScreenConfig", "ScreenResult", "screen", "MetaConfig", "MetaResult",
+    "meta_tailor", "IntegratorConfig", "LongTerm", "long_term", "mlp_field", "tailored_field", "module_field",
     "CompareConfig", "Comparison", "compare_methods",
 ]

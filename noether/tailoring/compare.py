@@ -2,8 +2,9 @@
 discovered law, the oracle Hamiltonian, a hand-coded law -- any named torch callable), and HNN.
 
 Per seed: the baseline MLP and the HNN are trained with that seed (``TrainConfig``); each law meta-tailors a copy
-of that seed's MLP (``MetaConfig``: its inner step and adapted weights) at its inner setting -- a learning rate
-(or Newton fraction) and an inner-loss step dt_scale -- chosen either by the screen (``lr_select='screen'``:
+of that seed's MLP (``MetaConfig``, with the ``InnerSetting``'s step and adapted weights) at one pair of the
+setting's grid -- a learning rate (or Newton fraction) and an inner-loss step dt_scale -- chosen either by the
+screen (``lr_select='screen'``:
 the training MSE after one tailoring step, stage 1) or, as the paper describes for one law, by meta-tailoring at
 every (lr, dt_scale) of the grid at once and keeping the lowest long-term RMSE on the training trajectories
 (``'meta'``, the default). Every model is then evaluated with ``evaluate.long_term`` on the test
@@ -23,8 +24,10 @@ import torch
 
 from ..systems.trajectories import Trajectories
 from .evaluate import IntegratorConfig, long_term, mlp_field, module_field, tailored_field
-from .meta import MetaConfig, ScreenConfig, default_lrs, meta_tailor, screen
+from .meta import MetaConfig, meta_tailor
 from .mlp import params_of
+from .screen import ScreenConfig, screen
+from .setting import InnerSetting
 from .train import TrainConfig, train_baseline
 
 LawFn = Callable[[torch.Tensor], torch.Tensor]  # one law, x [..., d] -> [...]
@@ -33,16 +36,13 @@ LawFn = Callable[[torch.Tensor], torch.Tensor]  # one law, x [..., d] -> [...]
 @dataclass(frozen=True)
 class CompareConfig:
     """seeds: one full run per seed; baselines: which of 'mlp', 'hnn' to include; train/meta: None -> the data
-    set's defaults (``TrainConfig.for_data`` / ``MetaConfig.for_data``); lrs: the inner-lr grid (None -> the
-    default grid of the meta config's inner step); dt_scales: the inner-loss step grid (None -> each law's
-    ``dt_scales`` argument of ``compare_methods``, else 1)."""
+    set's defaults (``TrainConfig.for_data`` / ``MetaConfig.for_data``); lr_select: how each law's pair of the
+    inner setting's grid is picked per seed ('screen' or 'meta', see the module docstring)."""
 
     seeds: tuple[int, ...] = (0, 1, 2)
     baselines: tuple[str, ...] = ("mlp", "hnn")
     train: TrainConfig | None = None
     meta: MetaConfig | None = None
-    lrs: tuple[float, ...] | None = None
-    dt_scales: tuple[float, ...] | None = None
     lr_select: Literal["screen", "meta"] = "meta"
     integrator: IntegratorConfig = field(default_factory=IntegratorConfig)
 
@@ -108,30 +108,29 @@ def sem(values: np.ndarray) -> float:
 
 
 def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta: MetaConfig,
-             dt_scales: tuple[float, ...] = (1.0,)) -> tuple[dict, float, float, float, dict]:
+             inner: InnerSetting) -> tuple[dict, float, float, float, dict]:
     """Meta-tailor a copy of the MLP ``params`` with one law under ``meta``; returns (weights, inner lr, dt_scale,
-    inner dt, seconds). The (lr, dt_scale) pair comes from the screen or from meta-tailoring the whole grid."""
-    lrs_grid = config.lrs or default_lrs(meta.step)
+    inner dt, seconds). The (lr, dt_scale) pair of ``inner``'s grid comes from the screen or from meta-tailoring
+    the whole grid."""
     if config.lr_select == "screen":
-        s = screen(params, traj, law, 1, ScreenConfig(lrs=lrs_grid, top_k=1, dt_scales=tuple(dt_scales),
-                                                      step=meta.step, adapt=meta.adapt))
+        s = screen(params, traj, law, 1, ScreenConfig(top_k=1), inner=inner)
         lrs, scales = s.best_lr[:1], s.best_dt_scale[:1]
         secs = {"screen": s.seconds}
     else:
-        grid = [(d, lr) for d in dt_scales for lr in lrs_grid]
+        grid = inner.pairs()
         lrs, scales = np.array([g[1] for g in grid]), np.array([g[0] for g in grid])
         secs = {}
-    res = meta_tailor(params, traj, law, lrs, replace(meta, select=True), dt_scales=scales)
+    res = meta_tailor(params, traj, law, lrs, replace(meta, select=True), dt_scales=scales, inner=inner)
     best = 0 if res.best is None else res.best
     return res.candidate(best), float(res.lrs[best]), float(scales[best]), float(res.dt[best]), \
         {**secs, "meta": res.seconds["train"], "select": res.seconds["select"]}
 
 
-def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(),
-                    dt_scales: Mapping[str, float] | None = None) -> Comparison:
+def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(), *,
+                    inner: InnerSetting = InnerSetting(),
+                    settings: Mapping[str, InnerSetting] | None = None) -> Comparison:
     """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol.
-    dt_scales: optional per-law inner-loss step (a number or a grid to choose from; default
-    ``config.dt_scales`` or 1, the paper's step)."""
+    inner: the inner setting of every law; settings: optional per-law replacements (e.g. another dt_scale)."""
     _, test = traj.split()
     meta = replace(config.meta or MetaConfig.for_data(traj), integrator=config.integrator)
     runs: list[MethodRun] = []
@@ -152,10 +151,9 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
         if "mlp" in config.baselines:
             evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
         for name, law in laws.items():
-            grid = (dt_scales or {}).get(name, config.dt_scales or (1.0,))
-            grid = tuple(np.atleast_1d(np.asarray(grid, dtype=float)).tolist())
-            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, meta, grid)
-            evaluate(name, tailored_field(tuned, law, lr, dt, meta.step, meta.adapt), lr,
+            setting = (settings or {}).get(name, inner)
+            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, meta, setting)
+            evaluate(name, tailored_field(tuned, law, lr, dt, setting), lr,
                      {"train": mlp.seconds, **secs}, scale)
         if "hnn" in config.baselines:
             hnn = train_baseline(traj, "hnn", train_cfg)

@@ -33,11 +33,12 @@ from torch import Tensor, nn
 
 from ..errors import DataError
 from ..systems.trajectories import Trajectories
+from .loss import LawBatch, law_inner_loss
 from .mlp import Params
-from .mlp_tailor import Adapt, InnerStep, tailor_mlp, trace
+from .mlp_tailor import tailor_mlp, trace
+from .setting import InnerSetting
 
 Field = Callable[[Tensor], Tensor]
-LawBatch = Callable[[Tensor], Tensor]  # X [n, N, d] -> g(X) [n, N]: candidate i evaluated on X[i]
 
 
 @dataclass(frozen=True)
@@ -171,17 +172,16 @@ def mlp_field(params: Params) -> Field:
     return lambda x: trace(p, x).output
 
 
-def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float, step: InnerStep = "sgd",
-                   adapt: Adapt = "all") -> Field:
+def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float,
+                   inner: InnerSetting = InnerSetting()) -> Field:
     """Meta-tailoring's field: at every call, each query x is tailored with one step (SGD, or the Gauss-Newton
     step of ``mlp_tailor.newton_rate``) on the law's loss |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned.
-    lr: float or [n] (per stacked model); adapt: which weights move ('all' or the 'last' layer)."""
-    from .meta import law_inner_loss
-
+    lr: float or [n] (per stacked model); inner: the step kind and the weights it moves (its grids are not used
+    here: lr and dt are the chosen ones)."""
     p = to_float64(params)
     lam = torch.as_tensor(lr, dtype=torch.float64)
     loss = law_inner_loss(laws, dt)
-    return lambda x: tailor_mlp(p, x, loss, lam, step=step, adapt=adapt)[0].detach()
+    return lambda x: tailor_mlp(p, x, loss, lam, step=inner.kind, adapt=inner.adapt)[0].detach()
 
 
 def module_field(model: nn.Module) -> Field:

@@ -1,13 +1,16 @@
-"""The Noether loss (Eq. 2 of the paper): how much a quantity g changes along a predicted sequence."""
+"""The Noether loss (Eq. 2 of the paper): how much a quantity g changes along a predicted sequence; and its
+one-step form that tailors an MLP's vector field to a law (App. C, ``law_inner_loss``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
 from torch import Tensor
 
 NoetherForm = Literal["a", "b"]
+LawBatch = Callable[[Tensor], Tensor]  # X [n, N, d] -> g(X) [n, N]: candidate i evaluated on X[i]
 
 
 def noether_loss(g_ref: Tensor, g_seq: Tensor, form: NoetherForm = "a") -> Tensor:
@@ -35,3 +38,18 @@ def noether_loss(g_ref: Tensor, g_seq: Tensor, form: NoetherForm = "a") -> Tenso
         raise ValueError(f"unknown Noether loss form '{form}' (use 'a' or 'b')")
     return diff.square().sum(dim=(-1, -2))
 
+
+
+def law_inner_loss(laws: LawBatch, dt: float | Tensor) -> Callable[[Tensor, Tensor], Tensor]:
+    """Appendix C's tailoring loss, (x [n, N, d], v = f_theta(x) [n, N, d]) -> [n, N]:
+    Eq. 2 with T = 1 on x~_1 = x + v dt, i.e. |g(x) - g(x + v dt)|^2. dt: float, or [n] (one per stacked law)."""
+
+    def loss(x: Tensor, v: Tensor) -> Tensor:
+        x = x.expand(v.shape)
+        step = torch.as_tensor(dt, dtype=v.dtype, device=v.device)
+        step = step.reshape(-1, 1, 1) if step.ndim == 1 else step
+        g0 = laws(x).unsqueeze(-1)  # [n, N, 1]
+        g1 = laws(x + v * step).unsqueeze(-1).unsqueeze(-2)  # [n, N, 1, 1]
+        return noether_loss(g0, g1, "a")
+
+    return loss

@@ -19,18 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
-
 import torch
 from torch import Tensor
 
 from .mlp import Params, layers_of, linear
+from .setting import Adapt, InnerStep, check_step
 
 InnerLoss = Callable[[Tensor, Tensor], Tensor]  # (x [n, N, d], v = f_theta(x) [n, N, d]) -> per-query loss [n, N]
-InnerStep = Literal["sgd", "newton"]
-INNER_STEPS: tuple[str, ...] = ("sgd", "newton")
-Adapt = Literal["all", "last"]  # which weights the inner step changes: every layer, or only the output layer
-ADAPTS: tuple[str, ...] = ("all", "last")
 
 
 @dataclass(frozen=True)
@@ -87,14 +82,6 @@ def tailored_output(params: Params, tr: Trace, deltas: list[Tensor], lr: float |
     return a
 
 
-def check_step(step: str, adapt: str) -> None:
-    """One clear error for an unknown inner step or adapted-weights choice."""
-    if step not in INNER_STEPS:
-        raise ValueError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
-    if adapt not in ADAPTS:
-        raise ValueError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
-
-
 def grad_norm2(params: Params, tr: Trace, deltas: list[Tensor], adapt: Adapt = "all") -> Tensor:
     """|dL/dtheta|^2 of every query's loss over the adapted weights, [n, N, 1]: sum over layers of
     |delta|^2 (|a|^2 + 1) (the rank-one gradient delta a^T has Frobenius norm |delta| |a|; "+ 1": the bias)."""
@@ -128,7 +115,7 @@ def tailor_mlp(params: Params, x: Tensor, inner_loss: InnerLoss, lr: float | Ten
                step: InnerStep = "sgd", adapt: Adapt = "all") -> tuple[Tensor, Tensor]:
     """(f_theta'(x), f_theta(x)), each [n, N, d_out]: every query x[i, j] tailored with one step on all weights.
 
-    inner_loss(x, v) -> [n, N] must treat queries independently (e.g. the law loss of ``meta.law_inner_loss``).
+    inner_loss(x, v) -> [n, N] must treat queries independently (e.g. the law loss of ``loss.law_inner_loss``).
     step: 'sgd' (Eq. 3: theta - lr grad L) or 'newton' (``newton_rate``; lr is then the fraction alpha of the
     linearised residual removed); adapt: 'all' weights (the paper) or only the 'last' layer. Second order through the step when autograd is recording and ``first_order``
     is False.

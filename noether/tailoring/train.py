@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..device import resolve_device
 from ..systems.trajectories import Trajectories
 from .hnn import HNN
 from .mlp import MLP
@@ -59,13 +60,6 @@ class TrainResult:
     train_mse: float
     test_mse: float | None
     seconds: float
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def points(traj: Trajectories, part: str = "train", device: str | torch.device = "cpu"

@@ -9,6 +9,7 @@ import torch
 from noether.systems import load_system
 from noether.tailoring.compare import CompareConfig, compare_methods
 from noether.tailoring.meta import MetaConfig
+from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import TrainConfig
 
 
@@ -22,12 +23,10 @@ def test_true_law_meta_tailoring_beats_the_vanilla_mlp_on_the_pendulum(step, lrs
     traj = load_system("pendulum", noise=0.1, seed=0)
     traj = traj.select(list(range(12)) + list(range(25, 37)))  # 12 train + 12 test trajectories
     cfg = CompareConfig(seeds=(0,), baselines=("mlp",), train=TrainConfig(steps=800),
-                        meta=MetaConfig(epochs=100 if step == "sgd" else 30, step=step), lrs=lrs)
+                        meta=MetaConfig(epochs=100 if step == "sgd" else 30))
+    inner = InnerSetting(kind=step, rates=lrs, dt_scales=np.atleast_1d(dt_scales), law_lr=0.0)
     # The inner loss with the data's dt (0.068) is biased towards the secant of the level set; at dt/10 the true
     # law's tailoring helps (see README 'Meta-tailoring' for the full-protocol numbers).
-    res = compare_methods(traj, {"oracle": true_law}, cfg, dt_scales={"oracle": dt_scales})
-    again = compare_methods(traj, {"oracle": true_law}, cfg, dt_scales={"oracle": dt_scales})
+    res = compare_methods(traj, {"oracle": true_law}, cfg, inner=inner)
     rmse = dict(zip(res.summary.method, res.summary.rmse_mean))
-    print(rmse)
-    assert rmse["oracle"] < rmse["mlp"]
-    assert np.array_equal(res.table.rmse, again.table.rmse)  # deterministic under the seed
+    assert rmse["oracle"] < rmse["mlp"], rmse

@@ -10,7 +10,7 @@ from torch.func import functional_call, vmap
 from noether.systems import load_system
 from noether.tailoring.hnn import HNN
 from noether.tailoring.inner import InnerConfig, tailor_batch
-from noether.tailoring.meta import law_inner_loss
+from noether.tailoring.loss import law_inner_loss
 from noether.tailoring.mlp import MLP, mlp_apply, params_of, stacked
 from noether.tailoring.mlp_tailor import tailor_mlp
 from noether.tailoring.train import TrainConfig, train_baseline

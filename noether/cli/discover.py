@@ -1,0 +1,127 @@
+"""``noether discover`` and ``noether export``: thin shells over ``noether.pipeline.discover`` / ``export``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..discovery import AcceptanceRule, FilterConfig
+from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, TailorConfig, default_cache_dir, discover,
+                        export)
+from ..systems import Trajectories, paper_facts
+from ..tailoring import InnerSetting, MetaConfig, ScreenConfig
+from ..tailoring.setting import ADAPTS, INNER_STEPS
+from .options import data_options, device_option, out
+
+
+@click.command("discover")
+@data_options
+@click.option("--depth", type=int, default=7, show_default=True, help="Maximum formula size (nodes).")
+@click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
+@click.option("--stage", type=click.Choice(STAGES), default=STAGES[-1], show_default=True,
+              help="Last stage to run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of probes and random sequences.")
+@device_option
+@click.option("--jobs", type=int, default=1, show_default=True, help="CPU worker threads (-1: all cores).")
+@click.option("--min-ratio", type=float, default=None,
+              help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
+                   "noise-aware rule (see README, 'Conservation filter').")
+@click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
+@click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
+@click.option("--max-screen", type=int, default=1000, show_default=True,
+              help="Survivors (best ratio first) screened by tailoring.")
+@click.option("--top-k", type=int, default=20, show_default=True, help="Laws kept for meta-tailoring (paper: 20).")
+@click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
+@click.option("--halving/--no-halving", default=False, show_default=True,
+              help="Successive halving during meta-tailoring: drop the weaker half of the laws early.")
+@click.option("--inner-step", type=click.Choice(INNER_STEPS), default=InnerSetting.kind, show_default=True,
+              help="Inner tailoring step: 'newton' (Gauss-Newton, removes a fraction alpha of the law's linearised "
+                   "violation) or 'sgd' (the paper's Eq. 3 with lr 10^k). See README 'Meta-tailoring'.")
+@click.option("--adapt", type=click.Choice(ADAPTS), default=InnerSetting.adapt, show_default=True,
+              help="Weights the inner step moves: all layers (the paper) or only the output layer.")
+@click.option("--dt-scale", "dt_scales", type=float, multiple=True, default=InnerSetting.dt_scales,
+              show_default=True,
+              help="Inner-loss step(s) as a fraction of the data's time step; repeat to give a grid that each "
+                   "law chooses from (1 = the paper; see README).")
+@click.option("--law-lr", type=float, default=InnerSetting.law_lr, show_default=True,
+              help="Relative rate at which meta-tailoring also learns the top laws' parameters (0: keep the "
+                   "filter's fit, as in the paper).")
+@click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
+@click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
+              "(built-in systems know theirs).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, window, top,
+                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
+                      true_law, cache_dir, no_cache, out_dir) -> None:
+    """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
+    much tailoring with them improves long-term predictions, and compare against the baselines."""
+    rule = AcceptanceRule(min_ratio=min_ratio)
+    seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
+    inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
+    tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
+                          meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
+                          inner=inner)
+    config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
+                            filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window),
+                            tailor=tailor, true_law=true_law,
+                            cache_dir=None if no_cache else str(cache_dir or default_cache_dir()))
+    result = discover(traj, config)
+    paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))
+    report(result, top)
+    out.print(f"wrote {', '.join(map(str, paths))}")
+
+
+@click.command("export")
+@click.argument("laws_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="sympy", show_default=True)
+@click.option("--rank", type=int, default=1, show_default=True, help="Which law (1 = the best).")
+def export_command(laws_file, fmt, rank) -> None:
+    """Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."""
+    click.echo(export(laws_file, fmt, rank))
+
+
+def report(result: DiscoveryResult, top: int) -> None:
+    """Print the space size, and for the filter stage the top survivors and the independent laws."""
+    out.print(f"{len(result.space)} candidate formulas ({result.timings.get('enumerate', 0):.1f} s)")
+    res = result.filter
+    if res is None:
+        return
+    m, length, _ = res.sequences_shape
+    paper = paper_facts(result.traj.name).survivors
+    out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
+              f"{res.n_accepted} accepted" + (f" (paper: {paper})" if paper else "")
+              + f" ({result.timings.get('filter', 0):.1f} s)")
+    table = Table(title="top survivors")
+    for col in ("rank", "law", "S_true", "S_random", "ratio"):
+        table.add_column(col)
+    rows = res.table.iloc[res.accepted_indices[:top]]
+    for (_, row), law in zip(rows.iterrows(), res.laws(top)):
+        table.add_row(str(row["rank"] + 1), escape(str(law.expression)), f"{row.s_true:.3g}",
+                      f"{row.s_random:.3g}", f"{row.ratio:.3g}")
+    out.print(table)
+    laws = res.independent
+    if laws:
+        out.print("independent laws: " + "; ".join(escape(str(law.expression)) for law in laws))
+    else:
+        out.print("independent laws: none (no candidate passed the conservation filter)")
+    if result.evaluation is not None:
+        table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
+        for col in ("method", "RMSE", "±"):
+            table.add_column(col)
+        for _, row in result.evaluation.summary.iterrows():
+            table.add_row(escape(row["method"]), f"{row['rmse_mean']:.4f}", f"{row['rmse_sem']:.4f}")
+        out.print(table)
+    if result.tailor is not None:
+        out.print("top laws (SymPy), best first:")
+        for r in result.laws()[:min(top, 5)]:
+            lr, scale = r.scores.get("inner_lr"), r.scores.get("inner_dt_scale")
+            note = [f"screen's inner rate {lr:.3g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
+                    "parameters meta-learned" if "filter_params" in r.scores else ""]
+            note = ", ".join(n for n in note if n)
+            out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   ({note})" if note else ""))

@@ -1,0 +1,65 @@
+"""Options and output shared by the commands: the data source of every command, the device, the console."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+from rich.console import Console
+
+from ..device import DEVICES
+from ..systems import Trajectories, load_system
+
+out = Console(highlight=False)
+
+#: ``--device``, the same choice for every command
+device_option = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                             help="auto: CUDA when present, else CPU.")
+
+
+def data_options(func):
+    """--system NAME | --data PATH --state a,b --unit a=UNIT ...: the data source of every command."""
+
+    @click.option("--system", "system", default=None, help="Built-in system (see `noether systems`).")
+    @click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
+                  help="Your own trajectories: CSV, Parquet or NPZ, one row per sample.")
+    @click.option("--state", default=None, help="State columns in order, e.g. q,p (with --data).")
+    @click.option("--unit", "units", multiple=True, metavar="NAME=UNIT",
+                  help="pint unit of a state, e.g. --unit q=rad (repeatable). States without one get an "
+                       "independent dimension of their own.")
+    @click.option("--trajectory-col", default="trajectory", show_default=True)
+    @click.option("--time-col", default="time", show_default=True)
+    @click.option("--noise", type=float, default=None, help="Observation noise of ideal systems [default 0.1].")
+    @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
+    @functools.wraps(func)
+    def wrapper(*args, system, data, state, units, trajectory_col, time_col, noise, data_seed, **kwargs):
+        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed)
+        return func(*args, traj=traj, **kwargs)
+
+    return wrapper
+
+
+def resolve_data(system, data, state, units, trajectory_col="trajectory", time_col="time", noise=None,
+                 seed=0) -> Trajectories:
+    """Build Trajectories from the CLI's data options, with a clear error when they conflict."""
+    if (system is None) == (data is None):
+        raise click.UsageError("give exactly one of --system NAME or --data PATH")
+    if system is not None:
+        if state or units:
+            raise click.UsageError("--state/--unit apply to --data only")
+        return load_system(system, noise=noise, seed=seed)
+    if not state:
+        raise click.UsageError("--data needs --state, e.g. --state q,p")
+    return Trajectories.from_file(data, state, parse_unit_options(units), trajectory_col=trajectory_col,
+                                  time_col=time_col)
+
+
+def parse_unit_options(pairs: tuple[str, ...]) -> dict[str, str]:
+    """('q=rad', 'p=kg*m**2/s') -> {'q': 'rad', 'p': 'kg*m**2/s'}."""
+    units = {}
+    for pair in pairs:
+        name, sep, unit = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--unit expects NAME=UNIT, got '{pair}'")
+        units[name.strip()] = unit.strip()
+    return units

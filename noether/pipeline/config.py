@@ -1,0 +1,78 @@
+"""What a discover run is asked to do: the five stages, the settings of each, and the one inner-step setting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..device import check_device
+from ..discovery import FilterConfig
+from ..systems import Trajectories
+from ..tailoring import InnerSetting, MetaConfig, ScreenConfig, TrainConfig
+
+STAGES = ("enumerate", "filter", "screen", "meta-tailor", "evaluate")
+LR_SELECT = ("screen", "meta")
+
+
+@dataclass(frozen=True)
+class TailorConfig:
+    """Stages 3-5. max_screen: survivors (best ratio first) passed to the screen; screen / meta: the stages'
+    settings (meta None -> the data set's defaults, ``MetaConfig.for_data``); train: the pretrained MLP's recipe
+    (None -> the data set's defaults); inner: THE inner-step setting, used by the screen, meta-tailoring and the
+    comparison alike; eval_seeds: seeds of the final comparison; baselines: 'mlp', 'hnn'; device: 'auto' | 'cpu' |
+    'cuda'; eval_lr_select: how the comparison picks each law's (rate, dt_scale) per seed -- 'screen' (stage 1,
+    fast) or 'meta' (meta-tailor at every pair of the grid, keep the best long-term fit on the training data)."""
+
+    max_screen: int = 1000
+    screen: ScreenConfig = ScreenConfig()
+    meta: MetaConfig | None = None
+    train: TrainConfig | None = None
+    inner: InnerSetting = InnerSetting()
+    eval_seeds: tuple[int, ...] = (0, 1, 2)
+    baselines: tuple[str, ...] = ("mlp", "hnn")
+    device: str = "auto"
+    eval_lr_select: str = "meta"
+
+    def __post_init__(self):
+        check_device(self.device)
+        if self.eval_lr_select not in LR_SELECT:
+            raise ValueError(f"eval_lr_select must be 'screen' or 'meta', got '{self.eval_lr_select}'")
+        if self.max_screen < 1:
+            raise ValueError(f"max_screen must be >= 1, got {self.max_screen}")
+        if not self.eval_seeds:
+            raise ValueError("eval_seeds must name at least one seed")
+
+    def train_config(self, traj: Trajectories, seed: int | None = None) -> TrainConfig:
+        """The MLP recipe on this config's device (with ``seed`` when given)."""
+        base = self.train or TrainConfig.for_data(traj)
+        return replace(base, device=self.device) if seed is None else replace(base, seed=seed, device=self.device)
+
+    def meta_config(self, traj: Trajectories) -> MetaConfig:
+        return self.meta or MetaConfig.for_data(traj)
+
+
+@dataclass(frozen=True)
+class DiscoverConfig:
+    """depth: formula size (nodes); max_params: parameters per formula; stage: the last stage to run;
+    seed: enumeration probes, random sequences, the pretrained MLP; filter / tailor: the stages' settings;
+    true_law: the oracle for the evaluation (SymPy text; None: the built-in system's, if any);
+    cache_dir: folder of the stage cache (None: no caching; see ``cache.StageCache``)."""
+
+    depth: int = 7
+    max_params: int = 2
+    stage: str = "evaluate"
+    seed: int = 0
+    filter: FilterConfig = FilterConfig()
+    tailor: TailorConfig = TailorConfig()
+    true_law: str | None = None
+    cache_dir: str | None = None
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown stage '{self.stage}'; stages are {', '.join(STAGES)}")
+        if self.depth < 1:
+            raise ValueError(f"depth must be >= 1, got {self.depth}")
+        if self.max_params < 0:
+            raise ValueError(f"max_params must be >= 0, got {self.max_params}")
+
+    def runs(self, stage: str) -> bool:
+        return STAGES.index(stage) <= STAGES.index(self.stage)

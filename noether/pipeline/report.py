@@ -1,0 +1,116 @@
+"""What a discover run writes: ranked laws (``laws.json``), a markdown report with tables, and PNG plots."""
+
+from __future__ import annotations
+
+import math
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path, atomic_write_text
+from ..systems import paper_facts
+from .laws_file import RankedLaw
+
+
+def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> list[Path]:
+    """``report.md`` plus ``mse_horizon.png`` (when the evaluation ran); returns the paths written."""
+    out_dir = Path(out_dir)
+    written = []
+    lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
+    lines += [f"Command: `{meta.get('command', 'noether.discover(...)')}`  ",
+              f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
+              f"device {meta.get('device')}", ""]
+    lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]
+    t = result.timings
+    lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
+                 f"{t.get('enumerate', 0):.1f} |")
+    if result.filter is not None:
+        paper = paper_facts(result.traj.name).survivors
+        lines.append(f"| filter | {result.filter.n_accepted} accepted ({result.filter.rule.name})"
+                     + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
+    if result.tailor is not None:
+        sc = result.tailor.screen
+        lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "
+                     f"{len(sc.dt_scales)} inner-loss steps; top {len(result.tailor.top)} kept | "
+                     f"{t.get('screen', 0):.1f} |")
+        if result.tailor.meta is not None:
+            lines.append(f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
+                         f"epochs | {t.get('meta-tailor', 0):.1f} |")
+    if result.evaluation is not None:
+        lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
+                     f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {t.get('evaluate', 0):.1f} |")
+    lines.append(f"| total | | {sum(t.values()):.1f} |")
+    lines += ["", "## Top laws", "", "| rank | law | S_true | S_random / S_true | inner rate | inner dt_scale | "
+              "train error | test RMSE |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in laws[:20]:
+        s = r.scores
+        lines.append(f"| {r.rank} | `{r.law.expression}` | {_f(s.get('s_true'))} | {_f(s.get('ratio'))} | "
+                     f"{_f(s.get('inner_lr'))} | {_f(s.get('inner_dt_scale'))} | {_f(s.get('train_error'))} | "
+                     f"{_f(s.get('test_rmse'))} |")
+    if result.filter is not None:
+        indep = result.filter.independent
+        lines += ["", "Functionally independent laws among the top survivors: "
+                  + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), ""]
+    paper_law = paper_facts(result.traj.name).law
+    if paper_law:
+        lines += [f"The paper's law for this system: `{paper_law}`.", ""]
+    if result.evaluation is not None:
+        lines += _evaluation_section(result)
+        png = out_dir / "mse_horizon.png"
+        plot_horizon(result.evaluation, png, result.traj.name)
+        written.append(png)
+        lines += ["", f"![MSE against horizon]({png.name})", ""]
+    path = out_dir / "report.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return [path, *written]
+
+
+def _evaluation_section(result) -> list[str]:
+    ev = result.evaluation
+    paper = paper_facts(result.traj.name).rmse
+    lines = ["## Long-term prediction on the test trajectories", "",
+             "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
+             f"seeds {sorted(set(r.seed for r in ev.runs))}.", "",
+             "| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
+    for _, row in ev.summary.iterrows():
+        ref = paper.get(row["method"])
+        lines.append(f"| {row['method']} | {row['rmse_mean']:.4f} | {row['rmse_sem']:.4f} | "
+                     f"{'' if ref is None else f'{ref:.4f}'} |")
+    tuned = [r for r in ev.runs if r.lr is not None]
+    if tuned:
+        lines += ["", "Inner setting of each law per seed (picked on the training trajectories):", "",
+                  "| method | seed | inner rate | inner dt_scale | test RMSE |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {r.method} | {r.seed} | {r.lr:.3g} | {_f(r.dt_scale)} | {r.rmse:.4f} |" for r in tuned]
+    return lines
+
+
+def plot_horizon(ev, path: Path, title: str) -> None:
+    """MSE against prediction horizon per method (mean ± s.e. over seeds), log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    start = 1 if len(ev.times) > 1 and ev.times[0] == 0 else 0  # the error at t = 0 is 0: no place on a log axis
+    for method in ev.methods:
+        mean, sem = (a[start:] for a in ev.horizon(method))
+        t = ev.times[start:]
+        ax.plot(t, mean, label=method)
+        ax.fill_between(t, np.maximum(mean - sem, mean * 1e-3), mean + sem, alpha=0.2)
+    ax.set_yscale("log")
+    ax.set_xlabel("time since the initial state")
+    ax.set_ylabel("MSE")
+    ax.set_title(f"{title}: long-term prediction error")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def _f(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:.3g}"

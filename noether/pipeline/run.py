@@ -1,0 +1,164 @@
+"""The discover pipeline: data -> candidate space -> conservation filter -> screen -> meta-tailor -> evaluate.
+
+``discover(traj, config)`` runs the stages up to ``config.stage`` and returns a :class:`DiscoveryResult`;
+``result.write(out_dir)`` writes ``candidates.csv``, ``laws.json`` and ``report.md`` (+ PNG) atomically. With
+``config.cache_dir`` each stage's result is cached on disk (``cache.StageCache``: keyed by the data's fingerprint,
+the configuration of that stage and the ones before it, and the code), so an interrupted run resumes where it
+stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import progress
+from ..discovery import FilterConfig, FilterResult, filter_candidates
+from ..dsl import CandidateSpace, space_for
+from ..io import atomic_path
+from ..systems import SYSTEMS, Trajectories
+from ..tailoring import Comparison
+from ..version import __version__
+from .cache import StageCache, code_version
+from .config import STAGES, DiscoverConfig, TailorConfig
+from .laws_file import RankedLaw, write_laws
+from .ranking import ranked_laws
+from .report import write_report
+from .stages import TailorResult, law_params, reference_laws, run_evaluate, run_meta, run_screen
+
+__all__ = ["discover", "DiscoveryResult", "DiscoverConfig", "STAGES"]
+
+
+@dataclass(frozen=True, eq=False)
+class DiscoveryResult:
+    """What the stages produced: the space (enumerate), the filter result (filter), the tailoring stages
+    (screen, meta-tailor) and the test comparison (evaluate); timings in seconds per stage."""
+
+    traj: Trajectories
+    config: DiscoverConfig
+    space: CandidateSpace
+    filter: FilterResult | None = None
+    tailor: TailorResult | None = None
+    evaluation: Comparison | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def law(self):
+        """The discovered law: the meta-tailoring pick, else the best survivor; None when nothing survived."""
+        laws = self.laws()
+        return laws[0].law if laws else None
+
+    def laws(self) -> list[RankedLaw]:
+        """Ranked laws with their figures (see ``ranking.ranked_laws``)."""
+        return ranked_laws(self.filter, self.tailor, self.evaluation)
+
+    def candidates(self) -> pd.DataFrame:
+        """The per-candidate table of the last stage run (screen figures joined when the screen ran)."""
+        if self.filter is not None:
+            table = self.filter.table.copy()
+            if self.tailor is not None:
+                s = self.tailor.screen
+                idx = self.tailor.candidates
+                table["inner_lr"] = np.nan
+                table["screen_loss"] = np.nan
+                table["inner_dt_scale"] = np.nan
+                table.loc[table.index[idx], "inner_lr"] = s.best_lr
+                table.loc[table.index[idx], "inner_dt_scale"] = s.best_dt_scale
+                table.loc[table.index[idx], "screen_loss"] = s.best_loss
+            return table
+        space = self.space
+        return pd.DataFrame({
+            "formula": [space.render(i) for i in range(len(space))],
+            "n_params": np.asarray(space.n_params), "linear": np.asarray(space.linear),
+            "size": [f.size for f in space.formulas],
+        })
+
+    def metadata(self, command: str | None = None) -> dict:
+        """Run metadata for laws.json: data, configuration, versions, timings."""
+        return {
+            "data": self.traj.summary(), "fingerprint": self.traj.fingerprint(), "config": repr(self.config),
+            "stage": self.config.stage, "seed": self.config.seed, "timings_s": self.timings,
+            "n_candidates": len(self.space), "n_accepted": None if self.filter is None else self.filter.n_accepted,
+            "versions": {"noether": __version__, "code": code_version(), "torch": torch.__version__,
+                         "numpy": np.__version__},
+            "command": command, "cpus": os.cpu_count(), "device": self.config.tailor.device,
+        }
+
+    def write(self, out_dir: str | Path, command: str | None = None) -> list[Path]:
+        """Write ``candidates.csv``, and from the filter stage on ``laws.json`` and ``report.md`` (+ PNG)."""
+        out = Path(out_dir)
+        path = out / "candidates.csv"
+        with atomic_path(path) as tmp:
+            self.candidates().to_csv(tmp, index=False)
+        written = [path]
+        if self.filter is not None:
+            laws = self.laws()
+            meta = self.metadata(command)
+            write_laws(out / "laws.json", laws, meta)
+            written.append(out / "laws.json")
+            written += write_report(self, out, laws, meta)
+        return written
+
+
+def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> DiscoveryResult:
+    """Run the discovery stages on ``traj`` up to ``config.stage``."""
+    cache = StageCache(config.cache_dir)
+    key = traj.fingerprint()
+    timings: dict[str, float] = {}
+
+    def run(stage: str, fn, *args, ignore=()):
+        start = time.perf_counter()
+        with progress.stage(f"{stage}", total=None):
+            value = cache.run(fn, *args, ignore=ignore)
+        timings[stage] = time.perf_counter() - start
+        return value
+
+    start = time.perf_counter()
+    space = space_for(traj, depth=config.depth, max_params=config.max_params, seed=config.seed)
+    timings["enumerate"] = time.perf_counter() - start
+    result = DiscoveryResult(traj, config, space, timings=timings)
+    if not config.runs("filter"):
+        return result
+    base = (key, config.depth, config.max_params, config.seed)
+    filt = run("filter", _filter_stage, base, config.filter, space, traj, ignore=("space", "traj"))
+    if not config.runs("screen") or filt.n_accepted == 0:
+        return DiscoveryResult(traj, config, filt.space, filt, timings=timings)
+    tail = run("screen", _screen_stage, (base, config.filter), config.tailor, filt, traj, config.seed,
+               ignore=("filt", "traj"))
+    if config.runs("meta-tailor"):
+        tail = run("meta-tailor", _meta_stage, (base, config.filter, config.tailor, config.seed), filt, traj, tail,
+                   config.tailor, ignore=("filt", "traj", "stage1"))
+    evaluation = None
+    if config.runs("evaluate") and tail.chosen is not None:
+        law = filt.space.law(tail.chosen, law_params(filt, tail, tail.chosen))
+        true_law = config.true_law or (SYSTEMS[traj.name].true_law if traj.name in SYSTEMS else None)
+        refs = reference_laws(traj, true_law)
+        evaluation = run("evaluate", _evaluate_stage, (law.to_json(), key, config.tailor, refs), law, traj,
+                         config.tailor, refs, ignore=("law", "traj"))
+    return DiscoveryResult(traj, config, filt.space, filt, tail, evaluation, timings)
+
+
+# Stage functions: the first argument is the cache key (data fingerprint + configuration so far); the big objects
+# after it are ignored by joblib's hashing.
+
+def _filter_stage(key, config: FilterConfig, space, traj: Trajectories) -> FilterResult:
+    return filter_candidates(space, traj, config)
+
+
+def _screen_stage(key, config: TailorConfig, filt: FilterResult, traj: Trajectories, seed: int) -> TailorResult:
+    return run_screen(filt, traj, config, seed)
+
+
+def _meta_stage(key, filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig
+                ) -> TailorResult:
+    return run_meta(filt, traj, stage1, config)
+
+
+def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict):
+    return run_evaluate(law, traj, config, refs)

@@ -1,0 +1,112 @@
+"""The pipeline's tailoring stages over the filter's survivors (§4.2, App. C): screen -> meta-tailor -> evaluate.
+
+Survivors reach the tailoring core as ONE batched law (``CandidateSpace.evaluate`` on per-candidate inputs), so
+stage 1 scores every survivor x inner learning rate in one vectorised program and stage 2 fine-tunes the top 20
+together. The evaluation then runs the same long-term protocol for every method over several seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from ..discovery import FilterResult
+from ..dsl import Law
+from ..systems import Trajectories, paper_facts
+from ..tailoring import (CompareConfig, Comparison, MetaResult, ScreenResult, compare_methods, meta_tailor,
+                         params_of, screen, train_baseline)
+from .config import TailorConfig
+
+@dataclass(frozen=True, eq=False)
+class TailorResult:
+    """candidates: space indices that were screened (best ratio first); screen: stage 1 over them; top: space
+    indices of the screen's top-k; meta: stage 2 over ``top``; chosen: the space index of the picked law."""
+
+    candidates: np.ndarray
+    screen: ScreenResult
+    top: np.ndarray
+    meta: MetaResult | None = None
+    chosen: int | None = None
+    base_params: dict = field(default_factory=dict)
+
+
+def parametrised_law(space, indices: np.ndarray) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Candidates ``indices`` as one law batch with free parameters: (X [n, N, d], C [n, P]) -> g [n, N]."""
+    sub = space.subset(indices)
+
+    def laws(X: torch.Tensor, consts: torch.Tensor) -> torch.Tensor:
+        return sub.evaluate(X, consts.to(X)).values
+
+    return laws
+
+
+def batched_law(space, params: np.ndarray, indices: np.ndarray) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Candidates ``indices`` with their fitted parameters as one law batch: X [n, N, d] -> g [n, N]."""
+    laws = parametrised_law(space, indices)
+    consts = torch.as_tensor(np.nan_to_num(params[indices]), dtype=torch.float64)
+    return lambda X: laws(X, consts)
+
+
+def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> dict:
+    """The vanilla MLP of HNN's recipe, trained with ``seed``: its weights {name: tensor}."""
+    return params_of(train_baseline(traj, "mlp", config.train_config(traj, seed)).model)
+
+
+def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, seed: int) -> TailorResult:
+    """Stage 1 on the pretrained MLP for the best ``max_screen`` survivors x every inner learning rate."""
+    candidates = np.asarray(filt.accepted_indices[: config.max_screen], dtype=np.int64)
+    if len(candidates) == 0:
+        raise ValueError("no candidate passed the conservation filter; nothing to tailor with")
+    base = pretrain(traj, config, seed)
+    res = screen(base, traj, batched_law(filt.space, filt.params, candidates), len(candidates), config.screen,
+                 inner=config.inner)
+    return TailorResult(candidates, res, candidates[res.top], base_params=base)
+
+
+def run_meta(filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig) -> TailorResult:
+    """Stage 2: meta-tailor the top laws at their best inner setting (all at once; their parameters meta-learned
+    with the weights when ``law_lr > 0``), keep the best long-term fit on the training trajectories."""
+    top = stage1.top
+    pos = {int(c): i for i, c in enumerate(stage1.candidates)}
+    lrs = np.array([stage1.screen.best_lr[pos[int(c)]] for c in top])
+    scales = np.array([stage1.screen.best_dt_scale[pos[int(c)]] for c in top])
+    res = meta_tailor(stage1.base_params, traj, parametrised_law(filt.space, top), lrs, config.meta_config(traj),
+                      dt_scales=scales, law_params=filt.params[top], inner=config.inner)
+    chosen = None if res.best is None else int(top[res.best])
+    return replace(stage1, meta=res, chosen=chosen)
+
+
+def law_params(filt: FilterResult, tail: TailorResult | None, index: int) -> np.ndarray:
+    """Candidate ``index``'s parameters: meta-learned when it was among stage 2's laws, else the filter's fit."""
+    if tail is not None and tail.meta is not None and tail.meta.law_params is not None:
+        hits = np.flatnonzero(tail.top == index)
+        if len(hits):
+            return tail.meta.law_params[hits[0]]
+    return filt.params[index]
+
+
+def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
+    """The comparison's reference formulas: the oracle (true Hamiltonian) and a hand-coded law, when known."""
+    refs = {}
+    if true_law:
+        refs["oracle"] = true_law
+    hand_coded = paper_facts(traj.name).hand_coded
+    if hand_coded:
+        refs["hand-coded"] = hand_coded
+    return refs
+
+
+def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str]) -> Comparison:
+    """Test-set long-term comparison over ``eval_seeds``: vanilla MLP, the discovered law ('noether'), the
+    reference laws, HNN — the same protocol for every law: its inner setting picked per seed by the screen or by
+    meta-tailoring the whole grid (``eval_lr_select``), then meta-tailored at it (tailoring.compare)."""
+    laws = {"noether": law.torch}
+    laws.update({name: Law.reference(text, traj.names).torch for name, text in references.items()})
+    # an HNN needs (q, p) pairs: on odd-dimensional data it is left out of the comparison
+    baselines = tuple(b for b in config.baselines if b != "hnn" or traj.dim % 2 == 0)
+    cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=baselines, train=config.train_config(traj),
+                        meta=config.meta_config(traj), lr_select=config.eval_lr_select)
+    return compare_methods(traj, laws, cfg, inner=config.inner)

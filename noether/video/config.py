@@ -1,0 +1,138 @@
+"""Run configurations and presets for video Noether Networks: ``ci`` (tiny, seconds), ``cpu`` (a 2-core machine,
+minutes per model), ``paper`` (the paper's sizes, App. D and E, for a GPU).
+
+Methods: ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more steps)": the baseline trained
+for ``tune_steps`` more), ``noether`` (learned Noether embedding), ``noether-law`` (a discovered law as the
+embedding; ``pendulum-pixels``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..tailoring.inner import InnerConfig
+from .catalog import DATASETS, METHODS, PRESETS
+from .models import ModelConfig
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Everything a run needs besides its data. Steps count outer updates (Algorithm 1 iterations).
+
+    Controlled pendulum (App. D): ``noether`` trains the SVG base for ``steps``, then freezes it and trains the
+    embedding for ``tune_steps`` (``freeze_base``); ``svg-more`` trains the base for ``steps + tune_steps``.
+    Ramp / pixels (App. E): ``noether`` meta-trains base and embedding together from scratch for ``steps``.
+    ``noether-law`` first fits the state readout on the known states for ``readout_steps``.
+    """
+
+    dataset: str
+    method: str = "svg"
+    preset: str = "ci"
+    model: ModelConfig = ModelConfig()
+    adapt: str = "cn"                       # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
+    form: str = "b"                         # Eq. 2 (a) or (b)
+    inner: InnerConfig = InnerConfig(lr=1e-4)
+    steps: int = 10
+    tune_steps: int = 0
+    freeze_base: bool = False
+    batch_size: int = 2
+    lr: float = 1e-4                        # λ_out (Adam)
+    emb_lr: float = 1e-4                    # λ_emb (Adam)
+    beta: float = 1e-4                      # KL weight of SVG-LP
+    train_pred: int = 0                     # frames predicted in training (0 = the dataset's n_pred_train)
+    emb_filters: tuple[int, int] = (32, 64)
+    emb_dim: int = 64
+    mlp_hidden: int = 512
+    mlp_layers: int = 3
+    mlp_out: int = 100
+    readout_width: int = 16
+    readout_steps: int = 0
+    readout_lr: float = 1e-3
+    eval_sequences: int = 0                 # test sequences evaluated (0 = all)
+    eval_batch: int = 8
+    ckpt_every: int = 50
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown video dataset '{self.dataset}' (one of {', '.join(DATASETS)})")
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
+        if self.method == "noether-law" and self.dataset != "pendulum-pixels":
+            raise ValueError("method noether-law needs the pendulum-pixels dataset (its frames have known states)")
+        if self.method == "svg-more" and self.dataset != "pendulum-controlled":
+            raise ValueError("method svg-more is the controlled pendulum's baseline (pendulum-controlled)")
+        if self.steps < 0 or self.tune_steps < 0 or self.batch_size < 1:
+            raise ValueError("steps, tune_steps must be >= 0 and batch_size >= 1")
+
+    @property
+    def uses_embedding(self) -> bool:
+        return self.method in ("noether", "noether-law")
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps + (self.tune_steps if self.method in ("svg-more", "noether") else 0)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VideoConfig:
+        d = dict(d)
+        d["model"] = ModelConfig(**{**d["model"], "depth": tuple(d["model"]["depth"])})
+        d["inner"] = InnerConfig(**{**d["inner"], "betas": tuple(d["inner"]["betas"])})
+        d["emb_filters"] = tuple(d["emb_filters"])
+        return cls(**d)
+
+
+def _controlled(preset: str) -> dict:
+    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32),
+             "cpu": ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128),
+             "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256)}[preset]
+    steps = {"ci": (2, 2), "cpu": (300, 100), "paper": (1350, 540)}[preset]  # paper: 50 + 20 epochs of 855 windows
+    return dict(model=model, adapt="outputs", form="b", inner=InnerConfig(lr=0.5, steps=1), steps=steps[0],
+                tune_steps=steps[1], batch_size={"ci": 2, "cpu": 8, "paper": 32}[preset], lr=1e-3, emb_lr=1e-3,
+                beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "paper": 512}[preset],
+                mlp_out={"ci": 8, "cpu": 100, "paper": 100}[preset], eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0))
+
+
+def _ramp(preset: str, stochastic: bool) -> dict:
+    model = {"ci": ModelConfig(arch="vgg", nf=4, depth=(1, 1, 1, 1), g_dim=16, rnn=32, z_dim=4, post_rnn=16,
+                               cn=True),
+             "cpu": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64,
+                                cn=True),
+             "paper": ModelConfig(arch="vgg", nf=64, depth=(2, 2, 3, 3), g_dim=128, rnn=128, z_dim=64,
+                                  post_rnn=256, cn=True)}[preset]
+    if not stochastic:
+        model = dataclasses.replace(model, z_dim=0)
+    return dict(model=model, adapt="cn", form="b", inner=InnerConfig(lr=1e-4, steps=1),
+                steps={"ci": 2, "cpu": 120, "paper": 62_200}[preset],  # paper: 400 epochs of 311 at batch 2
+                train_pred={"ci": 0, "cpu": 10, "paper": 0}[preset],  # cpu: train on 10 of the 20 predictions
+                batch_size={"ci": 2, "cpu": 4, "paper": 2}[preset],
+                lr={"ci": 1e-4, "cpu": 1e-3, "paper": 1e-4}[preset],
+                emb_lr={"ci": 1e-4, "cpu": 1e-3, "paper": 1e-4}[preset],
+                emb_filters={"ci": (4, 8), "cpu": (16, 32), "paper": (32, 64)}[preset],
+                emb_dim={"ci": 8, "cpu": 64, "paper": 64}[preset],
+                readout_steps={"ci": 2, "cpu": 150, "paper": 2000}[preset],
+                eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0))
+
+
+def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overrides) -> VideoConfig:
+    """The preset configuration of ``method`` on ``dataset``; keyword overrides replace single fields."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
+    if dataset == "pendulum-controlled":
+        base = _controlled(preset)
+        base["freeze_base"] = True
+    elif dataset == "ramp":
+        base = _ramp(preset, stochastic=True)
+    elif dataset == "pendulum-pixels":
+        base = _ramp(preset, stochastic=False)
+        base["steps"] = {"ci": 2, "cpu": 120, "paper": 20_000}[preset]
+        if method == "noether-law":
+            base["inner"] = InnerConfig(lr={"ci": 1e-3, "cpu": 1e-3, "paper": 1e-3}[preset], steps=1)
+    else:
+        raise ValueError(f"unknown video dataset '{dataset}' (one of {', '.join(DATASETS)})")
+    base.update(overrides)
+    return VideoConfig(dataset=dataset, method=method, preset=preset, **base)

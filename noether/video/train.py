@@ -1,0 +1,227 @@
+"""Training of video predictors and Noether Networks (Algorithm 1), with atomic checkpoints and resumption.
+
+A run directory holds ``checkpoint.pt`` (weights, optimiser states, step, loss history; replaced atomically every
+``ckpt_every`` steps and at the end) and ``run.json`` (config, law, data sizes, timings). Re-running the same
+command resumes from the checkpoint; a different configuration in the same directory is refused.
+Batches and latent noise of step s depend only on (seed, s), so a resumed run draws what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from ..device import resolve_device
+from ..errors import NoetherError
+from ..io import atomic_path, atomic_write_text
+from ..progress import stage
+from .config import VideoConfig
+from .embeddings import FramePairEmbedding, LawEmbedding, OutputEmbedding, StateReadout
+from .laws import law_columns, law_from_expression, law_from_json
+from .models import VideoPredictor
+from .noether_net import NoetherVideo, Query, task_loss
+
+CHECKPOINT, RUN_JSON = "checkpoint.pt", "run.json"
+
+
+def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 64, law=None) -> NoetherVideo:
+    """f_θ and (for Noether methods) g_φ as the config says."""
+    predictor = VideoPredictor(config.model, channels, action_dim if config.adapt == "outputs" else 0)
+    embedding: nn.Module | None = None
+    if config.method == "noether":
+        if config.adapt == "outputs":
+            embedding = OutputEmbedding(config.model.g_dim, action_dim, config.mlp_hidden, config.mlp_layers,
+                                        config.mlp_out)
+        else:
+            embedding = FramePairEmbedding(channels, size, config.emb_filters, config.emb_dim)
+    elif config.method == "noether-law":
+        if law is None:
+            raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
+        embedding = LawEmbedding(law, law_columns(law), StateReadout(channels, size, config.readout_width))
+    return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner)
+
+
+def phases(config: VideoConfig) -> list[tuple[str, int]]:
+    """The run's schedule: (phase, steps) with phase in base (SVG loss), tune (Alg. 1, θ frozen), meta (Alg. 1),
+    readout (fit the law's state readout on known states)."""
+    if config.method == "svg":
+        return [("base", config.steps)]
+    if config.method == "svg-more":
+        return [("base", config.steps + config.tune_steps)]
+    if config.method == "noether" and config.freeze_base:
+        return [("base", config.steps), ("tune", config.tune_steps)]
+    if config.method == "noether-law":
+        return [("readout", config.readout_steps), ("meta", config.steps)]
+    return [("meta", config.steps)]
+
+
+def collate(dataset, indices: Tensor, length: int) -> dict[str, Tensor]:
+    """Stack samples ``indices`` of a window dataset, keeping the first ``length`` frames."""
+    samples = [dataset[int(i)] for i in indices]
+    return {k: torch.stack([s[k][:length] for s in samples]) for k in samples[0]}
+
+
+def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device, generator, *,
+               teacher_forcing: bool) -> Query:
+    frames = batch["frames"].to(device)
+    B, T = frames.shape[:2]
+    actions = batch["actions"].to(device).float() if net.predictor.action_dim else None
+    eps = net.predictor.noise(B, T - 1, generator, device) if net.predictor.config.z_dim else None
+    return Query(frames, n_cond, actions=actions, eps=eps, teacher_forcing=teacher_forcing)
+
+
+def readout_loss(readout: StateReadout, frames: Tensor, states: Tensor) -> Tensor:
+    """Supervised state readout: 2(1 - cos Δq) + Δp² on frames 1 … T-1 (wrap-safe in the angle)."""
+    pred = readout.pairs(frames)
+    true = states[:, 1:].to(pred)
+    return (2 * (1 - torch.cos(pred[..., 0] - true[..., 0])) + (pred[..., 1] - true[..., 1]).square()).mean()
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out: Path
+    steps: int
+    final_loss: float
+    seconds: float
+
+
+def _load_law(law_path, law_expr):
+    if law_path and law_expr:
+        raise NoetherError("give either --law FILE or --law-expr EXPR, not both")
+    if law_path:
+        return law_from_json(law_path)
+    if law_expr:
+        return law_from_expression(law_expr)
+    return None
+
+
+def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: str = "auto", data_root=None,
+              law_path=None, law_expr=None, init: str | Path | None = None, max_steps: int | None = None,
+              log=None) -> TrainResult:
+    """Train (or resume) one run of ``config`` into directory ``out``.
+
+    init: a finished ``svg`` run of the same dataset/model whose base phase this run reuses (controlled pendulum:
+    ``noether`` and ``svg-more`` start from it, as in the paper's protocol).
+    max_steps: stop (checkpointed) after this many steps in this call; a later call resumes.
+    """
+    from .data import load_video_dataset
+
+    dev = resolve_device(device)
+    out = Path(out)
+    law = _load_law(law_path, law_expr)
+    if config.method == "noether-law" and law is None:
+        raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=seed, root=data_root)
+    channels, size, _ = data.frame_shape
+    action_dim = data.train[0]["actions"].shape[-1] if "actions" in data.train[0] else 0
+    torch.manual_seed(seed)
+    net = build_net(config, channels, action_dim, size, law).to(dev)
+    opt_theta = torch.optim.Adam(net.predictor.parameters(), lr=config.lr)
+    opt_phi = torch.optim.Adam(net.embedding.parameters(), lr=config.emb_lr) if net.embedding is not None else None
+    opt_read = (torch.optim.Adam(net.embedding.readout.parameters(), lr=config.readout_lr)
+                if config.method == "noether-law" else None)
+    meta = {"config": config.to_dict(), "seed": seed, "dataset": data.summary(), "channels": channels,
+            "size": size, "action_dim": action_dim, "n_cond": data.n_cond, "n_pred": data.n_pred,
+            "law": None if law is None else str(getattr(law, "expression", law)), "device": str(dev)}
+    step, history, elapsed = 0, [], 0.0
+    ckpt = out / CHECKPOINT
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location=dev, weights_only=False)
+        if state["meta"]["config"] != meta["config"] or state["meta"]["seed"] != seed:
+            raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
+        step, history, elapsed = state["step"], state["history"], state["seconds"]
+        net.load_state_dict(state["net"])
+        for opt, key in ((opt_theta, "opt_theta"), (opt_phi, "opt_phi"), (opt_read, "opt_read")):
+            if opt is not None and state.get(key):
+                opt.load_state_dict(state[key])
+    elif init is not None:
+        base = torch.load(Path(init) / CHECKPOINT, map_location=dev, weights_only=False)
+        bcfg = base["meta"]["config"]
+        if (bcfg["method"], bcfg["dataset"], bcfg["model"], base["meta"]["seed"]) != (
+                "svg", config.dataset, meta["config"]["model"], seed) or base["step"] < config.steps:
+            raise NoetherError(f"--init '{init}' is not a finished svg run of this dataset, model and seed")
+        net.predictor.load_state_dict({k[len("predictor."):]: v for k, v in base["net"].items()
+                                       if k.startswith("predictor.")})
+        opt_theta.load_state_dict(base["opt_theta"])
+        step, history = config.steps, list(base["history"][:config.steps])
+
+    def save():
+        state = {"net": net.state_dict(), "opt_theta": opt_theta.state_dict(), "step": step, "history": history,
+                 "opt_phi": opt_phi.state_dict() if opt_phi else None, "seconds": elapsed,
+                 "opt_read": opt_read.state_dict() if opt_read else None, "meta": meta}
+        with atomic_path(ckpt) as tmp:
+            torch.save(state, tmp)
+
+    length = data.n_cond + (config.train_pred or data.n_pred_train)
+    schedule = phases(config)
+    total = sum(n for _, n in schedule)
+    start = time.perf_counter() - elapsed
+    with stage(f"train {config.method} on {config.dataset} [{config.preset}]", total) as advance:
+        advance(step)
+        ends = [sum(n for _, n in schedule[:i + 1]) for i in range(len(schedule))]
+        stop = total if max_steps is None else min(total, step + max_steps)
+        while step < stop:
+            phase = next(p for (p, _), end in zip(schedule, ends) if step < end)
+            gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
+            data.train.set_epoch(step)
+            idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
+            batch = collate(data.train, idx, length)
+            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=True)
+            if phase == "readout":
+                loss = readout_loss(net.embedding.readout, q.frames, batch["states"])
+                opt_read.zero_grad()
+                loss.backward()
+                opt_read.step()
+            else:
+                tailored = phase in ("tune", "meta")
+                net.predictor.requires_grad_(phase != "tune")
+                r = net(q) if tailored else net.rollout(q)
+                loss = task_loss(q, r, config.beta)
+                opt_theta.zero_grad()
+                if opt_phi:
+                    opt_phi.zero_grad()
+                loss.backward()
+                if not torch.isfinite(loss):
+                    raise NoetherError(f"training diverged at step {step} (loss {loss.item()}); lower the lr")
+                if phase != "tune":
+                    opt_theta.step()
+                if tailored:
+                    opt_phi.step()
+            history.append((step, phase, float(loss.detach())))
+            step += 1
+            advance()
+            elapsed = time.perf_counter() - start
+            if log and (step % max(1, total // 10) == 0 or step == total):
+                log(f"step {step}/{total} [{phase}] loss {float(loss.detach()):.5f}")
+            if step % config.ckpt_every == 0 or step == stop:
+                save()
+    net.predictor.requires_grad_(True)
+    if not ckpt.exists():
+        save()
+    if step < total:
+        return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
+    meta["seconds"] = elapsed
+    meta["steps"] = step
+    atomic_write_text(out / RUN_JSON, json.dumps(meta, indent=2, default=str))
+    return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
+
+
+def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, NoetherVideo, dict]:
+    """(config, trained net in eval mode, run metadata) of a run directory."""
+    run = Path(run)
+    if not (run / CHECKPOINT).exists():
+        raise NoetherError(f"'{run}' has no {CHECKPOINT}; train it first")
+    dev = resolve_device(device)
+    state = torch.load(run / CHECKPOINT, map_location=dev, weights_only=False)
+    meta = state["meta"]
+    config = VideoConfig.from_dict(meta["config"])
+    law = law_from_expression(meta["law"]) if meta.get("law") else None
+    net = build_net(config, meta["channels"], meta["action_dim"], meta["size"], law).to(dev)
+    net.load_state_dict(state["net"])
+    meta = {**meta, "step": state["step"], "history": state["history"], "seconds": state["seconds"]}
+    return config, net.eval(), meta

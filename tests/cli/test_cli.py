@@ -1,0 +1,47 @@
+"""CLI skeleton: version, systems listing, and bad input as one line with a non-zero exit."""
+
+from click.testing import CliRunner
+
+from noether import __version__
+from noether.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_version_and_systems():
+    assert __version__ in run("--version").output
+    res = run("systems")
+    assert res.exit_code == 0
+    for name in ("spring", "pendulum", "real-pendulum"):
+        assert name in res.output
+
+
+def test_describe_a_user_file(tmp_path):
+    from noether.systems import load_system
+
+    path = tmp_path / "p.csv"
+    load_system("spring").to_file(path)
+    res = run("describe", "--data", str(path), "--state", "q,p", "--unit", "q=m", "--unit", "p=kg*m/s")
+    assert res.exit_code == 0, res.output
+    assert "50 trajectories" in res.output
+
+
+def test_bad_inputs_exit_non_zero_with_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("trajectory,time,q\n0,0,1\n0,1,nan\n0,2,1\n")
+    cases = [
+        (("describe", "--system", "nope"), "unknown system 'nope'"),
+        (("describe", "--data", str(bad), "--state", "q"), "NaN cell in column 'q'"),
+        (("describe", "--data", str(bad), "--state", "q", "--unit", "q=furlongz"), "unknown unit 'furlongz'"),
+        (("describe", "--data", str(bad), "--state", "q", "--unit", "q"), "--unit expects NAME=UNIT"),
+        (("describe",), "exactly one of --system NAME or --data PATH"),
+        (("discover", "--system", "spring", "--device", "tpu", "--out", str(tmp_path / "o")), "'tpu' is not one of"),
+        (("video", "train", "ramp", "--device", "gpu", "--out", str(tmp_path / "v")), "'gpu' is not one of"),
+    ]
+    for args, message in cases:
+        res = run(*args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "Traceback" not in res.output
+        assert message in res.output, (args, res.output)

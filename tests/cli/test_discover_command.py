@@ -1,0 +1,24 @@
+"""``noether discover`` / ``export`` from the command line: files written, one-line errors with exit code 2."""
+
+import pandas as pd
+import sympy
+from click.testing import CliRunner
+
+from noether.cli import cli
+
+
+def test_cli_writes_candidates_and_prints_laws(tmp_path):
+    out = tmp_path / "run"
+    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--depth", "4",
+                                   "--stage", "filter", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "candidates.csv").exists()
+    assert "independent laws" in res.output
+    bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--stage", "nope", "--out", str(out)])
+    assert bad.exit_code == 2 and "'nope' is not one of" in bad.output
+    bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--min-ratio", "0.5", "--out",
+                                   str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "min_ratio" in bad.output and not (tmp_path / "x" / "candidates.csv").exists()
+    table = pd.read_csv(out / "candidates.csv")
+    for text in table.expression.dropna():
+        sympy.sympify(text)  # the expression column is SymPy text

@@ -1,0 +1,114 @@
+"""The whole discover pipeline on a small configuration: it finds the pendulum's law, tailoring with it beats the
+vanilla MLP, the files it writes round-trip through `noether export`, and stages resume from the cache."""
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+from click.testing import CliRunner
+
+import noether
+from noether.cli import cli
+from noether.discovery import FilterConfig, GradientConfig
+from noether.pipeline import DiscoverConfig, TailorConfig, discover, read_laws
+from noether.pipeline import cache as cache_mod
+from noether.pipeline import run as pipeline_mod
+from noether.tailoring import MetaConfig, ScreenConfig, TrainConfig
+
+pytestmark = pytest.mark.slow
+
+FAST_FILTER = FilterConfig(gradient=GradientConfig(restarts=1, steps=6, fit_points=256, polish_steps=1))
+SMALL = TailorConfig(max_screen=100, screen=ScreenConfig(top_k=4), meta=MetaConfig(epochs=30),
+                     train=TrainConfig(steps=600), eval_seeds=(0,), baselines=("mlp",))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    traj = noether.load_system("pendulum")
+    config = DiscoverConfig(depth=7, filter=FAST_FILTER, tailor=SMALL, cache_dir=str(cache))
+    result = discover(traj, config)
+    out = tmp_path_factory.mktemp("run")
+    result.write(out)
+    return result, out, config, traj
+
+
+def test_pipeline_picks_the_pendulum_energy_and_beats_the_mlp(run):
+    result, _, _, _ = run
+    law = result.law
+    q, p = sympy.symbols("q p")
+    expr = sympy.expand(law.sympy())
+    # the form p**2 - c*cos(q) up to an affine map: a*p**2 + b*cos(q) (+ const) with c = -b/a close to 3
+    a, b = expr.coeff(p, 2), expr.coeff(sympy.cos(q))
+    assert (expr - a * p**2 - b * sympy.cos(q)).free_symbols == set()
+    assert float(-b / a) == pytest.approx(3.0, rel=0.02)
+    summary = result.evaluation.summary.set_index("method")
+    assert summary.loc["noether", "rmse_mean"] < summary.loc["mlp", "rmse_mean"]
+    assert set(result.timings) == {"enumerate", "filter", "screen", "meta-tailor", "evaluate"}
+
+
+def test_written_files_and_export_round_trip(run):
+    result, out, _, _ = run
+    for name in ("candidates.csv", "laws.json", "report.md", "mse_horizon.png"):
+        assert (out / name).exists(), name
+    laws, meta = read_laws(out / "laws.json")
+    assert laws[0].law.expression == result.law.expression
+    assert laws[0].law.params == result.law.params
+    assert meta["fingerprint"] == result.traj.fingerprint()
+    doc = json.loads((out / "laws.json").read_text())
+    top = doc["laws"][0]
+    for key in ("expression", "srepr", "latex", "parameters", "units", "s_true", "s_random", "inner_lr",
+                "train_error", "test_rmse"):
+        assert key in top, key
+    runner = CliRunner()
+    got = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "sympy"])
+    assert got.exit_code == 0
+    x = np.array([[0.3, -0.2], [1.1, 0.7]])
+    parsed = noether.Law.parse(got.output, ["q", "p"], dict(zip(["q", "p"], meta["data"]["units"].values())))
+    np.testing.assert_allclose(parsed.numpy(x), result.law.numpy(x), rtol=1e-12)
+    as_json = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "json"])
+    assert noether.Law.from_json(as_json.output) == result.law
+    source = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "python"]).output
+    namespace = {}
+    exec(source, namespace)
+    np.testing.assert_allclose(namespace["law"](x[:, 0], x[:, 1]), result.law.numpy(x))
+    assert runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "latex"]).output.strip() == \
+        result.law.latex()
+    bad = runner.invoke(cli, ["export", str(out / "laws.json"), "--rank", "99999"])
+    assert bad.exit_code == 2 and "rank" in bad.output
+    missing = runner.invoke(cli, ["export", str(out / "nope.json")])
+    assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_stages_resume_from_the_cache(run, monkeypatch):
+    result, _, config, traj = run
+
+    def boom(*args, **kwargs):
+        raise AssertionError("stage recomputed despite the cache")
+
+    for name in ("filter_candidates", "run_screen", "run_meta", "run_evaluate"):
+        monkeypatch.setattr(pipeline_mod, name, boom)
+    again = discover(traj, config)
+    assert again.law == result.law
+    assert again.evaluation.summary.equals(result.evaluation.summary)
+    with pytest.raises(AssertionError, match="recomputed"):  # another seed is another key
+        discover(traj, DiscoverConfig(**{**config.__dict__, "seed": 1}))
+    # changed code (a new version, or an edited source file) is another key: the old result is not returned
+    monkeypatch.setattr(cache_mod, "code_version", lambda: "0.1.0+edited")
+    with pytest.raises(AssertionError, match="recomputed"):
+        discover(traj, config)
+
+
+def test_source_hash_follows_every_source_file(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    return 2\n")
+    before = cache_mod.source_hash(pkg)
+    assert cache_mod.source_hash(pkg) == before
+    (pkg / "sub" / "b.py").write_text("def f():\n    return 3\n")
+    edited = cache_mod.source_hash(pkg)
+    (pkg / "sub" / "b.py").rename(pkg / "c.py")
+    assert len({before, edited, cache_mod.source_hash(pkg)}) == 3
+    assert cache_mod.code_version().startswith(noether.__version__ + "+")

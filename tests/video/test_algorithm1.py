@@ -1,0 +1,93 @@
+"""Algorithm 1: one outer step changes both θ and φ; φ learns only through the (second-order) inner step."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from noether.tailoring.inner import InnerConfig
+from noether.video.config import preset_config
+from noether.video.noether_net import Query, task_loss
+from noether.video.train import build_net
+
+
+def _grads(module):
+    return [p.grad for p in module.parameters()]
+
+
+@pytest.mark.slow
+def test_one_algorithm1_step_changes_theta_and_phi(ramp_net, ramp_query):
+    net = ramp_net()
+    q = ramp_query(net)
+    theta0 = [p.detach().clone() for p in net.predictor.parameters()]
+    phi0 = [p.detach().clone() for p in net.embedding.parameters()]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss = task_loss(q, net(q, InnerConfig(lr=1.0)), beta=1e-4)
+    opt.zero_grad()
+    loss.backward()
+    phi_grad = sum(g.abs().sum() for g in _grads(net.embedding))
+    assert phi_grad > 0
+    opt.step()
+    assert any(not torch.equal(a, b) for a, b in zip(theta0, net.predictor.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(phi0, net.embedding.parameters()))
+
+
+def test_embedding_gradient_is_second_order_only(ramp_net, ramp_query):
+    net = ramp_net()
+    q = ramp_query(net)
+    task_loss(q, net(q, InnerConfig(lr=1.0, first_order=True))).backward()
+    grads = [g for g in _grads(net.embedding)]
+    assert all(g is None or torch.count_nonzero(g) == 0 for g in grads)
+
+
+def test_embedding_gradient_matches_finite_differences(ramp_net, ramp_query):
+    """d L_task / d φ through the inner step, against a central difference in float64 along a random direction,
+    on the output layer's weights (smooth in them: no ReLU or max-pool after it, so a finite difference is
+    reliable; they reach the task loss only through the inner step). The output bias is the control: a constant
+    offset of g cancels in Eq. 2(b), so its gradient must vanish."""
+    net = ramp_net().double()
+    q = ramp_query(net, B=2, T=4)
+    q = Query(q.frames.double(), q.n_cond, eps=q.eps.double())
+    inner = InnerConfig(lr=5.0)
+    weight, bias = net.embedding.net[-1].weight, net.embedding.net[-1].bias
+    loss = task_loss(q, net(q, inner))
+    g, g_bias = torch.autograd.grad(loss, [weight, bias])
+    assert g_bias.abs().max() < 1e-12 * g.abs().max()
+    v = torch.randn(weight.shape, dtype=weight.dtype, generator=torch.Generator().manual_seed(1))
+    h = 1e-5
+    with torch.no_grad():
+        weight += h * v
+    up = task_loss(q, net(q, inner)).detach()
+    with torch.no_grad():
+        weight -= 2 * h * v
+    down = task_loss(q, net(q, inner)).detach()
+    fd = (up - down) / (2 * h)
+    assert (g * v).sum().abs() > 1e-3 * g.abs().max()  # a direction the loss actually changes along
+    assert torch.isclose((g * v).sum(), fd, rtol=1e-5, atol=0)
+
+
+@pytest.mark.slow
+def test_controlled_model_tailors_lstm_outputs_with_a_frozen_base():
+    torch.manual_seed(0)
+    net = build_net(preset_config("pendulum-controlled", "noether", "ci"), channels=3, action_dim=1)
+    net.predictor.requires_grad_(False)
+    g = torch.Generator().manual_seed(0)
+    q = Query(torch.rand(2, 8, 3, 64, 64, generator=g), 4, actions=torch.rand(2, 8, 1, generator=g))
+    plain = net.rollout(q)
+    tailored = net(q)
+    # history predictions untouched, future ones moved by the inner step on the LSTM outputs
+    assert torch.equal(tailored.frames[:, :3], plain.frames[:, :3])
+    assert (tailored.frames[:, 3:] - plain.frames[:, 3:]).abs().max() > 0
+    task_loss(q, tailored).backward()
+    assert sum(p.grad.abs().sum() for p in net.embedding.parameters()) > 0
+    assert all(p.grad is None for p in net.predictor.parameters())
+
+
+def test_batched_tailoring_equals_tailoring_each_query_alone(ramp_net, ramp_query):
+    net = ramp_net()
+    q = ramp_query(net, B=3, T=5, teacher_forcing=False)
+    inner = InnerConfig(lr=10.0)
+    batched = net(q, inner).frames.detach()
+    for b in range(3):
+        one = Query(q.frames[b:b + 1], q.n_cond, eps=q.eps[:, b:b + 1], teacher_forcing=False)
+        assert torch.allclose(net(one, inner).frames.detach(), batched[b:b + 1], atol=1e-5)

@@ -20,7 +20,7 @@ import torch
 from noether import load_system
 from noether.discovery import FilterConfig, GradientConfig, filter_candidates, fit_gradient, solve_pencil
 from noether.discovery.fit_exact import features_from
-from noether.discovery.pipeline import PAPER_SURVIVORS
+from noether.systems import paper_facts
 from noether.discovery.score import scatter_matrices, sequence_index, sequences
 from noether.dsl import space_for
 from noether.io import atomic_write_text
@@ -77,7 +77,7 @@ def run(noise: float, jobs: int) -> str:
         f"- **fit + filter (true and random sequences): {t_filter:.1f} s** — exact solver "
         f"{res.timings['exact']:.1f} s, gradient fitter {res.timings['gradient']:.1f} s, acceptance + independence "
         f"{res.timings['accept']:.1f} s",
-        f"- accepted: {res.n_accepted} (paper: {PAPER_SURVIVORS['pendulum']}); top independent law: `{top}`",
+        f"- accepted: {res.n_accepted} (paper: {paper_facts('pendulum').survivors}); top independent law: `{top}`",
         f"- gradient fits converged: {res.table.converged[~res.table.linear].mean():.1%}",
         f"- exact vs gradient on the same {cmp['n']} affine candidates with parameters: exact "
         f"{cmp['t_exact']:.2f} s, gradient {cmp['t_grad']:.2f} s ({cmp['t_grad'] / cmp['t_exact']:.0f}x); "

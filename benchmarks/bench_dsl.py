@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from noether.dsl import enumerate_space
-from noether.dsl.cli import PAPER_COUNTS
+from noether.systems import paper_facts
 
 RESULTS = Path(__file__).parent / "results"
 SYSTEMS = {"pendulum": (("q", "p"), ("rad", "kg*m**2/s")), "spring": (("q", "p"), ("m", "kg*m/s"))}
@@ -80,8 +80,8 @@ def main() -> None:
     ]
     for (step, tp, _), (_, ts, _) in zip(spaces["pendulum"].report.steps, spaces["spring"].report.steps):
         lines.append(f"| {step} | {tp:,} | {ts:,} |")
-    lines.append(f"| *paper (units + commutativity)* | *{PAPER_COUNTS['pendulum']:,}* | "
-                 f"*{PAPER_COUNTS['spring']:,}* |")
+    lines.append(f"| *paper (units + commutativity)* | *{paper_facts('pendulum').dsl_count:,}* | "
+                 f"*{paper_facts('spring').dsl_count:,}* |")
     lines += [
         "",
         "## Speed",

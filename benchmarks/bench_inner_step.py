@@ -23,6 +23,7 @@ import torch
 
 import noether
 from noether.tailoring.evaluate import long_term, mlp_field, tailored_field
+from noether.tailoring.setting import InnerSetting
 from noether.tailoring.mlp import params_of
 from noether.tailoring.train import TrainConfig, train_baseline
 
@@ -49,13 +50,13 @@ def variants(p, law, dt):
     base = mlp_field(p)
     out = {"MLP (no tailoring)": base, "exact projection onto g's level sets": projected_field(base, law)}
     for lr in (1e-2, 1.0):
-        out[f"SGD lr {lr:g}, dt_scale 1 (paper)"] = tailored_field(p, law, lr, dt, "sgd")
+        out[f"SGD lr {lr:g}, dt_scale 1 (paper)"] = tailored_field(p, law, lr, dt, InnerSetting(kind="sgd"))
     for scale in (1.0, 0.1, 0.01):
         for alpha in (0.5, 1.0):
-            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(p, law, alpha, dt * scale, "newton")
+            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(p, law, alpha, dt * scale, InnerSetting())
     for scale in (0.1, 0.01):
-        out[f"Newton alpha 1, dt_scale {scale:g}, last layer"] = tailored_field(p, law, 1.0, dt * scale, "newton",
-                                                                                "last")
+        out[f"Newton alpha 1, dt_scale {scale:g}, last layer"] = tailored_field(p, law, 1.0, dt * scale,
+                                                                                InnerSetting(adapt="last"))
     return out
 
 

@@ -21,8 +21,9 @@ from pathlib import Path
 import torch
 
 import noether
-from noether.discovery.report import PAPER_LAWS, PAPER_RMSE
-from noether.discovery.tailor_stages import TailorConfig
+from noether.pipeline import TailorConfig
+from noether.systems import paper_facts
+from noether.tailoring import InnerSetting
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -51,8 +52,8 @@ def main() -> None:
     details = []
     for name in args.systems.split(","):
         traj = noether.load_system(name)
-        config = noether.DiscoverConfig(tailor=TailorConfig(eval_seeds=seeds, inner_step=args.inner_step,
-                                                            dt_scales=scales))
+        config = noether.DiscoverConfig(tailor=TailorConfig(eval_seeds=seeds, inner=InnerSetting(
+            kind=args.inner_step, dt_scales=scales)))
         start = time.perf_counter()
         result = noether.discover(traj, config)
         total = time.perf_counter() - start
@@ -64,14 +65,14 @@ def main() -> None:
         if result.evaluation is not None:
             for _, row in result.evaluation.summary.iterrows():
                 rmse[row["method"]] = f"{row['rmse_mean']:.4f} ± {row['rmse_sem']:.4f}"
-        paper = PAPER_RMSE.get(name, {})
+        paper = paper_facts(name).rmse
 
         def cell(method):
             ours = rmse.get(method, "")
             return ours + (f" (paper {paper[method]:.4f})" if method in paper else "")
 
         law = result.law
-        summary.append(f"| {name} | `{law.expression if law else 'none'}` | `{PAPER_LAWS.get(name, '')}` | "
+        summary.append(f"| {name} | `{law.expression if law else 'none'}` | `{paper_facts(name).law or ''}` | "
                        f"{cell('mlp')} | {cell('noether')} | {cell('oracle')} | {rmse.get('hand-coded', '')} | "
                        f"{rmse.get('hnn', '')} | {total:.0f} |")
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())

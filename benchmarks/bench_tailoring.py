@@ -29,7 +29,11 @@ import torch  # noqa: E402
 
 from noether.systems import load_system  # noqa: E402
 from noether.tailoring.compare import CompareConfig, compare_methods  # noqa: E402
-from noether.tailoring.meta import MetaConfig, ScreenConfig, meta_tailor, screen  # noqa: E402
+from noether.tailoring.meta import MetaConfig, meta_tailor  # noqa: E402
+from noether.tailoring.screen import ScreenConfig, screen  # noqa: E402
+from noether.tailoring.setting import InnerSetting  # noqa: E402
+
+PAPER_STEP = InnerSetting.paper()  # this benchmark measures the paper's SGD step (Eq. 3) at the data's dt
 from noether.tailoring.mlp import params_of  # noqa: E402
 from noether.tailoring.train import TrainConfig, train_baseline  # noqa: E402
 
@@ -68,7 +72,7 @@ def time_stages(system: str, n_laws: int, top_k: int, epochs: int, steps: int) -
     t_train = time.perf_counter() - t0
     params = params_of(mlp.model)
     laws = synthetic_laws(n_laws)
-    s = screen(params, traj, laws, n_laws, ScreenConfig(top_k=top_k))
+    s = screen(params, traj, laws, n_laws, ScreenConfig(top_k=top_k), inner=PAPER_STEP)
     top = torch.as_tensor(s.top)
 
     def top_laws(x):  # the top-k subset, as the pipeline would pass it
@@ -78,7 +82,8 @@ def time_stages(system: str, n_laws: int, top_k: int, epochs: int, steps: int) -
     out = {"train (2000 steps)": t_train, f"screen ({n_laws} laws x {len(s.lrs)} lrs)": s.seconds}
     for halving in (False, True):
         m = meta_tailor(params, traj, top_laws, s.best_lr[s.top], MetaConfig.for_data(traj, epochs=epochs,
-                                                                                          halving=halving))
+                                                                                          halving=halving),
+                        inner=PAPER_STEP)
         tag = " + halving" if halving else ""
         out[f"meta-tailor ({len(top)} laws x {epochs} epochs{tag})"] = m.seconds["train"]
         out[f"select: long-term on train trajectories{tag}"] = m.seconds["select"]
@@ -106,7 +111,7 @@ def main(argv=None) -> None:
         "long-term RMSE on the test trajectories from the noise-free initial state (solve_ivp RK45, "
         "rtol = atol = 1e-9), against the noise-free trajectory. Seeds vary the model initialisation. "
         "Mean +- standard error. 'oracle dt/10': the same with the inner loss's finite-difference step "
-        "dt/10 instead of the data's dt (MetaConfig.dt_scale = 0.1), not in the paper.", "",
+        "dt/10 instead of the data's dt (InnerSetting.dt_scales = (0.1,)), not in the paper.", "",
     ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, system in zip(axes, args.systems.split(",")):
@@ -114,8 +119,8 @@ def main(argv=None) -> None:
         cfg = CompareConfig(seeds=tuple(range(args.seeds)), train=TrainConfig.for_data(traj, steps=steps),
                             meta=MetaConfig.for_data(traj, epochs=epochs))
         start = time.perf_counter()
-        res = compare_methods(traj, {"oracle": LAWS[system], "oracle dt/10": LAWS[system]}, cfg,
-                              dt_scales={"oracle dt/10": 0.1})
+        res = compare_methods(traj, {"oracle": LAWS[system], "oracle dt/10": LAWS[system]}, cfg, inner=PAPER_STEP,
+                              settings={"oracle dt/10": InnerSetting(kind="sgd", dt_scales=(0.1,), law_lr=0.0)})
         total = time.perf_counter() - start
         lines += [f"## {system} (oracle law `{LAW_TEXT[system]}`)", "",
                   "| method | RMSE (ours) | paper | inner lr per seed | seconds per seed |", "|---|---|---|---|---|"]

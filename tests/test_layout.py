@@ -54,6 +54,8 @@ MODULES = {module_name(p): p for p in ROOT.rglob("*.py")}
 def layer(module: str) -> int:
     parts = module.split(".")
     top = parts[1] if len(parts) > 1 else ""
+    if top == "__main__":  # ``python -m noether``: the command line
+        return LAYERS.index("cli")
     return LAYERS.index(top) if top in LAYERS else 0
 
 
@@ -68,7 +70,7 @@ def graph() -> nx.DiGraph:
 
 def test_every_module_is_in_a_known_place():
     tops = {m.split(".")[1] for m in MODULES if m.count(".") >= 1}
-    base = {"errors", "units", "io", "progress", "device", "version"}
+    base = {"errors", "units", "io", "progress", "device", "version", "__main__"}
     assert tops <= set(LAYERS) | base, sorted(tops - set(LAYERS) - base)
 
 

@@ -1,0 +1,5 @@
+"""``python -m noether ...`` is the ``noether`` command."""
+
+from .cli import main
+
+main()

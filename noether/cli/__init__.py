@@ -15,6 +15,8 @@ from .discover import discover_command, export_command
 from .dsl import dsl_group
 from .video import video_group
 
+__all__ = ["cli", "main"]
+
 
 class NoetherGroup(click.Group):
     """A click group that turns project errors into one line on stderr and exit code 2."""

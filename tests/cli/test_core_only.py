@@ -1,11 +1,14 @@
-"""A core-only install (no ``[video]`` extra): the CLI starts, discover / export / dsl / systems work, and every
-``noether video`` command says in one line which extra to install and exits 2. The extras are hidden from a fresh
-interpreter by an import hook, so this runs in the full test environment too (CI also checks a real core-only
-venv, see the Makefile's ``smoke-core``)."""
+"""A core-only install (no ``[video]`` extra): the CLI starts without loading any extra, discover / export / dsl
+work, and every ``noether video`` command says in one line which extra to install and exits 2 without writing.
+
+The extras are hidden from a fresh interpreter by an import hook, so this runs in the full test environment; one
+interpreter runs every command (with click's CliRunner) and reports back as JSON. CI also checks a real core-only
+venv (the Makefile's ``smoke-core``)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,53 +17,75 @@ import pytest
 
 EXTRAS = ("gymnasium", "pymunk", "skimage", "torchmetrics", "pygame")
 
-HIDE = textwrap.dedent(f"""
-    import importlib.abc, importlib.machinery, sys
+SCRIPT = textwrap.dedent("""
+    import importlib.abc, importlib.util, json, sys
+
+    EXTRAS = {extras!r}
 
     class Hide(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in {EXTRAS!r}:
+            if name.split(".")[0] in EXTRAS:
                 raise ModuleNotFoundError(f"No module named '{{name}}' (hidden: core-only test)")
             return None
 
     sys.meta_path.insert(0, Hide())
-    importlib.machinery.PathFinder.invalidate_caches()
-    import importlib.util
     _find = importlib.util.find_spec
-    importlib.util.find_spec = lambda name, package=None: None if name.split(".")[0] in {EXTRAS!r} else _find(name, package)
-""")
+    importlib.util.find_spec = lambda name, package=None: None if name.split(".")[0] in EXTRAS else _find(name, package)
+
+    from click.testing import CliRunner
+    from noether.cli import cli
+
+    report = {{"loaded_extras": sorted(m for m in sys.modules if m.split(".")[0] in EXTRAS), "runs": []}}
+    for args in json.loads(sys.argv[1]):
+        res = CliRunner().invoke(cli, args)
+        report["runs"].append({{"args": args, "code": res.exit_code, "stdout": res.stdout, "stderr": res.stderr,
+                               "exception": None if res.exception is None or isinstance(res.exception, SystemExit)
+                               else repr(res.exception)}})
+    print(json.dumps(report))
+""").format(extras=EXTRAS)
 
 
-def noether(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    code = HIDE + "\nimport sys\nfrom noether.cli import main\nsys.argv = ['noether', *sys.argv[1:]]\nmain()\n"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd,
-                          env={**__import__("os").environ, "NOETHER_PROGRESS": "0"})
+@pytest.fixture(scope="module")
+def core(tmp_path_factory):
+    """Every command of the test, run once in one interpreter without the extras."""
+    tmp = tmp_path_factory.mktemp("core")
+    out = tmp / "run"
+    commands = [
+        ["--help"],
+        ["video", "make-data", "ramp", "--cache-dir", str(tmp / "video")],
+        ["video", "train", "ramp", "--out", str(tmp / "train")],
+        ["video", "evaluate", str(tmp / "train")],
+        ["discover", "--system", "spring", "--stage", "filter", "--max-params", "1", "--no-cache", "--out", str(out)],
+        ["export", str(out / "laws.json"), "--format", "python"],
+        ["dsl", "count", "--system", "spring", "--depth", "3"],
+    ]
+    env = {**os.environ, "NOETHER_PROGRESS": "0"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(commands)], capture_output=True, text=True,
+                          env=env, cwd=tmp, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return report, {tuple(r["args"][:2]): r for r in report["runs"]}, tmp
 
 
-def test_the_cli_starts_and_loads_no_extra():
-    code = HIDE + "\nimport sys, noether.cli\nprint(sorted(m for m in sys.modules if m.split('.')[0] in " \
-        f"{EXTRAS!r}))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-    res = noether("--help")
-    assert res.returncode == 0 and "discover" in res.stdout and "video" in res.stdout
+def test_the_cli_starts_and_loads_no_extra(core):
+    report, runs, _ = core
+    assert report["loaded_extras"] == []
+    assert runs[("--help",)]["code"] == 0 and "video" in runs[("--help",)]["stdout"]
 
 
-@pytest.mark.parametrize("args", [("make-data", "ramp"), ("train", "ramp", "--out", "x"), ("evaluate", "x")])
-def test_video_commands_name_the_extra_and_exit_2(args, tmp_path):
-    res = noether("video", *args, cwd=tmp_path)
-    assert res.returncode == 2, res.stderr
-    lines = res.stderr.strip().splitlines()
+@pytest.mark.parametrize("command", ["make-data", "train", "evaluate"])
+def test_video_commands_name_the_extra_and_exit_2(core, command):
+    _, runs, tmp = core
+    run = runs[("video", command)]
+    assert run["code"] == 2 and run["exception"] is None, run
+    lines = run["stderr"].strip().splitlines()
     assert len(lines) == 1 and "pip install 'noether[video]'" in lines[0] and "torchmetrics" in lines[0], lines
-    assert not any(tmp_path.iterdir())  # nothing written
+    assert not (tmp / "video").exists() and not (tmp / "train").exists()  # nothing written
 
 
-def test_discover_and_export_run_without_the_extra(tmp_path):
-    out = tmp_path / "run"
-    res = noether("discover", "--system", "spring", "--stage", "filter", "--no-cache", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    laws = json.loads((out / "laws.json").read_text())["laws"]
+def test_discover_export_and_dsl_run_without_the_extra(core):
+    _, runs, tmp = core
+    for key in (("discover", "--system"), ("export", str(tmp / "run" / "laws.json")), ("dsl", "count")):
+        assert runs[key]["code"] == 0, runs[key]
+    laws = json.loads((tmp / "run" / "laws.json").read_text())["laws"]
     assert laws and "s_true" in laws[0]
-    exported = noether("export", str(out / "laws.json"), "--format", "python")
-    assert exported.returncode == 0 and "def law(q, p)" in exported.stdout
-    assert noether("dsl", "count", "--system", "spring", "--depth", "3").returncode == 0
+    assert "def law(q, p)" in runs[("export", str(tmp / "run" / "laws.json"))]["stdout"]

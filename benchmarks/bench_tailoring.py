@@ -17,7 +17,6 @@ import os
 import platform
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -131,7 +130,7 @@ def main(argv=None) -> None:
             secs = sub.filter(like="s_").sum(axis=1).mean()
             lines.append(f"| {row.method} | {row.rmse_mean:.4f} +- {row.rmse_sem:.4f} | "
                          f"{PAPER[system].get(row.method, 'n/a')} | {lrs} | {secs:.1f} |")
-        lines += ["", f"Per-seed RMSE: " + "; ".join(
+        lines += ["", "Per-seed RMSE: " + "; ".join(
             f"{m}: " + ", ".join(f"{v:.4f}" for v in table[table.method == m].rmse) for m in res.methods),
             f"Total wall time for {system}: {total:.0f} s.", ""]
         for m in res.methods:

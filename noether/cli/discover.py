@@ -9,8 +9,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..discovery import AcceptanceRule, FilterConfig
-from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, TailorConfig, default_cache_dir, discover,
-                        export)
+from ..pipeline import (
+    FORMATS,
+    STAGES,
+    DiscoverConfig,
+    DiscoveryResult,
+    TailorConfig,
+    default_cache_dir,
+    discover,
+    export,
+)
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, MetaConfig, ScreenConfig
 from ..tailoring.setting import ADAPTS, INNER_STEPS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,15 @@ from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
 from .null import AcceptanceRule, ratio_of, shuffled_index
-from .score import (conservation_score, scatter_matrices, sequence_index, sequences, white_noise_variance,
-                    white_scatter, within_variance)
-
+from .score import (
+    conservation_score,
+    scatter_matrices,
+    sequence_index,
+    sequences,
+    white_noise_variance,
+    white_scatter,
+    within_variance,
+)
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
 

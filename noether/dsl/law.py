@@ -22,9 +22,9 @@ from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 from sympy.printing.str import StrPrinter
 
 from ..errors import NoetherError
-from ..units import parse_unit, unit_label
+from ..units import parse_unit, resolve_units, unit_label
 from .grammar import OPERATORS, PARAM, Formula, evaluate_one, inp, to_sympy
-from .units import DimensionBasis, check_units, infer_dims, resolve_units
+from .units import DimensionBasis, check_units, infer_dims
 
 
 class FormulaError(NoetherError, ValueError):

@@ -15,11 +15,12 @@ import pint
 import torch
 from torch import Tensor
 
+from ..units import resolve_units
 from .dedup import DedupConfig, deduplicate
 from .enumerate import Probes, enumerate_raw
 from .evaluate import Evaluation, Evaluator
 from .grammar import DEFAULT_OPERATORS, OPERATORS, Formula
-from .units import DimensionBasis, resolve_units
+from .units import DimensionBasis
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pint
 
 from ..errors import UnitError
-from ..units import parse_unit, resolve_units, unit_label
-import numpy as np
-
+from ..units import parse_unit, unit_label
 from .grammar import FREE, INVALID, OPERATORS, Dim, Formula, apply_units
 
 

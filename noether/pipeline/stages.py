@@ -16,9 +16,19 @@ import torch
 from ..discovery import FilterResult
 from ..dsl import Law
 from ..systems import Trajectories, paper_facts
-from ..tailoring import (CompareConfig, Comparison, MetaResult, ScreenResult, compare_methods, meta_tailor,
-                         params_of, screen, train_baseline)
+from ..tailoring import (
+    CompareConfig,
+    Comparison,
+    MetaResult,
+    ScreenResult,
+    compare_methods,
+    meta_tailor,
+    params_of,
+    screen,
+    train_baseline,
+)
 from .config import TailorConfig
+
 
 @dataclass(frozen=True, eq=False)
 class TailorResult:

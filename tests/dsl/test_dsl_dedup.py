@@ -10,7 +10,8 @@ from noether.dsl import Formula
 from noether.dsl.dedup import DedupConfig, deduplicate
 from noether.dsl.enumerate import Probes, enumerate_raw
 from noether.dsl.grammar import PARAM, inp
-from noether.dsl.units import DimensionBasis, resolve_units
+from noether.dsl.units import DimensionBasis
+from noether.units import resolve_units
 from noether.systems import load_system
 
 x, y = inp(0), inp(1)

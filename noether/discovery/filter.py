@@ -21,6 +21,7 @@ from ..systems import Trajectories
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
+from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, DriftRule, measure_drift
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (
     conservation_score,
@@ -43,7 +44,10 @@ class FilterConfig:
     non-affine candidates; window: sequence length (None: whole trajectories, see ``score.sequences``);
     seed: random sequences and restarts; device: "auto" | "cpu" | "cuda"; jobs: CPU worker threads over chunks;
     memory_mb: working-memory budget per chunk; top: how many top survivors are examined for independence;
-    independence_tol: smallest singular value of stacked unit gradients that counts as independent.
+    independence_tol: smallest singular value of stacked unit gradients that counts as independent;
+    drift: the test that labels each accepted law conserved or approximate (``drift.py``); accept: the least a
+    law must be to be accepted -- 'approximate' (default: every law that passes ``rule``, labelled) or
+    'conserved' (approximate laws are rejected).
     """
 
     rule: AcceptanceRule = AcceptanceRule()
@@ -55,6 +59,8 @@ class FilterConfig:
     memory_mb: int = 512
     top: int = 50
     independence_tol: float = 0.1
+    drift: DriftRule = DriftRule()
+    accept: str = APPROXIMATE
 
     def __post_init__(self):
         check_device(self.device)
@@ -64,6 +70,8 @@ class FilterConfig:
             raise ValueError(f"memory_mb must be >= 16, got {self.memory_mb}")
         if self.top < 1:
             raise ValueError(f"top must be >= 1, got {self.top}")
+        if self.accept not in ACCEPT_LEVELS:
+            raise ValueError(f"accept must be one of {', '.join(ACCEPT_LEVELS)}, got '{self.accept}'")
 
     def torch_device(self) -> torch.device:
         return resolve_device(self.device)
@@ -74,10 +82,12 @@ class FilterResult:
     """Every candidate's fit and verdict.
 
     table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
-    linear, converged, accepted, rank, reason), in space order; params [n, max_params]; accepted_indices:
-    accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters, then smaller formula);
-    independent_indices: one simplest representative per class of functionally dependent laws among the top
-    accepted (see ``_independent``), best class first; timings in seconds.
+    trend_p, verdict, linear, converged, accepted, rank, reason), in space order; verdict: 'conserved' or
+    'approximate' for accepted candidates (``drift.py``), else 'rejected'; params [n, max_params];
+    accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
+    then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
+    class of functionally dependent CONSERVED laws among the top accepted (see ``_independent``), best class first;
+    approximate_indices: the same among the approximate ones; timings in seconds.
     """
 
     space: object
@@ -88,6 +98,7 @@ class FilterResult:
     rule: AcceptanceRule
     sequences_shape: tuple[int, int, int]
     timings: dict = field(default_factory=dict)
+    approximate_indices: list[int] = field(default_factory=list)
 
     def laws(self, k: int | None = None) -> list:
         """The top k accepted laws (all when k is None), best first."""
@@ -96,7 +107,21 @@ class FilterResult:
 
     @property
     def independent(self) -> list:
+        """The functionally independent conserved laws."""
         return [self.space.law(int(i), self.params[i]) for i in self.independent_indices]
+
+    @property
+    def approximate(self) -> list:
+        """The functionally independent approximate laws (accepted, but drifting beyond noise)."""
+        return [self.space.law(int(i), self.params[i]) for i in self.approximate_indices]
+
+    def verdict(self, index: int) -> str:
+        """'conserved', 'approximate' or 'rejected' for candidate ``index`` of the space."""
+        return str(self.table["verdict"].iloc[int(index)])
+
+    @property
+    def n_conserved(self) -> int:
+        return int((self.table["verdict"] == CONSERVED).sum())
 
     @property
     def n_accepted(self) -> int:
@@ -141,6 +166,11 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
 
     t0 = time.perf_counter()
     accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
+    timings["accept"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    verdict, trend_p = _verdicts(space, out, accepted, reasons, x, length, config)
+    timings["drift"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
     sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
     acc = np.flatnonzero(accepted)
@@ -149,19 +179,22 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     rank = np.full(n, -1)
     rank[order] = np.arange(len(order))
     simplicity = np.stack([n_params, sizes, ~linear], 1)
-    independent = _independent(space, out["params_true"], order[: config.top], x, config, simplicity, capped)
-    timings["accept"] = time.perf_counter() - t0
+    conserved = order[verdict[order] == CONSERVED]
+    approximate = order[verdict[order] == APPROXIMATE]
+    independent = _independent(space, out["params_true"], conserved[: config.top], x, config, simplicity, capped)
+    approx = _independent(space, out["params_true"], approximate[: config.top], x, config, simplicity, capped)
+    timings["independence"] = time.perf_counter() - t0
     table = pd.DataFrame({
         "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
         "expression": [_expression(space, i, out["params_true"][i]) if accepted[i] else "" for i in range(n)],
         "n_params": n_params,
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
         "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
-        "linear": linear, "converged": out["converged"], "accepted": accepted, "rank": rank, "reason": reasons,
+        "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted, "rank": rank, "reason": reasons,
     })
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=order,
                         independent_indices=independent, rule=config.rule,
-                        sequences_shape=(m, length, d), timings=timings)
+                        sequences_shape=(m, length, d), timings=timings, approximate_indices=approx)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -209,7 +242,8 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
         white = white_scatter(feats, ctx.idx_true)
         true = solve_pencil(w_true, total, n_params)
         rand = solve_pencil(w_rand, total, n_params)
-        a = torch.cat([torch.ones_like(true.params[:, :1]), true.params], 1)
+        # a = (1, c): the coefficients of the features; width 1 for candidates without parameters
+        a = torch.cat([true.params.new_ones(true.params.shape[0], 1), true.params], 1)
         true = ExactFit(_pad(true.params, ctx.kmax), true.score, true.status)
         rand = ExactFit(_pad(rand.params, ctx.kmax), rand.score, rand.status)
         m, length = ctx.idx_true.shape
@@ -288,6 +322,34 @@ def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> list:
         return Parallel(n_jobs=jobs, prefer="threads")(tasks)
     finally:
         torch.set_num_threads(before)
+
+
+def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int,
+              config: FilterConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Label every accepted candidate conserved or approximate (``drift.measure_drift`` on its values along the
+    training sequences); with ``accept='conserved'`` the approximate ones are rejected (``accepted`` and
+    ``reasons`` are updated in place). Returns (verdict [n] str, trend_p [n], NaN where not accepted)."""
+    n = len(accepted)
+    verdict = np.full(n, REJECTED, dtype=object)
+    trend_p = np.full(n, np.nan)
+    acc = np.flatnonzero(accepted)
+    if len(acc) == 0:
+        return verdict, trend_p
+    values = []
+    for chunk in _chunks(acc, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=4)):
+        c = torch.as_tensor(out["params_true"][chunk], dtype=x.dtype, device=x.device)
+        with torch.no_grad():
+            values.append(space.subset(chunk).evaluate(x, c, memory_mb=config.memory_mb).values)
+    drift = measure_drift(torch.cat(values), length, out["s_true"][acc], config.drift)
+    verdict[acc] = drift.verdicts
+    trend_p[acc] = drift.trend_p
+    if config.accept == CONSERVED:
+        for j in np.flatnonzero(~drift.conserved):
+            i = acc[j]
+            accepted[i] = False
+            reasons[i] = (f"approximate, not conserved: drifts beyond noise (within/white-noise variance "
+                          f"{drift.excess[j]:.3g}, trend p {drift.trend_p[j]:.2g})")
+    return verdict, trend_p
 
 
 def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, config: FilterConfig,

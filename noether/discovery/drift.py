@@ -1,0 +1,131 @@
+"""Conserved or approximate: does an accepted law drift along the trajectories beyond what noise explains?
+
+The acceptance rule (``null.py``) compares a law's within-sequence variance with its variance across ALL states,
+so a quantity that changes slowly along every trajectory but differs a lot between trajectories (r² = x² + y² on
+near-circular orbits) passes it without being conserved. This test does not look at the spread across
+trajectories. A law is **conserved** when its variation along the sequences is what measurement noise explains:
+
+1. its within-sequence variance over the variance of its white-noise part (estimated from third differences,
+   ``score.white_noise_variance``) is no larger than pure white noise gives on the same m sequences of L steps
+   with probability 1 - ``alpha`` (the quantile is computed by Monte Carlo for that layout, ``null_excess``:
+   about 1.18 for 25 x 45 points, 1.28 for one sequence of 445; the null's spread shrinks as 1.7/sqrt(N)), and
+2. it has no systematic slope in time: per sequence, the least-squares slope of g against the step index, in
+   units of its standard error under white noise of that variance; the sum of their squares is chi-squared with
+   m degrees of freedom under "no trend", and a p-value below ``alpha`` is a trend, and
+3. its third differences are not dominated by a few points: mean square over (1.4826 x median absolute
+   deviation)^2 ("spikiness") at most ``spikiness`` (white Gaussian noise gives 1.0, 1.23 at its 99.9% quantile
+   for 25 x 45 points; the heteroscedastic noise of q^2 + p^2 on HNN's noisy spring 1.8; a law near a
+   singularity, such as y/vx on orbits where vx passes through zero, 10^6 and more: its variation is not noise);
+
+or when it is constant to numerical precision (relative within-sequence spread sqrt(S_true) <= ``exact``, as on
+noise-free simulated data, where there is no noise to compare with). Every other accepted law is
+**approximate**: useful, perhaps (the damped real pendulum's energy is, and meta-tailoring still ranks it), but
+not conserved.
+
+Limit: a law oscillating with a period of a few samples looks like white noise to test 1; test 2 does not see
+an oscillation either.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import chi2
+from torch import Tensor
+
+from .score import group, white_noise_variance, within_variance
+
+CONSERVED, APPROXIMATE, REJECTED = "conserved", "approximate", "rejected"
+ACCEPT_LEVELS = (CONSERVED, APPROXIMATE)
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    """alpha: the false-alarm rate of both tests for a law conserved up to white noise; whiteness: a fixed bound
+    on within / white-noise variance instead of the white-noise null's (1 - alpha) quantile (None); exact:
+    relative within-sequence spread (sqrt(S_true)) below which a law is conserved to numerical precision;
+    spikiness: the bound of test 3 (see the module docstring)."""
+
+    alpha: float = 1e-3
+    whiteness: float | None = None
+    exact: float = 1e-7
+    spikiness: float = 4.0
+
+    def __post_init__(self):
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
+        if self.whiteness is not None and self.whiteness < 1:
+            raise ValueError(f"whiteness must be >= 1, got {self.whiteness}")
+        if not 0 <= self.exact < 1:
+            raise ValueError(f"exact must be in [0, 1), got {self.exact}")
+        if self.spikiness < 1:
+            raise ValueError(f"spikiness must be >= 1, got {self.spikiness}")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Per law [n]: excess (within / white-noise variance), trend_p (p-value of 'no slope in time'),
+    spikiness (of the third differences), spread (sqrt(S_true), relative within-sequence spread), conserved."""
+
+    excess: np.ndarray
+    trend_p: np.ndarray
+    spikiness: np.ndarray
+    spread: np.ndarray
+    conserved: np.ndarray
+
+    @property
+    def verdicts(self) -> list[str]:
+        return [CONSERVED if c else APPROXIMATE for c in self.conserved]
+
+
+@functools.lru_cache(maxsize=32)
+def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: int = 0) -> float:
+    """The (1 - alpha) quantile of within / white-noise variance for white Gaussian noise on m sequences of
+    ``length`` steps (Monte Carlo with a fixed seed, so the same for every run)."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, draws, 1000):
+        noise = torch.randn(min(1000, draws - start), m * length, generator=gen, dtype=torch.float64)
+        out.append(within_variance(noise, length) / white_noise_variance(noise, length))
+    return float(np.quantile(torch.cat(out).numpy(), 1 - alpha))
+
+
+def trend_pvalue(values: Tensor, length: int) -> Tensor:
+    """p-value of 'no slope in time' for each row of values [n, m·L] (m sequences of L steps, in order) -> [n]."""
+    g = group(values, length)  # [n, m, L]
+    t = torch.arange(length, dtype=values.dtype, device=values.device)
+    tc = t - t.mean()
+    sxx = tc.square().sum()
+    noise = white_noise_variance(values, length)  # [n]
+    slopes = (g * tc).sum(-1) / sxx  # [n, m]
+    stat = (slopes.square() * sxx).sum(-1) / noise.clamp_min(torch.finfo(values.dtype).tiny)
+    m = g.shape[-2]
+    return torch.as_tensor(chi2.sf(stat.cpu().numpy(), m), dtype=values.dtype)
+
+
+def spikiness(values: Tensor, length: int, order: int = 3) -> Tensor:
+    """Mean square of the order-k differences along the sequences over their robust (MAD) variance, per row of
+    values [n, m·L] -> [n]: about 1 for Gaussian noise, large when a few points carry the variation."""
+    d = torch.diff(group(values, length), n=order, dim=-1).flatten(-2)
+    mad = (d - d.median(-1, keepdim=True).values).abs().median(-1).values * 1.4826
+    return d.square().mean(-1) / mad.square().clamp_min(torch.finfo(values.dtype).tiny)
+
+
+def measure_drift(values: Tensor, length: int, s_true: np.ndarray, rule: DriftRule = DriftRule()) -> Drift:
+    """The drift of n laws from their values [n, m·L] on the training sequences (in sequence order) and their
+    S_true [n]."""
+    with torch.no_grad():
+        noise = white_noise_variance(values, length)
+        excess = (within_variance(values, length) / noise.clamp_min(torch.finfo(values.dtype).tiny)).cpu().numpy()
+        trend = trend_pvalue(values, length).cpu().numpy()
+        spiky = spikiness(values, length).cpu().numpy()
+    spread = np.sqrt(np.clip(np.asarray(s_true, float), 0, None))
+    m = values.shape[-1] // length
+    bound = rule.whiteness if rule.whiteness is not None else null_excess(m, length, rule.alpha)
+    noisy_ok = (excess <= bound) & (trend >= rule.alpha) & (spiky <= rule.spikiness)
+    conserved = (spread <= rule.exact) | noisy_ok
+    return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread,
+                 conserved=np.asarray(conserved, bool))

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..discovery import AcceptanceRule, FilterConfig
+from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
 from ..pipeline import (
     FORMATS,
     STAGES,
@@ -37,6 +38,9 @@ from .options import data_options, device_option, out
 @click.option("--min-ratio", type=float, default=None,
               help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
                    "noise-aware rule (see README, 'Conservation filter').")
+@click.option("--accept", type=click.Choice(ACCEPT_LEVELS), default=APPROXIMATE, show_default=True,
+              help="The least a law must be to be accepted: 'approximate' keeps every law that passes the rule, "
+                   "labelled conserved or approximate; 'conserved' rejects the ones that drift beyond noise.")
 @click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
 @click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
 @click.option("--max-screen", type=int, default=1000, show_default=True,
@@ -64,7 +68,7 @@ from .options import data_options, device_option, out
               help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, window, top,
+def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, accept, window, top,
                      max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
                       true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
@@ -76,7 +80,8 @@ def discover_command(traj: Trajectories, depth, max_params, stage, seed, device,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
                           inner=inner)
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
-                            filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window),
+                            filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
+                                                accept=accept),
                             tailor=tailor, true_law=true_law,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()))
     result = discover(traj, config)
@@ -103,21 +108,28 @@ def report(result: DiscoveryResult, top: int) -> None:
     m, length, _ = res.sequences_shape
     paper = paper_facts(result.traj.name).survivors
     out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
-              f"{res.n_accepted} accepted" + (f" (paper: {paper})" if paper else "")
+              f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
+              "approximate" + (f" (paper: {paper} accepted)" if paper else "")
               + f" ({result.timings.get('filter', 0):.1f} s)")
     table = Table(title="top survivors")
-    for col in ("rank", "law", "S_true", "S_random", "ratio"):
+    for col in ("rank", "law", "verdict", "S_true", "S_random", "ratio"):
         table.add_column(col)
     rows = res.table.iloc[res.accepted_indices[:top]]
     for (_, row), law in zip(rows.iterrows(), res.laws(top)):
-        table.add_row(str(row["rank"] + 1), escape(str(law.expression)), f"{row.s_true:.3g}",
+        table.add_row(str(row["rank"] + 1), escape(str(law.expression)), row["verdict"], f"{row.s_true:.3g}",
                       f"{row.s_random:.3g}", f"{row.ratio:.3g}")
     out.print(table)
     laws = res.independent
     if laws:
-        out.print("independent laws: " + "; ".join(escape(str(law.expression)) for law in laws))
+        out.print(f"independent conserved laws ({len(laws)}): "
+                  + "; ".join(escape(str(law.expression)) for law in laws))
+    elif res.n_accepted:
+        out.print("independent conserved laws: none (every accepted law drifts beyond noise)")
     else:
-        out.print("independent laws: none (no candidate passed the conservation filter)")
+        out.print("independent conserved laws: none (no candidate passed the conservation filter)")
+    if res.approximate:
+        out.print("approximate laws (drift beyond noise): "
+                  + "; ".join(escape(str(law.expression)) for law in res.approximate))
     if result.evaluation is not None:
         table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
         for col in ("method", "RMSE", "±"):

@@ -46,7 +46,8 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
     laws = []
     for rank, c in enumerate(order, start=1):
         row = table.iloc[c]
-        scores = {"s_true": float(row["s_true"]), "s_random": float(row["s_random"]), "ratio": float(row["ratio"]),
+        scores = {"verdict": str(row["verdict"]), "s_true": float(row["s_true"]), "s_random": float(row["s_random"]),
+                  "ratio": float(row["ratio"]), "excess": float(row["excess"]), "trend_p": float(row["trend_p"]),
                   "candidate": c, **figures.get(c, {})}
         law, fitted = filt.space.law(c, law_params(filt, tail, c)), filt.space.law(c, filt.params[c])
         if law.params != fitted.params:  # meta-learned in stage 2: keep the filter's fit beside it

@@ -27,7 +27,9 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
                  f"{t.get('enumerate', 0):.1f} |")
     if result.filter is not None:
         paper = paper_facts(result.traj.name).survivors
-        lines.append(f"| filter | {result.filter.n_accepted} accepted ({result.filter.rule.name})"
+        f = result.filter
+        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
+                     f"{f.n_accepted - f.n_conserved} approximate"
                      + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
     if result.tailor is not None:
         sc = result.tailor.screen
@@ -41,17 +43,23 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
         lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
                      f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {t.get('evaluate', 0):.1f} |")
     lines.append(f"| total | | {sum(t.values()):.1f} |")
-    lines += ["", "## Top laws", "", "| rank | law | S_true | S_random / S_true | inner rate | inner dt_scale | "
-              "train error | test RMSE |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "## Top laws", "", "Verdict: *conserved* when the law varies along the trajectories no more than "
+              "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
+              "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
+              "| rank | law | verdict | S_true | S_random / S_true | inner rate | inner dt_scale | "
+              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in laws[:20]:
         s = r.scores
-        lines.append(f"| {r.rank} | `{r.law.expression}` | {_f(s.get('s_true'))} | {_f(s.get('ratio'))} | "
+        lines.append(f"| {r.rank} | `{r.law.expression}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
+                     f"{_f(s.get('ratio'))} | "
                      f"{_f(s.get('inner_lr'))} | {_f(s.get('inner_dt_scale'))} | {_f(s.get('train_error'))} | "
                      f"{_f(s.get('test_rmse'))} |")
     if result.filter is not None:
-        indep = result.filter.independent
-        lines += ["", "Functionally independent laws among the top survivors: "
-                  + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), ""]
+        indep, approx = result.filter.independent, result.filter.approximate
+        lines += ["", f"Functionally independent conserved laws among the top survivors ({len(indep)}): "
+                  + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), "",
+                  "Approximate laws (accepted, but drifting beyond noise), one per class: "
+                  + ("; ".join(f"`{law.expression}`" for law in approx) if approx else "none"), ""]
     paper_law = paper_facts(result.traj.name).law
     if paper_law:
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]

@@ -9,16 +9,24 @@ from noether.cli import cli
 
 def test_cli_writes_candidates_and_prints_laws(tmp_path):
     out = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--depth", "4",
+    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1",
                                    "--stage", "filter", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (out / "candidates.csv").exists()
-    assert "independent laws" in res.output
+    assert "independent conserved laws (1): " in res.output and "conserved" in res.output
     bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--stage", "nope", "--out", str(out)])
     assert bad.exit_code == 2 and "'nope' is not one of" in bad.output
     bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--min-ratio", "0.5", "--out",
                                    str(tmp_path / "x")])
     assert bad.exit_code == 2 and "min_ratio" in bad.output and not (tmp_path / "x" / "candidates.csv").exists()
     table = pd.read_csv(out / "candidates.csv")
+    assert set(table.verdict) <= {"conserved", "approximate", "rejected"} and (table.verdict == "conserved").any()
+    assert (table.accepted == (table.verdict != "rejected")).all()
+    strict = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage",
+                                      "filter", "--accept", "conserved", "--out", str(tmp_path / "strict")])
+    assert strict.exit_code == 0, strict.output
+    kept = pd.read_csv(tmp_path / "strict" / "candidates.csv")
+    assert (kept.verdict[kept.accepted] == "conserved").all()
+    assert set(kept.expression[kept.accepted]) == set(table.expression[table.verdict == "conserved"])
     for text in table.expression.dropna():
         sympy.sympify(text)  # the expression column is SymPy text

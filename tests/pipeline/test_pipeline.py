@@ -56,10 +56,13 @@ def test_written_files_and_export_round_trip(run):
     assert laws[0].law.expression == result.law.expression
     assert laws[0].law.params == result.law.params
     assert meta["fingerprint"] == result.traj.fingerprint()
+    assert laws[0].scores["verdict"] == "conserved"  # the pendulum's energy, at HNN's noise
+    report = (out / "report.md").read_text()
+    assert "| conserved |" in report and "Functionally independent conserved laws" in report
     doc = json.loads((out / "laws.json").read_text())
     top = doc["laws"][0]
-    for key in ("expression", "srepr", "latex", "parameters", "units", "s_true", "s_random", "inner_lr",
-                "train_error", "test_rmse"):
+    for key in ("expression", "srepr", "latex", "parameters", "units", "verdict", "s_true", "s_random", "excess",
+                "trend_p", "inner_lr", "train_error", "test_rmse"):
         assert key in top, key
     runner = CliRunner()
     got = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "sympy"])

@@ -9,6 +9,18 @@ from hypothesis import settings
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Every cache the tests touch (stages, video datasets) lives in a temporary folder, never ~/.cache/noether."""
+    before = os.environ.get("NOETHER_CACHE")
+    os.environ["NOETHER_CACHE"] = str(tmp_path_factory.mktemp("noether-cache"))
+    yield
+    if before is None:
+        os.environ.pop("NOETHER_CACHE", None)
+    else:
+        os.environ["NOETHER_CACHE"] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _one_thread():
     before = torch.get_num_threads()
     torch.set_num_threads(1)

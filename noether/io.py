@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import NoetherError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -37,6 +39,21 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write text to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """Fail before any work when ``path`` cannot be an output folder: it, or a folder above it, is a file, or
+    the nearest existing folder is not writable. Returns the path (not created)."""
+    target = Path(path)
+    for part in (target, *target.parents):
+        if part.exists():
+            if not part.is_dir():
+                what = "is a file" if part == target else f"lies inside the file '{part}'"
+                raise NoetherError(f"output folder '{target}' {what}; choose another --out")
+            if not os.access(part, os.W_OK | os.X_OK):
+                raise NoetherError(f"output folder '{target}': '{part}' is not writable")
+            break
+    return target
 
 
 def cache_root(sub: str = "") -> Path:

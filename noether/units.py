@@ -32,9 +32,10 @@ def parse_unit(text: str, state: str = "") -> pint.Unit:
     where = f" for state '{state}'" if state else ""
     try:
         quantity = ureg.parse_expression(text.strip()) if text.strip() else ureg.dimensionless * 1
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError,
-            SyntaxError, ValueError) as exc:
-        raise UnitError(f"unknown unit '{text}'{where}: {exc}") from None
+    except (pint.errors.PintError, AssertionError, AttributeError, TypeError, SyntaxError, ValueError,
+            IndexError, KeyError) as exc:  # pint's parser raises several of these on malformed text ("m/")
+        detail = str(exc) or "malformed unit expression"
+        raise UnitError(f"unknown unit '{text}'{where}: {detail}") from None
     if not isinstance(quantity, pint.Quantity):  # a bare number such as "2"
         return ureg.dimensionless
     if quantity.magnitude != 1:

@@ -39,8 +39,20 @@ for command in (systems_command, describe_command, dsl_group, discover_command, 
     cli.add_command(command)
 
 
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+
 def main() -> None:
-    cli(prog_name="noether")
+    """The console entry point: exit 2 on bad input (one line), 130 on Ctrl-C."""
+    try:
+        code = cli.main(prog_name="noether", standalone_mode=False)
+    except click.exceptions.Abort:  # click turns KeyboardInterrupt into Abort
+        click.echo("interrupted", err=True)
+        sys.exit(INTERRUPTED)
+    except click.ClickException as exc:  # usage errors: click's own message, its exit code (2)
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..discovery import AcceptanceRule, FilterConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
+from ..io import check_output_dir
 from ..pipeline import (
     FORMATS,
     STAGES,
@@ -73,6 +74,7 @@ def discover_command(traj: Trajectories, depth, max_params, stage, seed, device,
                       true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
+    check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
@@ -106,7 +108,7 @@ def report(result: DiscoveryResult, top: int) -> None:
     if res is None:
         return
     m, length, _ = res.sequences_shape
-    paper = paper_facts(result.traj.name).survivors
+    paper = paper_facts(result.traj.system).survivors
     out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
               f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
               "approximate" + (f" (paper: {paper} accepted)" if paper else "")

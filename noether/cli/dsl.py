@@ -27,10 +27,12 @@ def dsl_group() -> None:
 def count(traj, depth: int, max_params: int, seed: int) -> None:
     """Count the formulas after each pruning step, per size (number of nodes)."""
     space = enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, seed=seed)
-    print_report(space, traj.name)
+    print_report(space, traj.name, system=traj.system)
 
 
-def print_report(space, name: str, console: Console | None = None) -> None:
+def print_report(space, name: str, console: Console | None = None, system: str | None = None) -> None:
+    """The count table of ``space`` (titled with the data's ``name``), beside the paper's count when ``system``
+    is a built-in one the paper counted."""
     console = console or Console(highlight=False)
     report = space.report
     units = ", ".join(f"{n} [{unit_label(u)}]" for n, u in zip(space.names, space.units))
@@ -44,7 +46,7 @@ def print_report(space, name: str, console: Console | None = None) -> None:
     for step, total, per_size in report.steps:
         table.add_row(step, *(str(per_size.get(s, 0)) for s in range(1, report.depth + 1)), f"{total:,}")
     console.print(table)
-    paper = paper_facts(name).dsl_count
+    paper = paper_facts(system).dsl_count
     if paper and report.depth == 7:
         console.print(f"paper (units + commutativity): {paper:,}; "
                       f"here: {report.count('commutativity'):,}")

@@ -26,7 +26,7 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
                  f"{t.get('enumerate', 0):.1f} |")
     if result.filter is not None:
-        paper = paper_facts(result.traj.name).survivors
+        paper = paper_facts(result.traj.system).survivors
         f = result.filter
         lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
                      f"{f.n_accepted - f.n_conserved} approximate"
@@ -60,7 +60,7 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
                   + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), "",
                   "Approximate laws (accepted, but drifting beyond noise), one per class: "
                   + ("; ".join(f"`{law.expression}`" for law in approx) if approx else "none"), ""]
-    paper_law = paper_facts(result.traj.name).law
+    paper_law = paper_facts(result.traj.system).law
     if paper_law:
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]
     if result.evaluation is not None:
@@ -76,7 +76,7 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
 
 def _evaluation_section(result) -> list[str]:
     ev = result.evaluation
-    paper = paper_facts(result.traj.name).rmse
+    paper = paper_facts(result.traj.system).rmse
     lines = ["## Long-term prediction on the test trajectories", "",
              "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
              f"seeds {sorted(set(r.seed for r in ev.runs))}.", "",

@@ -137,7 +137,7 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
     evaluation = None
     if config.runs("evaluate") and tail.chosen is not None:
         law = filt.space.law(tail.chosen, law_params(filt, tail, tail.chosen))
-        true_law = config.true_law or (SYSTEMS[traj.name].true_law if traj.name in SYSTEMS else None)
+        true_law = config.true_law or (SYSTEMS[traj.system].true_law if traj.system else None)
         refs = reference_laws(traj, true_law)
         evaluation = run("evaluate", _evaluate_stage, (law.to_json(), key, config.tailor, refs), law, traj,
                          config.tailor, refs, ignore=("law", "traj"))

@@ -103,7 +103,7 @@ def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
     refs = {}
     if true_law:
         refs["oracle"] = true_law
-    hand_coded = paper_facts(traj.name).hand_coded
+    hand_coded = paper_facts(traj.system).hand_coded
     if hand_coded:
         refs["hand-coded"] = hand_coded
     return refs

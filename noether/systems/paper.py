@@ -31,6 +31,7 @@ PAPER: dict[str, PaperFacts] = {
 }
 
 
-def paper_facts(name: str) -> PaperFacts:
-    """The paper's figures for a built-in system; an empty record for any other data set."""
-    return PAPER.get(name, PaperFacts())
+def paper_facts(system: str | None) -> PaperFacts:
+    """The paper's figures for a built-in system (``Trajectories.system``); an empty record for None (user
+    data) or a system the paper does not report."""
+    return PAPER.get(system, PaperFacts()) if system else PaperFacts()

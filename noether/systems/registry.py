@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import UnknownSystemError
 from .hnn import PENDULUM, SPRING
@@ -47,5 +47,7 @@ def load_system(name: str, *, noise: float | None = None, seed: int = 0) -> Traj
     if name == "real-pendulum":
         if noise:
             raise ValueError("real-pendulum is measured data; it takes no noise level")
-        return spec.make(seed=seed)
-    return spec.make(noise=0.1 if noise is None else noise, seed=seed)
+        traj = spec.make(seed=seed)
+    else:
+        traj = spec.make(noise=0.1 if noise is None else noise, seed=seed)
+    return replace(traj, system=name)

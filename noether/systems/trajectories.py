@@ -20,7 +20,9 @@ class Trajectories:
     states: [n_traj, T, d] float64 (possibly noisy); times: [n_traj, T] strictly increasing per trajectory;
     names/units: one per state column; derivatives: exact dx/dt [n_traj, T, d] or None; clean: the noise-free
     states where known (simulated data), used as ground truth for long-term evaluation; train_mask: [n_traj, T]
-    True where a sample belongs to the training split.
+    True where a sample belongs to the training split; name: a label for reports; system: the built-in system
+    this data is (set by ``load_system`` only): the one key to a system's known facts (true law, the paper's
+    figures, HNN's weight decay), so a user's file named like a built-in system never inherits them.
     """
 
     states: np.ndarray
@@ -32,6 +34,7 @@ class Trajectories:
     train_mask: np.ndarray | None = None
     name: str = "data"
     meta: dict = field(default_factory=dict)
+    system: str | None = None
 
     def __post_init__(self) -> None:
         states = np.asarray(self.states, dtype=np.float64)

@@ -48,7 +48,7 @@ class TrainConfig:
 
 def paper_weight_decay(traj: Trajectories) -> float:
     """HNN's L2 weight decay: 1e-5 on the real pendulum, 1e-4 on the ideal systems."""
-    return 1e-5 if traj.name.startswith("real-pendulum") else 1e-4
+    return 1e-5 if traj.system == "real-pendulum" else 1e-4
 
 
 @dataclass(frozen=True)

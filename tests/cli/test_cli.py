@@ -1,5 +1,6 @@
 """CLI skeleton: version, systems listing, and bad input as one line with a non-zero exit."""
 
+import pytest
 from click.testing import CliRunner
 
 from noether import __version__
@@ -45,3 +46,32 @@ def test_bad_inputs_exit_non_zero_with_one_line(tmp_path):
         assert res.exit_code == 2, (args, res.output)
         assert "Traceback" not in res.output
         assert message in res.output, (args, res.output)
+
+
+def test_malformed_unit_and_output_inside_a_file_fail_before_any_work(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("trajectory,time,x\n0,0,1\n0,1,2\n0,2,3\n")
+    res = run("describe", "--data", str(data), "--state", "x", "--unit", "x=m/")
+    assert res.exit_code == 2 and "unknown unit 'm/'" in res.output and "Traceback" not in res.output
+    blocker = tmp_path / "somefile"
+    blocker.write_text("x")
+    res = run("discover", "--system", "spring", "--out", str(blocker / "sub"))
+    assert res.exit_code == 2 and "lies inside the file" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "somefile"]
+
+
+def test_ctrl_c_exits_130(monkeypatch, capsys):
+    import sys
+
+    import noether.cli as cli_pkg
+    from noether.cli import discover as discover_cmd
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(discover_cmd, "discover", interrupted)
+    monkeypatch.setattr(sys, "argv", ["noether", "discover", "--system", "spring", "--stage", "filter", "--no-cache",
+                                      "--out", "unused"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_pkg.main()
+    assert exit_info.value.code == 130 and "interrupted" in capsys.readouterr().err

@@ -80,3 +80,17 @@ def test_malformed_npz(tmp_path):
     np.savez(path, trajectory=np.zeros(3), time=np.arange(4.0), q=np.zeros(3))
     with pytest.raises(DataError, match="different lengths"):
         Trajectories.from_file(path, "q")
+
+
+@pytest.mark.parametrize("stem", ["spring", "real-pendulum"])
+def test_a_file_named_like_a_built_in_system_inherits_none_of_its_facts(tmp_path, stem):
+    from noether.pipeline.stages import reference_laws
+    from noether.systems import paper_facts
+    from noether.tailoring import TrainConfig
+
+    path = tmp_path / f"{stem}.csv"
+    load_system(stem).to_file(path)
+    mine = Trajectories.from_file(path, "q,p")
+    assert mine.name == stem and mine.system is None and load_system(stem).system == stem
+    assert paper_facts(mine.system).law is None and reference_laws(mine, None) == {}
+    assert TrainConfig.for_data(mine).weight_decay == 1e-4  # HNN's 1e-5 is for the real pendulum record only

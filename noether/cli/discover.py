@@ -118,7 +118,7 @@ def report(result: DiscoveryResult, top: int) -> None:
         table.add_column(col)
     rows = res.table.iloc[res.accepted_indices[:top]]
     for (_, row), law in zip(rows.iterrows(), res.laws(top)):
-        table.add_row(str(row["rank"] + 1), escape(str(law.expression)), row["verdict"], f"{row.s_true:.3g}",
+        table.add_row(str(row["rank"]), escape(str(law.expression)), row["verdict"], f"{row.s_true:.3g}",
                       f"{row.s_random:.3g}", f"{row.ratio:.3g}")
     out.print(table)
     laws = res.independent

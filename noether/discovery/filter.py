@@ -82,7 +82,7 @@ class FilterResult:
     """Every candidate's fit and verdict.
 
     table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
-    trend_p, verdict, linear, converged, accepted, rank, reason), in space order; verdict: 'conserved' or
+    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), reason), in space order; verdict: 'conserved' or
     'approximate' for accepted candidates (``drift.py``), else 'rejected'; params [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
     then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
@@ -176,8 +176,9 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     acc = np.flatnonzero(accepted)
     capped = np.minimum(np.nan_to_num(ratio, nan=0.0), RATIO_CAP)
     order = acc[np.lexsort((~linear[acc], sizes[acc], n_params[acc], -capped[acc]))]
-    rank = np.full(n, -1)
-    rank[order] = np.arange(len(order))
+    rank = pd.array(np.zeros(n, dtype=np.int64), dtype="Int64")  # 1-based like laws.json; empty when rejected
+    rank[:] = pd.NA
+    rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
     conserved = order[verdict[order] == CONSERVED]
     approximate = order[verdict[order] == APPROXIMATE]
@@ -190,7 +191,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         "n_params": n_params,
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
         "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
-        "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted, "rank": rank, "reason": reasons,
+        "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted,
+        "rank": rank, "reason": reasons,
     })
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=order,
                         independent_indices=independent, rule=config.rule,

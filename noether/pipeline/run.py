@@ -88,6 +88,8 @@ class DiscoveryResult:
             "versions": {"noether": __version__, "code": code_version(), "torch": torch.__version__,
                          "numpy": np.__version__},
             "command": command, "cpus": os.cpu_count(), "device": self.config.tailor.device,
+            # results can differ in the last digits with the number of torch threads (reduction order)
+            "torch_threads": torch.get_num_threads(),
         }
 
     def write(self, out_dir: str | Path, command: str | None = None) -> list[Path]:

@@ -169,7 +169,8 @@ class Trajectories:
         s = self.summary()
         units = ", ".join(f"{n} [{u}]" for n, u in s["units"].items())
         return (
-            f"{s['name']}: {s['n_traj']} trajectories x {s['n_steps']} steps, state ({units}), dt={s['dt']:.4g}; "
+            f"{s['name']}: {s['n_traj']} {'trajectory' if s['n_traj'] == 1 else 'trajectories'} x {s['n_steps']} "
+            f"steps, state ({units}), dt={s['dt']:.4g}; "
             f"{s['train_points']} train / {s['test_points']} test points; derivatives: {s['derivatives']}"
         )
 

@@ -17,6 +17,10 @@ def test_version_and_systems():
     assert res.exit_code == 0
     for name in ("spring", "pendulum", "real-pendulum"):
         assert name in res.output
+    # not cut at 80 columns when stdout is not a terminal (CliRunner's is not)
+    assert "measured pendulum, Schmidt & Lipson 2009 (damped)" in res.output
+    assert "q [rad], p [kg*m**2/s]" in res.output and "trajectories x steps" in res.output
+    assert "real-pendulum: 1 trajectory x 555 steps" in run("describe", "--system", "real-pendulum").output
 
 
 def test_describe_a_user_file(tmp_path):

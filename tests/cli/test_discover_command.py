@@ -22,6 +22,8 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
     table = pd.read_csv(out / "candidates.csv")
     assert set(table.verdict) <= {"conserved", "approximate", "rejected"} and (table.verdict == "conserved").any()
     assert (table.accepted == (table.verdict != "rejected")).all()
+    ranks = table["rank"][table.accepted].sort_values().tolist()
+    assert ranks == list(range(1, len(ranks) + 1)) and table["rank"][~table.accepted].isna().all()  # as laws.json
     strict = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage",
                                       "filter", "--accept", "conserved", "--out", str(tmp_path / "strict")])
     assert strict.exit_code == 0, strict.output

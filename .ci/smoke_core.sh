@@ -17,6 +17,7 @@ PY
 "$NOETHER" dsl count --system spring --depth 5 > /dev/null
 "$NOETHER" discover --system spring --eval-seeds 0 --out "$OUT/spring" > "$OUT/discover.log"
 grep -q "long-term test RMSE" "$OUT/discover.log"
+grep -q "^noether vs mlp: " "$OUT/discover.log" || { echo "no verdict line against the MLP"; cat "$OUT/discover.log"; exit 1; }
 "$NOETHER" export "$OUT/spring/laws.json" --format python | grep -q "def law(q, p)"
 set +e
 "$NOETHER" video make-data ramp 2> "$OUT/video.err"

@@ -11,6 +11,7 @@ from rich.table import Table
 from ..discovery import AcceptanceRule, FilterConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
 from ..io import check_output_dir
+from ..pipeline.report import law_helped, verdict_lines
 from ..pipeline import (
     FORMATS,
     STAGES,
@@ -147,3 +148,8 @@ def report(result: DiscoveryResult, top: int) -> None:
                     "parameters meta-learned" if "filter_params" in r.scores else ""]
             note = ", ".join(n for n in note if n)
             out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   ({note})" if note else ""))
+    if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?
+        if law_helped(result.evaluation) is False:
+            out.print("no discovered law improved on the MLP's long-term predictions here")
+        for line in verdict_lines(result.evaluation):
+            out.print(escape(line))

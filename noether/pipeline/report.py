@@ -48,6 +48,9 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
               "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
               "| rank | law | verdict | S_true | S_random / S_true | inner rate | inner dt_scale | "
               "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    if law_helped(result.evaluation) is False:
+        lines += ["**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
+                  "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.", ""]
     for r in laws[:20]:
         s = r.scores
         lines.append(f"| {r.rank} | `{r.law.expression}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
@@ -85,12 +88,34 @@ def _evaluation_section(result) -> list[str]:
         ref = paper.get(row["method"])
         lines.append(f"| {row['method']} | {row['rmse_mean']:.4f} | {row['rmse_sem']:.4f} | "
                      f"{'' if ref is None else f'{ref:.4f}'} |")
+    lines += ["", "Verdict against the vanilla MLP (paired over seeds; better or worse when the mean difference is "
+              "more than 2 standard errors from 0):", ""]
+    lines += [f"- {line}" for line in verdict_lines(ev)]
     tuned = [r for r in ev.runs if r.lr is not None]
     if tuned:
         lines += ["", "Inner setting of each law per seed (picked on the training trajectories):", "",
                   "| method | seed | inner rate | inner dt_scale | test RMSE |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {r.method} | {r.seed} | {r.lr:.3g} | {_f(r.dt_scale)} | {r.rmse:.4f} |" for r in tuned]
     return lines
+
+
+def verdict_lines(ev) -> list[str]:
+    """One line per method against the MLP, e.g. 'noether vs mlp: better (RMSE -15.6%, 0.0833 vs 0.0987)'."""
+    summary = ev.summary.set_index("method")
+    lines = []
+    for _, row in ev.versus("mlp").iterrows():
+        lines.append(f"{row['method']} vs mlp: {row['verdict']} (RMSE {100 * row['relative']:+.1f}%, "
+                     f"{summary.loc[row['method'], 'rmse_mean']:.4f} vs {summary.loc['mlp', 'rmse_mean']:.4f}, "
+                     f"{row['n']} seed{'s' if row['n'] != 1 else ''})")
+    return lines
+
+
+def law_helped(ev) -> bool | None:
+    """Whether the discovered law beat the MLP clearly (None when either was not evaluated)."""
+    vs = ev.versus("mlp").set_index("method") if ev is not None else None
+    if vs is None or "noether" not in vs.index:
+        return None
+    return vs.loc["noether", "verdict"] == "better"
 
 
 def plot_horizon(ev, path: Path, title: str) -> None:

@@ -96,6 +96,33 @@ class Comparison:
             rows.append({"method": m, "rmse_mean": vals.mean(), "rmse_sem": sem(vals), "n": len(vals)})
         return pd.DataFrame(rows)
 
+    def versus(self, baseline: str = "mlp", z: float = 2.0) -> pd.DataFrame:
+        """Each other method against ``baseline`` on the same seeds (paired): mean RMSE difference, its standard
+        error, the relative change and a verdict -- 'better' / 'worse' when the difference is more than ``z``
+        standard errors from 0, else 'no clear difference'; with one seed there is no spread to judge by and
+        the verdict says so. Empty when the baseline was not run."""
+        rows = []
+        if baseline not in self.methods:
+            return pd.DataFrame(rows, columns=["method", "difference", "se", "relative", "n", "verdict"])
+        base = {r.seed: r.rmse for r in self.runs if r.method == baseline}
+        for m in self.methods:
+            if m == baseline:
+                continue
+            pairs = [(r.rmse, base[r.seed]) for r in self.runs if r.method == m and r.seed in base]
+            d = np.array([a - b for a, b in pairs])
+            mean, err = float(d.mean()), sem(d)
+            if len(d) < 2:
+                verdict = ("better" if mean < 0 else "worse" if mean > 0 else "the same") + " (one seed: no spread)"
+            elif mean + z * err < 0:
+                verdict = "better"
+            elif mean - z * err > 0:
+                verdict = "worse"
+            else:
+                verdict = "no clear difference"
+            rows.append({"method": m, "difference": mean, "se": err,
+                         "relative": mean / float(np.mean([b for _, b in pairs])), "n": len(d), "verdict": verdict})
+        return pd.DataFrame(rows)
+
     def horizon(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         curves = np.stack([r.mse_horizon for r in self.runs if r.method == method])
         return curves.mean(0), np.array([sem(c) for c in curves.T])

@@ -60,6 +60,7 @@ def test_written_files_and_export_round_trip(run):
     assert meta["torch_threads"] >= 1  # results can depend on it in the last digits
     report = (out / "report.md").read_text()
     assert "| conserved |" in report and "Functionally independent conserved laws" in report
+    assert "- noether vs mlp: better (one seed: no spread) (RMSE -" in report  # SMALL runs one seed
     doc = json.loads((out / "laws.json").read_text())
     top = doc["laws"][0]
     for key in ("expression", "srepr", "latex", "parameters", "units", "verdict", "s_true", "s_random", "excess",

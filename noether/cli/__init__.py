@@ -53,7 +53,3 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

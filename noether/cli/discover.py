@@ -11,17 +11,9 @@ from rich.table import Table
 from ..discovery import AcceptanceRule, FilterConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
 from ..io import check_output_dir
+from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, TailorConfig, default_cache_dir, discover,
+                        export)
 from ..pipeline.report import law_helped, verdict_lines
-from ..pipeline import (
-    FORMATS,
-    STAGES,
-    DiscoverConfig,
-    DiscoveryResult,
-    TailorConfig,
-    default_cache_dir,
-    discover,
-    export,
-)
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, MetaConfig, ScreenConfig
 from ..tailoring.setting import ADAPTS, INNER_STEPS

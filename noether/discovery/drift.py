@@ -36,7 +36,7 @@ import torch
 from scipy.stats import chi2
 from torch import Tensor
 
-from .score import group, white_noise_variance, within_variance
+from .score import group, noise_excess, white_noise_variance
 
 CONSERVED, APPROXIMATE, REJECTED = "conserved", "approximate", "rejected"
 ACCEPT_LEVELS = (CONSERVED, APPROXIMATE)
@@ -89,17 +89,18 @@ def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: in
     out = []
     for start in range(0, draws, 1000):
         noise = torch.randn(min(1000, draws - start), m * length, generator=gen, dtype=torch.float64)
-        out.append(within_variance(noise, length) / white_noise_variance(noise, length))
+        out.append(noise_excess(noise, length))
     return float(np.quantile(torch.cat(out).numpy(), 1 - alpha))
 
 
-def trend_pvalue(values: Tensor, length: int) -> Tensor:
-    """p-value of 'no slope in time' for each row of values [n, m·L] (m sequences of L steps, in order) -> [n]."""
+def trend_pvalue(values: Tensor, length: int, noise: Tensor | None = None) -> Tensor:
+    """p-value of 'no slope in time' for each row of values [n, m·L] (m sequences of L steps, in order) -> [n].
+    noise: ``white_noise_variance`` of the rows when already computed."""
     g = group(values, length)  # [n, m, L]
     t = torch.arange(length, dtype=values.dtype, device=values.device)
     tc = t - t.mean()
     sxx = tc.square().sum()
-    noise = white_noise_variance(values, length)  # [n]
+    noise = white_noise_variance(values, length) if noise is None else noise  # [n]
     slopes = (g * tc).sum(-1) / sxx  # [n, m]
     stat = (slopes.square() * sxx).sum(-1) / noise.clamp_min(torch.finfo(values.dtype).tiny)
     m = g.shape[-2]
@@ -118,9 +119,9 @@ def measure_drift(values: Tensor, length: int, s_true: np.ndarray, rule: DriftRu
     """The drift of n laws from their values [n, m·L] on the training sequences (in sequence order) and their
     S_true [n]."""
     with torch.no_grad():
-        noise = white_noise_variance(values, length)
-        excess = (within_variance(values, length) / noise.clamp_min(torch.finfo(values.dtype).tiny)).cpu().numpy()
-        trend = trend_pvalue(values, length).cpu().numpy()
+        noise = white_noise_variance(values, length)  # shared by the excess and the trend test
+        excess = noise_excess(values, length, noise).cpu().numpy()
+        trend = trend_pvalue(values, length, noise).cpu().numpy()
         spiky = spikiness(values, length).cpu().numpy()
     spread = np.sqrt(np.clip(np.asarray(s_true, float), 0, None))
     m = values.shape[-1] // length

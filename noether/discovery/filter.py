@@ -18,20 +18,13 @@ from joblib import Parallel, delayed
 
 from ..device import check_device, resolve_device
 from ..systems import Trajectories
+from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
-from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, DriftRule, measure_drift
 from .null import AcceptanceRule, ratio_of, shuffled_index
-from .score import (
-    conservation_score,
-    scatter_matrices,
-    sequence_index,
-    sequences,
-    white_noise_variance,
-    white_scatter,
-    within_variance,
-)
+from .score import conservation_score, noise_excess, scatter_matrices, sequence_index, sequences, white_scatter
+
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
 
@@ -82,8 +75,9 @@ class FilterResult:
     """Every candidate's fit and verdict.
 
     table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
-    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), reason), in space order; verdict: 'conserved' or
-    'approximate' for accepted candidates (``drift.py``), else 'rejected'; params [n, max_params];
+    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), reason), in space order;
+    verdict: 'conserved' or 'approximate' for accepted candidates (``drift.py``), else 'rejected'; params
+    [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
     then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
     class of functionally dependent CONSERVED laws among the top accepted (see ``_independent``), best class first;
@@ -176,8 +170,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     acc = np.flatnonzero(accepted)
     capped = np.minimum(np.nan_to_num(ratio, nan=0.0), RATIO_CAP)
     order = acc[np.lexsort((~linear[acc], sizes[acc], n_params[acc], -capped[acc]))]
-    rank = pd.array(np.zeros(n, dtype=np.int64), dtype="Int64")  # 1-based like laws.json; empty when rejected
-    rank[:] = pd.NA
+    rank = pd.array([pd.NA] * n, dtype="Int64")  # 1-based like laws.json; empty when rejected
     rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
     conserved = order[verdict[order] == CONSERVED]
@@ -279,8 +272,7 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
         fits.append((fit, values, finite, score))
     (true, values, finite, s_true), (rand, _, _, s_rand) = fits
     with torch.no_grad():
-        excess = within_variance(values, length) / white_noise_variance(values, length).clamp_min(
-            torch.finfo(values.dtype).tiny)
+        excess = noise_excess(values, length)
     reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
               for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
     return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,

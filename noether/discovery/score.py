@@ -121,6 +121,14 @@ def within_variance(values: Tensor, index: Tensor) -> Tensor:
     return (g - g.mean(-1, keepdim=True)).square().sum((-1, -2)) / (m * (length - 1))
 
 
+def noise_excess(values: Tensor, index: Tensor | int, noise: Tensor | None = None) -> Tensor:
+    """Within-sequence variance over white-noise variance of each row of values [..., N] -> [...]: about 1 for a
+    quantity conserved up to white noise, far more for one that drifts. noise: ``white_noise_variance`` when
+    already computed."""
+    noise = white_noise_variance(values, index) if noise is None else noise
+    return within_variance(values, index) / noise.clamp_min(torch.finfo(values.dtype).tiny)
+
+
 def white_scatter(features: Tensor, index: Tensor, order: int = 3) -> Tensor:
     """White-noise covariance of features [n, K, N] (order-k differences, see ``white_noise_variance``) -> [n, K, K].
 

@@ -79,7 +79,7 @@ def main() -> None:
         details += [f"### {name}", "", f"Stages: {timing}; accepted by the filter: "
                     f"{result.filter.n_accepted if result.filter else 0}.", "",
                     *(f"{r.rank}. `{r.law.expression}` (S_random/S_true {r.scores.get('ratio', float('nan')):.3g}, "
-                      f"inner lr {r.scores.get('inner_lr', float('nan')):.3g}, train error "
+                      f"inner lr {r.scores.get('screen_inner_lr', float('nan')):.3g}, train error "
                       f"{r.scores.get('train_error', float('nan')):.4g})" for r in result.laws()[:5]), "",
                     "Inner setting each law got per seed (chosen on the training trajectories) and its test RMSE:", "",
                     "| method | seed | inner rate | dt_scale | test RMSE |", "|---|---|---|---|---|",

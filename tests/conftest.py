@@ -20,6 +20,12 @@ def _private_cache(tmp_path_factory):
         os.environ["NOETHER_CACHE"] = before
 
 
+@pytest.fixture(autouse=True)
+def _quiet_progress(monkeypatch):
+    """No progress lines in the tests' output; the progress tests set NOETHER_PROGRESS themselves."""
+    monkeypatch.setenv("NOETHER_PROGRESS", "0")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_thread():
     before = torch.get_num_threads()

@@ -24,6 +24,8 @@ from .options import data_options, device_option, out
 @data_options
 @click.option("--depth", type=int, default=7, show_default=True, help="Maximum formula size (nodes).")
 @click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
+@click.option("--force", is_flag=True,
+              help="Enumerate even when the formula space's estimated memory is over half the available memory.")
 @click.option("--stage", type=click.Choice(STAGES), default=STAGES[-1], show_default=True,
               help="Last stage to run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of probes and random sequences.")
@@ -62,8 +64,8 @@ from .options import data_options, device_option, out
               help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def discover_command(traj: Trajectories, depth, max_params, stage, seed, device, jobs, min_ratio, accept, window, top,
-                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
+def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, min_ratio, accept,
+                     window, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
                       true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
@@ -78,7 +80,7 @@ def discover_command(traj: Trajectories, depth, max_params, stage, seed, device,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
                                                 accept=accept),
                             tailor=tailor, true_law=true_law,
-                            cache_dir=None if no_cache else str(cache_dir or default_cache_dir()))
+                            cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
     result = discover(traj, config)
     paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))
     report(result, top)
@@ -94,6 +96,12 @@ def export_command(laws_file, fmt, rank) -> None:
     click.echo(export(laws_file, fmt, rank))
 
 
+def _secs(result: DiscoveryResult, stage: str) -> str:
+    """'12.3 s', or 'cached; took 12.3 s' for a stage read from the stage cache."""
+    seconds = result.timings.get(stage, 0.0)
+    return f"cached; took {seconds:.1f} s" if stage in result.cached else f"{seconds:.1f} s"
+
+
 def report(result: DiscoveryResult, top: int) -> None:
     """Print the space size, and for the filter stage the top survivors and the independent laws."""
     out.print(f"{len(result.space)} candidate formulas ({result.timings.get('enumerate', 0):.1f} s)")
@@ -105,41 +113,42 @@ def report(result: DiscoveryResult, top: int) -> None:
     out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
               f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
               "approximate" + (f" (paper: {paper} accepted)" if paper else "")
-              + f" ({result.timings.get('filter', 0):.1f} s)")
+              + f" ({_secs(result, 'filter')})")
     table = Table(title="top survivors")
     for col in ("rank", "law", "verdict", "S_true", "S_random", "ratio"):
         table.add_column(col)
     rows = res.table.iloc[res.accepted_indices[:top]]
     for (_, row), law in zip(rows.iterrows(), res.laws(top)):
-        table.add_row(str(row["rank"]), escape(str(law.expression)), row["verdict"], f"{row.s_true:.3g}",
-                      f"{row.s_random:.3g}", f"{row.ratio:.3g}")
+        table.add_row(str(row["rank"]), escape(str(law.display())), row["verdict"], f"{row.s_true:.5g}",
+                      f"{row.s_random:.5g}", f"{row.ratio:.5g}")
     out.print(table)
     laws = res.independent
     if laws:
         out.print(f"independent conserved laws ({len(laws)}): "
-                  + "; ".join(escape(str(law.expression)) for law in laws))
+                  + "; ".join(escape(str(law.display())) for law in laws))
     elif res.n_accepted:
         out.print("independent conserved laws: none (every accepted law drifts beyond noise)")
     else:
         out.print("independent conserved laws: none (no candidate passed the conservation filter)")
     if res.approximate:
         out.print("approximate laws (drift beyond noise): "
-                  + "; ".join(escape(str(law.expression)) for law in res.approximate))
+                  + "; ".join(escape(str(law.display())) for law in res.approximate))
     if result.evaluation is not None:
         table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
         for col in ("method", "RMSE", "±"):
             table.add_column(col)
         for _, row in result.evaluation.summary.iterrows():
-            table.add_row(escape(row["method"]), f"{row['rmse_mean']:.4f}", f"{row['rmse_sem']:.4f}")
+            table.add_row(escape(row["method"]), f"{row['rmse_mean']:.5g}", f"{row['rmse_sem']:.5g}")
         out.print(table)
     if result.tailor is not None:
         out.print("top laws (SymPy), best first:")
         for r in result.laws()[:min(top, 5)]:
-            lr, scale = r.scores.get("inner_lr"), r.scores.get("inner_dt_scale")
-            note = [f"screen's inner rate {lr:.3g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
+            lr, scale = r.scores.get("screen_inner_lr"), r.scores.get("screen_inner_dt_scale")
+            note = [f"screen's inner rate {lr:.5g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
                     "parameters meta-learned" if "filter_params" in r.scores else ""]
             note = ", ".join(n for n in note if n)
-            out.print(f"  {r.rank}. {escape(r.law.expression)}" + (f"   ({note})" if note else ""))
+            out.print(f"  {r.rank}. {escape(r.law.display())}" + (f"   ({note})" if note else ""))
+    out.print("time per stage: " + ", ".join(f"{k} {_secs(result, k)}" for k in result.timings))
     if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?
         if law_helped(result.evaluation) is False:
             out.print("no discovered law improved on the MLP's long-term predictions here")

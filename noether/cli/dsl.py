@@ -24,9 +24,11 @@ def dsl_group() -> None:
 @click.option("--depth", type=int, default=7, show_default=True, help="Maximum number of nodes.")
 @click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe points.")
-def count(traj, depth: int, max_params: int, seed: int) -> None:
+@click.option("--force", is_flag=True,
+              help="Enumerate even when the formula space's estimated memory is over half the available memory.")
+def count(traj, depth: int, max_params: int, seed: int, force: bool) -> None:
     """Count the formulas after each pruning step, per size (number of nodes)."""
-    space = enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, seed=seed)
+    space = enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, seed=seed, force=force)
     print_report(space, traj.name, system=traj.system)
 
 

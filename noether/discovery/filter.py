@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 from joblib import Parallel, delayed
 
 from ..device import check_device, resolve_device
+from ..progress import stage
 from ..systems import Trajectories
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
@@ -146,17 +148,20 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         lin_idx = np.flatnonzero(linear & (n_params == k))
         chunks += _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], k + 1, per_value=6))
     ctx = _Context(space, x, idx_true, idx_rand, kmax, config, _fit_subsample(x, m, length, config))
-    for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks]):
-        _store(out, part)
-    timings["exact"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    chunks = []
+    nl_chunks = []
     for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
         nl_idx = np.flatnonzero(~linear & (n_params == k))
-        chunks += _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=12))
-    for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in chunks]):
-        _store(out, part)
-    timings["gradient"] = time.perf_counter() - t0
+        nl_chunks += _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=12))
+    with stage("fit", n, "candidates") as advance:
+        for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks]):
+            _store(out, part)
+            advance(len(part["index"]))
+        timings["exact"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in nl_chunks]):
+            _store(out, part)
+            advance(len(part["index"]))
+        timings["gradient"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
@@ -180,7 +185,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     timings["independence"] = time.perf_counter() - t0
     table = pd.DataFrame({
         "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
-        "expression": [_expression(space, i, out["params_true"][i]) if accepted[i] else "" for i in range(n)],
+        "expression": [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)],
         "n_params": n_params,
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
         "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
@@ -302,18 +307,20 @@ def _chunks(index: np.ndarray, size: int) -> list[np.ndarray]:
     return [index[i: i + size] for i in range(0, len(index), size)]
 
 
-def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> list:
-    """Run chunk tasks: sequentially on CUDA or with jobs=1, else on ``jobs`` threads (torch releases the GIL),
-    giving each thread an equal share of torch's intra-op threads."""
+def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> Iterator[dict]:
+    """Run chunk tasks, yielding each result as it is done: sequentially on CUDA or with jobs=1, else on ``jobs``
+    threads (torch releases the GIL), giving each thread an equal share of torch's intra-op threads."""
     if not tasks:
-        return []
+        return
     jobs = (os.cpu_count() or 1) if config.jobs == -1 else config.jobs
     if device.type == "cuda" or jobs == 1 or len(tasks) == 1:
-        return [fn(*args, **kw) for fn, args, kw in tasks]
+        for fn, args, kw in tasks:
+            yield fn(*args, **kw)
+        return
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, before // jobs))
     try:
-        return Parallel(n_jobs=jobs, prefer="threads")(tasks)
+        yield from Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(tasks)
     finally:
         torch.set_num_threads(before)
 
@@ -373,8 +380,13 @@ def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, 
     return chosen
 
 
-def _expression(space, i: int, params: np.ndarray) -> str:
+def _expression(space, i: int, params: np.ndarray, accepted: bool) -> str:
+    """The fitted law at 6 significant digits: simplified by SymPy for an accepted candidate, the formula with its
+    values filled in for a rejected one (SymPy on every candidate would take minutes)."""
     try:
-        return str(space.law(int(i), params).expression)
+        if not accepted:
+            formula = space.formulas[i]
+            return formula.render(space.names, params[: formula.n_params])
+        return str(space.law(int(i), params).display())
     except Exception as exc:  # noqa: BLE001 - a law that cannot be rendered must not sink the table
         return f"<{type(exc).__name__}: {exc}>"

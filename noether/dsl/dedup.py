@@ -26,6 +26,7 @@ from .enumerate import RawSpace
 from .grammar import NONLINEAR, to_sympy
 
 _SNAP = 1e-9
+_F32_OVERFLOW = 2.0**128 - 2.0**103  # the smallest float64 that rounds to inf in float32 (max + half an ulp)
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,11 @@ def _degenerate(values: np.ndarray, pclass: np.ndarray, n_random: int, rtol: flo
 
 def _quantise(rows: np.ndarray) -> np.ndarray:
     """Rows of floats -> rows of float32 with tiny entries snapped to zero: equal functions computed in a
-    different order agree to ~1e-15, far below float32 resolution."""
+    different order agree to ~1e-15, far below float32 resolution. Entries beyond float32's range become ±inf
+    explicitly (what the cast did, with numpy's overflow warning), so keys of in-range values are unchanged."""
     scale = np.abs(rows).max(axis=1, keepdims=True)
     rows = np.where(np.abs(rows) <= _SNAP * np.maximum(scale, 1e-300), 0.0, rows)
+    rows = np.where(np.abs(rows) >= _F32_OVERFLOW, np.copysign(np.inf, rows), rows)
     return rows.astype(np.float32) + np.float32(0.0)  # + 0 turns -0.0 into 0.0
 
 

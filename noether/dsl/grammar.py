@@ -159,10 +159,12 @@ class Formula:
         return self.param_class != NONLINEAR
 
     # ------------------------------------------------------------- text
-    def render(self, names: tuple[str, ...] | None = None) -> str:
-        """SymPy-parsable text, parameters named c0, c1, ... in left-to-right order."""
+    def render(self, names: tuple[str, ...] | None = None, values=None, digits: int = 6) -> str:
+        """SymPy-parsable text, parameters named c0, c1, ... in left-to-right order -- or, given their ``values``,
+        those values with ``digits`` significant digits (a quick fitted form, not simplified by SymPy)."""
         counter = iter(range(10**6))
-        return _render(self, names, counter)[0]
+        shown = None if values is None else [_number(float(v), digits) for v in values]
+        return _render(self, names, counter, shown)[0]
 
     def __str__(self) -> str:
         return self.render()
@@ -202,21 +204,28 @@ def inp(i: int) -> Formula:
     return Formula("x", index=i)
 
 
-def _render(f: Formula, names, counter) -> tuple[str, int]:
+def _number(v: float, digits: int) -> str:
+    """A parameter value as an atom of the rendered text: parenthesised when negative or in e-notation."""
+    text = f"{v:.{digits}g}"
+    return f"({text})" if v < 0 or "e" in text or not np.isfinite(v) else text
+
+
+def _render(f: Formula, names, counter, values=None) -> tuple[str, int]:
     if f.op == "x":
         return (names[f.index] if names else f"x{f.index}"), 5
     if f.op == "c":
-        return f"c{next(counter)}", 5
+        k = next(counter)
+        return (f"c{k}" if values is None else values[k]), 5
     op = OPERATORS[f.op]
     if op.infix:
-        (left, pl), (right, pr) = (_render(a, names, counter) for a in f.args)
+        (left, pl), (right, pr) = (_render(a, names, counter, values) for a in f.args)
         if pl < op.precedence:
             left = f"({left})"
         # right operand of - and / binds tighter; of + and * the same level is fine
         if pr < op.precedence or (pr == op.precedence and not op.commutative):
             right = f"({right})"
         return f"{left} {op.infix} {right}", op.precedence
-    inner, pi = _render(f.args[0], names, counter)
+    inner, pi = _render(f.args[0], names, counter, values)
     if f.op == "square":
         return (f"{inner}**2" if pi >= 5 else f"({inner})**2"), 3
     return f"{f.op}({inner})", 5

@@ -67,6 +67,11 @@ class Law:
         """SymPy-parsable text; floats keep enough digits to parse back to the same double."""
         return _Printer().doprint(self.sympy())
 
+    def display(self, digits: int = 6) -> str:
+        """The expression with every float at ``digits`` significant digits: what tables and the console show
+        (laws.json and the exports keep ``expression``, which reads back to the same doubles)."""
+        return _Printer(digits).doprint(self.sympy())
+
     def srepr(self) -> str:
         return sympy.srepr(self.sympy())
 
@@ -191,10 +196,15 @@ def _float(v: float) -> sympy.Number:
 
 
 class _Printer(StrPrinter):
-    """SymPy's str, with every Float printed by repr (the shortest text that parses back to the same double)."""
+    """SymPy's str, with every Float printed by repr (the shortest text that parses back to the same double), or
+    with ``digits`` significant digits."""
+
+    def __init__(self, digits: int | None = None):
+        super().__init__()
+        self.digits = digits
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        return repr(float(expr)) if self.digits is None else f"{float(expr):.{self.digits}g}"
 
 
 def _convert(expr, names: dict, params: dict, values: list) -> Formula:

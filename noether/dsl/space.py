@@ -18,6 +18,7 @@ from torch import Tensor
 from ..units import resolve_units
 from .dedup import DedupConfig, deduplicate
 from .enumerate import Probes, enumerate_raw
+from .estimate import check_space
 from .evaluate import Evaluation, Evaluator
 from .grammar import DEFAULT_OPERATORS, OPERATORS, Formula
 from .units import DimensionBasis
@@ -124,12 +125,14 @@ class CandidateSpace:
 
 
 def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: int = 2, seed: int = 0,
-                    ops: Sequence[str] = DEFAULT_OPERATORS, dedup: DedupConfig = DedupConfig()) -> CandidateSpace:
+                    ops: Sequence[str] = DEFAULT_OPERATORS, dedup: DedupConfig = DedupConfig(),
+                    force: bool = False) -> CandidateSpace:
     """All unit-valid formulas with at most ``depth`` nodes and ``max_params`` parameters, deduplicated.
 
     names: input (state) names; units: pint units or strings, a sequence aligned with names or a mapping (a
     missing unit gives the state an independent dimension). seed: the probe points and parameter draws used
-    to fingerprint functions."""
+    to fingerprint functions. Raises SpaceTooLargeError (``dsl.estimate``) before enumerating when the space
+    would not fit in memory, unless ``force``."""
     names = tuple(names)
     if not names:
         raise ValueError("enumerate_space needs at least one input")
@@ -138,6 +141,7 @@ def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: 
         raise ValueError(f"unknown operators {unknown}; known: {sorted(OPERATORS)}")
     units = resolve_units(names, units)
     basis = DimensionBasis(units)
+    check_space(len(names), depth, max_params, tuple(ops), input_dims=basis.inputs, zero=basis.zero, force=force)
     t0 = time.perf_counter()
     raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=max_params, ops=tuple(ops),
                         probes=Probes.make(len(names), max(max_params, 1), seed=seed))
@@ -158,9 +162,10 @@ def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: 
     return CandidateSpace(formulas, names, units, max_params=max_params, report=report)
 
 
-def space_for(traj, depth: int = 7, max_params: int = 2, **kwargs) -> CandidateSpace:
-    """The candidate space of a Trajectories' states (names and units)."""
-    return enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, **kwargs)
+def space_for(traj, depth: int = 7, max_params: int = 2, force: bool = False, **kwargs) -> CandidateSpace:
+    """The candidate space of a Trajectories' states (names and units); refused before enumerating when its
+    estimated memory is over the limit (``dsl.estimate.check_space``), unless ``force``."""
+    return enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, force=force, **kwargs)
 
 
 def _per_size(sizes: np.ndarray, depth: int) -> dict[int, int]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from joblib import Memory
+from joblib import Memory, hash as joblib_hash
 
 from ..io import cache_root
 from ..version import __version__
@@ -40,12 +42,41 @@ def default_cache_dir() -> Path:
     return cache_root("stages")
 
 
+@dataclass(frozen=True)
+class StageRun:
+    """A stage's value, the seconds it took to compute (when it was computed, for a cached one) and whether it
+    came from the cache."""
+
+    value: Any
+    seconds: float
+    cached: bool
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """(fn(*args), seconds it took): what a stage function returns, so that the cache keeps the original time."""
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
+
+
 class StageCache:
-    """``cache.run(fn, key, *args, ignore=names)`` = ``fn(key, *args)``, cached on (code version, key, args not in
-    ``ignore``). location None: no caching (every call computes)."""
+    """``cache.run(fn, key, *args, ignore=names)`` -> StageRun of ``fn(key, *args)``, cached on (code version, key,
+    args not in ``ignore``); ``fn`` returns ``(value, seconds)`` (see ``timed``). location None: no caching."""
 
     def __init__(self, location: str | Path | None):
+        self.location = None if location is None else Path(location)
         self.memory = Memory(None if location is None else str(location), verbose=0)
 
-    def run(self, fn: Callable[..., Any], key: Any, *args: Any, ignore: Sequence[str] = ()) -> Any:
-        return self.memory.cache(fn, ignore=list(ignore))((code_version(), key), *args)
+    def run(self, fn: Callable[..., Any], key: Any, *args: Any, ignore: Sequence[str] = ()) -> StageRun:
+        cached_fn = self.memory.cache(fn, ignore=list(ignore))
+        full_key = (code_version(), key)
+        hit = self.location is not None and cached_fn.check_call_in_cache(full_key, *args)
+        value, seconds = cached_fn(full_key, *args)
+        return StageRun(value, seconds, bool(hit))
+
+    def scratch(self, name: str, key: Any) -> Path | None:
+        """A folder for a stage's partial results (checkpoints), unique to (code version, key); None without a
+        cache location."""
+        if self.location is None:
+            return None
+        return self.location / "partial" / name / joblib_hash((code_version(), key))

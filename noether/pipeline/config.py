@@ -55,7 +55,8 @@ class DiscoverConfig:
     """depth: formula size (nodes); max_params: parameters per formula; stage: the last stage to run;
     seed: enumeration probes, random sequences, the pretrained MLP; filter / tailor: the stages' settings;
     true_law: the oracle for the evaluation (SymPy text; None: the built-in system's, if any);
-    cache_dir: folder of the stage cache (None: no caching; see ``cache.StageCache``)."""
+    cache_dir: folder of the stage cache (None: no caching; see ``cache.StageCache``);
+    force: enumerate even when the space's estimated memory is over the limit (``dsl.estimate.check_space``)."""
 
     depth: int = 7
     max_params: int = 2
@@ -65,6 +66,7 @@ class DiscoverConfig:
     tailor: TailorConfig = TailorConfig()
     true_law: str | None = None
     cache_dir: str | None = None
+    force: bool = False
 
     def __post_init__(self):
         if self.stage not in STAGES:

@@ -2,7 +2,8 @@
 
 Layout (DESIGN.md contract): ``{"version": 1, "laws": [record, ...], "meta": {...}}`` where each record is a
 ``Law.to_json()`` dict (expression, srepr, latex, formula, parameters, units, ...) plus ``rank`` and the figures
-measured for it (s_true, s_random, ratio, inner_lr, inner_dt_scale, train_error, test_rmse, filter_params when
+measured for it (s_true, s_random, ratio, screen_inner_lr and screen_inner_dt_scale -- the inner rate and
+inner-loss step the screen picked and meta-tailoring used --, train_error, test_rmse, filter_params when
 stage 2 meta-learned the parameters, ... — absent when not measured).
 
 ``read_laws`` is the one reader of the format (the CLI's ``export`` and the video law plug-in use it). A record
@@ -115,12 +116,20 @@ def export(path: str | Path, fmt: str = "sympy", rank: int = 1) -> str:
 
 def python_source(law: Law, name: str = "law") -> str:
     """A self-contained NumPy function computing the law (inputs in the law's units)."""
-    body = NumPyPrinter().doprint(law.sympy()).replace("numpy.", "np.")
+    body = _ExactNumPyPrinter().doprint(law.sympy()).replace("numpy.", "np.")
     units = ", ".join(f"{n} [{u}]" for n, u in zip(law.names, law.to_json()["units"]))
     args = ", ".join(law.names)
     return (f"import numpy as np\n\n\ndef {name}({args}):\n"
             f'    """Conserved quantity {law.expression}; inputs {units}; value in {law.unit}."""\n'
             f"    return {body}\n")
+
+
+class _ExactNumPyPrinter(NumPyPrinter):
+    """NumPy code whose floats are the shortest text that reads back to the same double -- the same digits as
+    ``Law.expression`` in the function's docstring (SymPy's printer would round to 15 digits)."""
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
 
 
 _LAW_KEYS = {"expression", "latex", "srepr", "formula", "parameters", "parameter_units", "names", "units", "unit"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..discovery import FilterResult
@@ -10,11 +12,17 @@ from .laws_file import RankedLaw
 from .stages import TailorResult, law_params
 
 
+EQUAL_TOL = 1e-8  # 1 - |correlation| below this on the data's states: one law (relative misfit below ~1.4e-4)
+TAILORING_FIGURES = ("screen_inner_lr", "screen_inner_dt_scale", "screen_loss", "train_error", "test_rmse",
+                     "test_rmse_sem")
+
+
 def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
-                evaluation: Comparison | None = None) -> list[RankedLaw]:
+                evaluation: Comparison | None = None, states: np.ndarray | None = None) -> list[RankedLaw]:
     """Accepted laws, best first: the meta-tailored top laws by their long-term training error, then the other
     screened laws by post-tailoring loss, then the remaining survivors by the filter's rank; the law picked by
-    meta-tailoring first, with its test RMSE when the evaluation ran."""
+    meta-tailoring first, with its test RMSE when the evaluation ran. Given ``states`` [N, d], laws that are the
+    same function up to a * g + b there are listed once (``merge_equal``)."""
     if filt is None:
         return []
     table = filt.table
@@ -24,8 +32,8 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
         pos = {int(c): i for i, c in enumerate(tail.candidates)}
         for c in tail.candidates:
             i = pos[int(c)]
-            figures[int(c)] = {"inner_lr": float(tail.screen.best_lr[i]),
-                               "inner_dt_scale": float(tail.screen.best_dt_scale[i]),
+            figures[int(c)] = {"screen_inner_lr": float(tail.screen.best_lr[i]),
+                               "screen_inner_dt_scale": float(tail.screen.best_dt_scale[i]),
                                "screen_loss": float(tail.screen.best_loss[i])}
         if tail.meta is not None:
             for j, c in enumerate(tail.top):
@@ -53,4 +61,56 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
         if law.params != fitted.params:  # meta-learned in stage 2: keep the filter's fit beside it
             scores["filter_params"] = list(fitted.params)
         laws.append(RankedLaw(rank, law, scores))
-    return laws
+    return laws if states is None else merge_equal(laws, states)
+
+
+def merge_equal(laws: list[RankedLaw], states: np.ndarray, tol: float = EQUAL_TOL) -> list[RankedLaw]:
+    """One entry per function: laws whose values on ``states`` with the filter's fitted parameters agree up to an
+    affine map a * g + b (the same conserved quantity; e.g. cos(q) - (c0*p)**2 and cos(q) + c1*p**2 with
+    c1 = -c0**2; parameters meta-learned later may differ in the last digits) are merged at the best
+    rank of the group, shown in the group's simplest form (fewest nodes, then parameters, then rank). The simplest
+    form keeps its own filter figures; tailoring figures measured on another form of the group are carried over
+    and named in ``figures_from``; the other forms are listed in ``equivalent_forms``. Ranks are renumbered."""
+    if len(laws) < 2:
+        return laws
+    z = np.stack([_standardised(_as_fitted(r), states) for r in laws])  # [n, N], rows of NaN when unusable
+    usable = np.isfinite(z).all(1)
+    corr = np.abs(np.nan_to_num(z) @ np.nan_to_num(z).T)
+    taken = np.zeros(len(laws), bool)
+    merged = []
+    for i in range(len(laws)):
+        if taken[i]:
+            continue
+        group = [i]
+        if usable[i]:
+            group = [j for j in range(i, len(laws)) if not taken[j] and usable[j] and 1 - corr[i, j] < tol]
+        taken[group] = True
+        simplest = min(group, key=lambda j: (laws[j].law.formula.size, laws[j].law.formula.n_params, j))
+        scores = dict(laws[simplest].scores)
+        carried = {k: laws[i].scores[k] for k in TAILORING_FIGURES if k in laws[i].scores and k not in scores}
+        if carried:
+            scores.update(carried)
+            scores["figures_from"] = laws[i].law.expression
+        others = [laws[j].law.expression for j in group if j != simplest]
+        if others:
+            scores["equivalent_forms"] = others
+        merged.append(RankedLaw(len(merged) + 1, laws[simplest].law, scores))
+    return merged
+
+
+def _as_fitted(r: RankedLaw):
+    """The law with the filter's parameters: two forms of one function stay one law after meta-learning nudged
+    their parameters apart."""
+    fitted = r.scores.get("filter_params")
+    return r.law if fitted is None else replace(r.law, params=tuple(fitted))
+
+
+def _standardised(law, states: np.ndarray) -> np.ndarray:
+    """The law's values on ``states``, centred and scaled to unit norm; NaN when non-finite or constant."""
+    with np.errstate(all="ignore"):
+        v = np.asarray(law.numpy(states), dtype=np.float64)
+        v = v - v.mean()
+        norm = np.linalg.norm(v)
+    if not (np.isfinite(v).all() and norm > 1e-300 * len(v) and np.isfinite(norm)):
+        return np.full(len(states), np.nan)
+    return v / norm

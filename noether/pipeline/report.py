@@ -24,45 +24,54 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]
     t = result.timings
     lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
-                 f"{t.get('enumerate', 0):.1f} |")
+                 f"{_secs(result, 'enumerate')} |")
     if result.filter is not None:
         paper = paper_facts(result.traj.system).survivors
         f = result.filter
         lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
                      f"{f.n_accepted - f.n_conserved} approximate"
-                     + (f"; paper: {paper}" if paper else "") + f" | {t.get('filter', 0):.1f} |")
+                     + (f"; paper: {paper}" if paper else "") + f" | {_secs(result, 'filter')} |")
     if result.tailor is not None:
         sc = result.tailor.screen
         lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "
                      f"{len(sc.dt_scales)} inner-loss steps; top {len(result.tailor.top)} kept | "
-                     f"{t.get('screen', 0):.1f} |")
+                     f"{_secs(result, 'screen')} |")
         if result.tailor.meta is not None:
             lines.append(f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
-                         f"epochs | {t.get('meta-tailor', 0):.1f} |")
+                         f"epochs | {_secs(result, 'meta-tailor')} |")
     if result.evaluation is not None:
         lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
-                     f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {t.get('evaluate', 0):.1f} |")
-    lines.append(f"| total | | {sum(t.values()):.1f} |")
+                     f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {_secs(result, 'evaluate')} |")
+    fresh = sum(v for k, v in t.items() if k not in result.cached)
+    if result.cached:
+        lines.append(f"| total | this run; cached stages (read from the stage cache) show the time they took when "
+                     f"computed, {sum(t[k] for k in result.cached):.1f} s in all | {fresh:.1f} |")
+    else:
+        lines.append(f"| total | | {fresh:.1f} |")
     lines += ["", "## Top laws", "", "Verdict: *conserved* when the law varies along the trajectories no more than "
               "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
               "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
-              "| rank | law | verdict | S_true | S_random / S_true | inner rate | inner dt_scale | "
-              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+              "Screen's pick: the inner rate @ inner-loss step (x the data's dt) that the screen chose for the law and "
+              "meta-tailoring used; the evaluation picks its own per seed (see below).", "",
+              "| rank | law | verdict | S_true | S_random / S_true | screen's pick | "
+              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|"]
     if law_helped(result.evaluation) is False:
         lines += ["**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
                   "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.", ""]
     for r in laws[:20]:
         s = r.scores
-        lines.append(f"| {r.rank} | `{r.law.expression}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
+        lines.append(f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
                      f"{_f(s.get('ratio'))} | "
-                     f"{_f(s.get('inner_lr'))} | {_f(s.get('inner_dt_scale'))} | {_f(s.get('train_error'))} | "
-                     f"{_f(s.get('test_rmse'))} |")
+                     f"{_pick(s.get('screen_inner_lr'), s.get('screen_inner_dt_scale'))} | "
+                     f"{_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |")
+        if s.get("equivalent_forms"):
+            lines.append(f"| | same law as: {'; '.join(f'`{e}`' for e in s['equivalent_forms'][:3])} | | | | | | |")
     if result.filter is not None:
         indep, approx = result.filter.independent, result.filter.approximate
         lines += ["", f"Functionally independent conserved laws among the top survivors ({len(indep)}): "
-                  + ("; ".join(f"`{law.expression}`" for law in indep) if indep else "none"), "",
+                  + ("; ".join(f"`{law.display()}`" for law in indep) if indep else "none"), "",
                   "Approximate laws (accepted, but drifting beyond noise), one per class: "
-                  + ("; ".join(f"`{law.expression}`" for law in approx) if approx else "none"), ""]
+                  + ("; ".join(f"`{law.display()}`" for law in approx) if approx else "none"), ""]
     paper_law = paper_facts(result.traj.system).law
     if paper_law:
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]
@@ -86,16 +95,17 @@ def _evaluation_section(result) -> list[str]:
              "| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
     for _, row in ev.summary.iterrows():
         ref = paper.get(row["method"])
-        lines.append(f"| {row['method']} | {row['rmse_mean']:.4f} | {row['rmse_sem']:.4f} | "
-                     f"{'' if ref is None else f'{ref:.4f}'} |")
+        lines.append(f"| {row['method']} | {row['rmse_mean']:.5g} | {row['rmse_sem']:.5g} | "
+                     f"{'' if ref is None else f'{ref:.5g}'} |")
     lines += ["", "Verdict against the vanilla MLP (paired over seeds; better or worse when the mean difference is "
               "more than 2 standard errors from 0):", ""]
     lines += [f"- {line}" for line in verdict_lines(ev)]
     tuned = [r for r in ev.runs if r.lr is not None]
     if tuned:
-        lines += ["", "Inner setting of each law per seed (picked on the training trajectories):", "",
-                  "| method | seed | inner rate | inner dt_scale | test RMSE |", "|---|---:|---:|---:|---:|"]
-        lines += [f"| {r.method} | {r.seed} | {r.lr:.3g} | {_f(r.dt_scale)} | {r.rmse:.4f} |" for r in tuned]
+        lines += ["", "Evaluation's pick per seed: the inner rate @ inner-loss step each law was meta-tailored and "
+                  "tested with, chosen on the training trajectories of that seed:", "",
+                  "| method | seed | evaluation's pick | test RMSE |", "|---|---:|---:|---:|"]
+        lines += [f"| {r.method} | {r.seed} | {_pick(r.lr, r.dt_scale)} | {r.rmse:.5g} |" for r in tuned]
     return lines
 
 
@@ -105,7 +115,7 @@ def verdict_lines(ev) -> list[str]:
     lines = []
     for _, row in ev.versus("mlp").iterrows():
         lines.append(f"{row['method']} vs mlp: {row['verdict']} (RMSE {100 * row['relative']:+.1f}%, "
-                     f"{summary.loc[row['method'], 'rmse_mean']:.4f} vs {summary.loc['mlp', 'rmse_mean']:.4f}, "
+                     f"{summary.loc[row['method'], 'rmse_mean']:.5g} vs {summary.loc['mlp', 'rmse_mean']:.5g}, "
                      f"{row['n']} seed{'s' if row['n'] != 1 else ''})")
     return lines
 
@@ -143,7 +153,20 @@ def plot_horizon(ev, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _secs(result, stage: str) -> str:
+    """A stage's seconds for the stages table, 'cached (took N s)' when it was read from the stage cache."""
+    seconds = result.timings.get(stage, 0.0)
+    return f"cached (took {seconds:.1f})" if stage in result.cached else f"{seconds:.1f}"
+
+
+def _pick(lr, dt_scale) -> str:
+    """An inner setting as one cell: 'rate @ dt_scale'."""
+    if lr is None:
+        return ""
+    return f"{_f(lr)} @ {_f(dt_scale) or '1'}"
+
+
 def _f(value) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return f"{value:.3g}"
+    return f"{value:.5g}"

@@ -9,6 +9,7 @@ stopped.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,9 +24,9 @@ from ..discovery import FilterConfig, FilterResult, filter_candidates
 from ..dsl import CandidateSpace, space_for
 from ..io import atomic_path
 from ..systems import SYSTEMS, Trajectories
-from ..tailoring import Comparison
+from ..tailoring import Checkpoint, Comparison
 from ..version import __version__
-from .cache import StageCache, code_version
+from .cache import StageCache, code_version, timed
 from .config import STAGES, DiscoverConfig, TailorConfig
 from .laws_file import RankedLaw, write_laws
 from .ranking import ranked_laws
@@ -38,7 +39,8 @@ __all__ = ["discover", "DiscoveryResult", "DiscoverConfig", "STAGES"]
 @dataclass(frozen=True, eq=False)
 class DiscoveryResult:
     """What the stages produced: the space (enumerate), the filter result (filter), the tailoring stages
-    (screen, meta-tailor) and the test comparison (evaluate); timings in seconds per stage."""
+    (screen, meta-tailor) and the test comparison (evaluate); timings: seconds per stage -- for a stage in
+    ``cached`` (read from the stage cache) the seconds it took when it was computed."""
 
     traj: Trajectories
     config: DiscoverConfig
@@ -47,6 +49,7 @@ class DiscoveryResult:
     tailor: TailorResult | None = None
     evaluation: Comparison | None = None
     timings: dict = field(default_factory=dict)
+    cached: tuple[str, ...] = ()
 
     @property
     def law(self):
@@ -55,8 +58,12 @@ class DiscoveryResult:
         return laws[0].law if laws else None
 
     def laws(self) -> list[RankedLaw]:
-        """Ranked laws with their figures (see ``ranking.ranked_laws``)."""
-        return ranked_laws(self.filter, self.tailor, self.evaluation)
+        """Ranked laws with their figures, functionally equal forms merged (see ``ranking.ranked_laws``)."""
+        return list(self._ranked)
+
+    @functools.cached_property
+    def _ranked(self) -> tuple[RankedLaw, ...]:
+        return tuple(ranked_laws(self.filter, self.tailor, self.evaluation, self.traj.sample_states()))
 
     def candidates(self) -> pd.DataFrame:
         """The per-candidate table of the last stage run (screen figures joined when the screen ran)."""
@@ -65,11 +72,11 @@ class DiscoveryResult:
             if self.tailor is not None:
                 s = self.tailor.screen
                 idx = self.tailor.candidates
-                table["inner_lr"] = np.nan
+                table["screen_inner_lr"] = np.nan
                 table["screen_loss"] = np.nan
-                table["inner_dt_scale"] = np.nan
-                table.loc[table.index[idx], "inner_lr"] = s.best_lr
-                table.loc[table.index[idx], "inner_dt_scale"] = s.best_dt_scale
+                table["screen_inner_dt_scale"] = np.nan
+                table.loc[table.index[idx], "screen_inner_lr"] = s.best_lr
+                table.loc[table.index[idx], "screen_inner_dt_scale"] = s.best_dt_scale
                 table.loc[table.index[idx], "screen_loss"] = s.best_loss
             return table
         space = self.space
@@ -84,6 +91,7 @@ class DiscoveryResult:
         return {
             "data": self.traj.summary(), "fingerprint": self.traj.fingerprint(), "config": repr(self.config),
             "stage": self.config.stage, "seed": self.config.seed, "timings_s": self.timings,
+            "cached_stages": list(self.cached),
             "n_candidates": len(self.space), "n_accepted": None if self.filter is None else self.filter.n_accepted,
             "versions": {"noether": __version__, "code": code_version(), "torch": torch.__version__,
                          "numpy": np.__version__},
@@ -113,24 +121,27 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
     cache = StageCache(config.cache_dir)
     key = traj.fingerprint()
     timings: dict[str, float] = {}
+    cached: list[str] = []
 
     def run(stage: str, fn, *args, ignore=()):
-        start = time.perf_counter()
-        with progress.stage(f"{stage}", total=None):
-            value = cache.run(fn, *args, ignore=ignore)
-        timings[stage] = time.perf_counter() - start
-        return value
+        with progress.stage(stage):
+            done = cache.run(fn, *args, ignore=ignore)
+        timings[stage] = done.seconds
+        if done.cached:
+            cached.append(stage)
+        return done.value
 
     start = time.perf_counter()
-    space = space_for(traj, depth=config.depth, max_params=config.max_params, seed=config.seed)
+    with progress.stage("enumerate"):
+        space = space_for(traj, depth=config.depth, max_params=config.max_params, seed=config.seed, force=config.force)
     timings["enumerate"] = time.perf_counter() - start
-    result = DiscoveryResult(traj, config, space, timings=timings)
+    result = DiscoveryResult(traj, config, space, timings=timings, cached=())
     if not config.runs("filter"):
         return result
     base = (key, config.depth, config.max_params, config.seed)
     filt = run("filter", _filter_stage, base, config.filter, space, traj, ignore=("space", "traj"))
     if not config.runs("screen") or filt.n_accepted == 0:
-        return DiscoveryResult(traj, config, filt.space, filt, timings=timings)
+        return DiscoveryResult(traj, config, filt.space, filt, timings=timings, cached=tuple(cached))
     tail = run("screen", _screen_stage, (base, config.filter), config.tailor, filt, traj, config.seed,
                ignore=("filt", "traj"))
     if config.runs("meta-tailor"):
@@ -141,26 +152,33 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
         law = filt.space.law(tail.chosen, law_params(filt, tail, tail.chosen))
         true_law = config.true_law or (SYSTEMS[traj.system].true_law if traj.system else None)
         refs = reference_laws(traj, true_law)
-        evaluation = run("evaluate", _evaluate_stage, (law.to_json(), key, config.tailor, refs), law, traj,
-                         config.tailor, refs, ignore=("law", "traj"))
-    return DiscoveryResult(traj, config, filt.space, filt, tail, evaluation, timings)
+        eval_key = (law.to_json(), key, config.tailor, refs)
+        checkpoint = Checkpoint(cache.scratch("evaluate", eval_key))
+        evaluation = run("evaluate", _evaluate_stage, eval_key, law, traj, config.tailor, refs, checkpoint,
+                         ignore=("law", "traj", "checkpoint"))
+        checkpoint.clear()  # the whole comparison is in the stage cache now
+    return DiscoveryResult(traj, config, filt.space, filt, tail, evaluation, timings, tuple(cached))
 
 
 # Stage functions: the first argument is the cache key (data fingerprint + configuration so far); the big objects
 # after it are ignored by joblib's hashing.
 
-def _filter_stage(key, config: FilterConfig, space, traj: Trajectories) -> FilterResult:
-    return filter_candidates(space, traj, config)
+# Each returns (value, seconds) so that a cached stage still knows how long it took.
+
+def _filter_stage(key, config: FilterConfig, space, traj: Trajectories) -> tuple[FilterResult, float]:
+    return timed(filter_candidates, space, traj, config)
 
 
-def _screen_stage(key, config: TailorConfig, filt: FilterResult, traj: Trajectories, seed: int) -> TailorResult:
-    return run_screen(filt, traj, config, seed)
+def _screen_stage(key, config: TailorConfig, filt: FilterResult, traj: Trajectories, seed: int
+                  ) -> tuple[TailorResult, float]:
+    return timed(run_screen, filt, traj, config, seed)
 
 
 def _meta_stage(key, filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig
-                ) -> TailorResult:
-    return run_meta(filt, traj, stage1, config)
+                ) -> tuple[TailorResult, float]:
+    return timed(run_meta, filt, traj, stage1, config)
 
 
-def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict):
-    return run_evaluate(law, traj, config, refs)
+def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict, checkpoint: Checkpoint
+                    ) -> tuple[Comparison, float]:
+    return timed(run_evaluate, law, traj, config, refs, checkpoint)

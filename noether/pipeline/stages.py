@@ -17,6 +17,7 @@ from ..discovery import FilterResult
 from ..dsl import Law
 from ..systems import Trajectories, paper_facts
 from ..tailoring import (
+    Checkpoint,
     CompareConfig,
     Comparison,
     MetaResult,
@@ -109,14 +110,16 @@ def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
     return refs
 
 
-def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str]) -> Comparison:
+def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str],
+                 checkpoint: Checkpoint | None = None) -> Comparison:
     """Test-set long-term comparison over ``eval_seeds``: vanilla MLP, the discovered law ('noether'), the
     reference laws, HNN — the same protocol for every law: its inner setting picked per seed by the screen or by
-    meta-tailoring the whole grid (``eval_lr_select``), then meta-tailored at it (tailoring.compare)."""
+    meta-tailoring the whole grid (``eval_lr_select``), then meta-tailored at it (tailoring.compare). checkpoint:
+    where finished (method, seed) runs are kept so that an interrupted evaluation resumes."""
     laws = {"noether": law.torch}
     laws.update({name: Law.reference(text, traj.names).torch for name, text in references.items()})
     # an HNN needs (q, p) pairs: on odd-dimensional data it is left out of the comparison
     baselines = tuple(b for b in config.baselines if b != "hnn" or traj.dim % 2 == 0)
     cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=baselines, train=config.train_config(traj),
                         meta=config.meta_config(traj), lr_select=config.eval_lr_select)
-    return compare_methods(traj, laws, cfg, inner=config.inner)
+    return compare_methods(traj, laws, cfg, inner=config.inner, checkpoint=checkpoint)

@@ -92,7 +92,7 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
         if len(bad):
             r = bad[0]
             raise DataError(f"{path}: non-finite value {arr[r]} in column '{col}' "
-                            f"(trajectory '{groups.iloc[r]}', row {r + 2 if str(path).endswith('.csv') else r})")
+                            f"({_where(path, r)}, trajectory '{groups.iloc[r]}')")
     times = np.stack([values[time_col][rows[g]] for g in order])
     states = np.stack([np.stack([values[n][rows[g]] for n in names], axis=-1) for g in order])
     for i, g in enumerate(order):
@@ -135,11 +135,17 @@ def _numeric(column: pd.Series, name: str, path) -> np.ndarray:
     bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
     if len(bad):
         r = bad[0]
-        raise DataError(f"{path}: non-numeric value '{column.iloc[r]}' in column '{name}' (data row {r + 1})")
+        raise DataError(f"{path}: non-numeric value '{column.iloc[r]}' in column '{name}' ({_where(path, r)})")
     missing = np.flatnonzero(column.isna().to_numpy())
     if len(missing):
-        raise DataError(f"{path}: empty or NaN cell in column '{name}' (data row {missing[0] + 1})")
+        raise DataError(f"{path}: empty or NaN cell in column '{name}' ({_where(path, missing[0])})")
     return converted.to_numpy(dtype=np.float64)
+
+
+def _where(path, r: int) -> str:
+    """Where data row ``r`` (0-based) is, counted one way for every error: the line of a CSV file (its header is
+    line 1), else the 1-based record of a Parquet / NPZ file."""
+    return f"line {r + 2}" if str(path).lower().endswith(".csv") else f"record {r + 1}"
 
 
 def _default_split(n_traj: int, n_steps: int, test_fraction: float) -> np.ndarray:

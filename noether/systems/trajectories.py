@@ -106,6 +106,12 @@ class Trajectories:
         mask = {"train": self.train_mask, "test": ~self.train_mask, "all": np.ones_like(self.train_mask)}[part]
         return self.states[mask], self.dxdt()[mask]
 
+    def sample_states(self, n: int = 500) -> np.ndarray:
+        """Up to ``n`` training states [n, d], evenly spaced through the data: where laws are compared as
+        functions (e.g. merging equal forms in the ranking)."""
+        x = self.states[self.train_mask]
+        return x[np.unique(np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int))]
+
     def select(self, index: np.ndarray | list[int]) -> Trajectories:
         """A subset of whole trajectories (keeps their masks)."""
         idx = np.asarray(index)

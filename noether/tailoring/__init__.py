@@ -3,6 +3,7 @@ either. The Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; o
 ``mlp_tailor``), one ``InnerSetting`` for law tailoring, HNN's baseline MLP and HNN, meta-tailoring with a law
 (``screen`` then ``meta_tailor``) and the long-term evaluation every method shares (``compare_methods``)."""
 
+from .checkpoint import Checkpoint
 from .compare import CompareConfig, Comparison, compare_methods
 from .evaluate import IntegratorConfig, LongTerm, long_term, mlp_field, module_field, tailored_field
 from .hnn import HNN
@@ -20,5 +21,5 @@ __all__ = [
     "NEWTON_ALPHAS", "MLP", "HNN", "params_of", "TrainConfig", "TrainResult", "train_baseline",
     "tailor_mlp", "newton_rate", "ScreenConfig", "ScreenResult", "screen", "MetaConfig", "MetaResult",
     "meta_tailor", "IntegratorConfig", "LongTerm", "long_term", "mlp_field", "tailored_field", "module_field",
-    "CompareConfig", "Comparison", "compare_methods",
+    "CompareConfig", "Comparison", "compare_methods", "Checkpoint",
 ]

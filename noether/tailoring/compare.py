@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..progress import stage
 from ..systems.trajectories import Trajectories
+from .checkpoint import Checkpoint
 from .evaluate import IntegratorConfig, long_term, mlp_field, module_field, tailored_field
 from .meta import MetaConfig, meta_tailor
 from .mlp import params_of
@@ -155,34 +157,58 @@ def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta
 
 def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(), *,
                     inner: InnerSetting = InnerSetting(),
-                    settings: Mapping[str, InnerSetting] | None = None) -> Comparison:
+                    settings: Mapping[str, InnerSetting] | None = None,
+                    checkpoint: Checkpoint | None = None) -> Comparison:
     """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol.
-    inner: the inner setting of every law; settings: optional per-law replacements (e.g. another dt_scale)."""
+    inner: the inner setting of every law; settings: optional per-law replacements (e.g. another dt_scale);
+    checkpoint: where each finished (method, seed) run and each seed's trained MLP are kept, so that a rerun
+    after an interruption resumes there (it must belong to this very comparison: same data, laws, config)."""
     _, test = traj.split()
     meta = replace(config.meta or MetaConfig.for_data(traj), integrator=config.integrator)
+    checkpoint = checkpoint or Checkpoint(None)
+    methods = [m for m in ("mlp",) if m in config.baselines] + list(laws) + \
+        [m for m in ("hnn",) if m in config.baselines]
     runs: list[MethodRun] = []
     times = None
-    for seed in config.seeds:
-        train_cfg = replace(config.train or TrainConfig.for_data(traj), seed=seed)
-        mlp = train_baseline(traj, "mlp", train_cfg)
-        params = params_of(mlp.model)
-
-        def evaluate(method, fld, lr, secs, dt_scale=None):
-            nonlocal times
-            start = time.perf_counter()
-            lt = long_term(fld, test, config=config.integrator)
-            times = lt.times
-            runs.append(MethodRun(method, seed, float(lt.rmse[0]), lt.mse_horizon[0], lr, bool(lt.diverged[0]),
-                                  {**secs, "evaluate": time.perf_counter() - start}, dt_scale))
-
-        if "mlp" in config.baselines:
-            evaluate("mlp", mlp_field(params), None, {"train": mlp.seconds})
-        for name, law in laws.items():
-            setting = (settings or {}).get(name, inner)
-            tuned, lr, scale, dt, secs = tune_law(params, traj, law, config, meta, setting)
-            evaluate(name, tailored_field(tuned, law, lr, dt, setting), lr,
-                     {"train": mlp.seconds, **secs}, scale)
-        if "hnn" in config.baselines:
-            hnn = train_baseline(traj, "hnn", train_cfg)
-            evaluate("hnn", module_field(hnn.model), None, {"train": hnn.seconds})
+    with stage("runs", len(config.seeds) * len(methods), "method x seed runs") as advance:
+        for seed in config.seeds:
+            train_cfg = replace(config.train or TrainConfig.for_data(traj), seed=seed)
+            done = {m: checkpoint.get(f"seed{seed}-{m}") for m in methods}
+            mlp = None
+            if any(v is None for m, v in done.items() if m != "hnn"):
+                mlp = checkpoint.get(f"seed{seed}-mlp-weights")
+                if mlp is None:
+                    trained = train_baseline(traj, "mlp", train_cfg)
+                    mlp = (params_of(trained.model), trained.seconds)
+                    checkpoint.put(f"seed{seed}-mlp-weights", mlp)
+            for method in methods:
+                if done[method] is None:
+                    done[method] = _run_method(method, seed, mlp, traj, test, laws, config, meta, train_cfg,
+                                               (settings or {}).get(method, inner))
+                    checkpoint.put(f"seed{seed}-{method}", done[method])
+                run, times = done[method]
+                runs.append(run)
+                advance()
     return Comparison(runs, times)
+
+
+def _run_method(method: str, seed: int, mlp: tuple[dict, float] | None, traj: Trajectories, test: Trajectories,
+                laws: Mapping[str, LawFn], config: CompareConfig, meta: MetaConfig, train_cfg: TrainConfig,
+                setting: InnerSetting) -> tuple[MethodRun, np.ndarray]:
+    """One method on one seed: (its run, the evaluation's relative times)."""
+    if method == "hnn":
+        hnn = train_baseline(traj, "hnn", train_cfg)
+        fld, lr, scale, secs = module_field(hnn.model), None, None, {"train": hnn.seconds}
+    elif method == "mlp":
+        params, seconds = mlp
+        fld, lr, scale, secs = mlp_field(params), None, None, {"train": seconds}
+    else:
+        params, seconds = mlp
+        law = laws[method]
+        tuned, lr, scale, dt, tuning = tune_law(params, traj, law, config, meta, setting)
+        fld, secs = tailored_field(tuned, law, lr, dt, setting), {"train": seconds, **tuning}
+    start = time.perf_counter()
+    lt = long_term(fld, test, config=config.integrator)
+    run = MethodRun(method, seed, float(lt.rmse[0]), lt.mse_horizon[0], lr, bool(lt.diverged[0]),
+                    {**secs, "evaluate": time.perf_counter() - start}, scale)
+    return run, lt.times

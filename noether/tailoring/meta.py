@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .evaluate import IntegratorConfig, long_term, tailored_field
 from .loss import LawBatch, law_inner_loss
@@ -154,36 +155,38 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
     if scales.shape != (n,) or not (scales > 0).all():
         raise ValueError(f"dt_scales must hold {n} positive values, got {scales}")
     dt_all = torch.as_tensor(scales * traj.dt, dtype=w.dtype, device=w.device)
-    for epoch in range(config.epochs):
-        k = len(rows)
-        cur = {name: t[rows].requires_grad_() for name, t in theta.items()}
-        shift = None
-        if LAW_SHIFT in theta:  # the shift of every law, rows not trained this epoch held constant
-            shift = theta[LAW_SHIFT].index_put((rows,), cur[LAW_SHIFT])
-        loss_fn = law_inner_loss(subset_laws(bound(shift), rows, n), dt_all[rows])
-        pred, _ = tailor_mlp({name: cur[name] for name in weights}, x.unsqueeze(0).expand(k, *x.shape), loss_fn,
-                             lr_all[rows],
-                             first_order=config.first_order, step=inner.kind, adapt=inner.adapt)
-        task = (pred - dx).square().mean((1, 2))  # [k]
-        finite = torch.isfinite(task)
-        grads = torch.autograd.grad(torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()),
-                                    allow_unused=True)
-        grads = [torch.zeros_like(t) if g is None else g for t, g in zip(cur.values(), grads)]
-        losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
-        t_adam = epoch + 1
-        with torch.no_grad():
-            for (name, p), g in zip(cur.items(), grads):  # torch.optim.Adam's update, elementwise per candidate
-                ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
-                g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay[name] * p
-                m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
-                m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
-                step = step_lr[name] * (m1[name][rows] / (1 - b1**t_adam)) / \
-                    ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
-                theta[name][rows] = torch.where(ok, p - step, p)
-        if epoch + 1 in cuts and k > config.keep_min:
-            keep = max(config.keep_min, math.ceil(k / 2))
-            score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
-            rows = rows[torch.argsort(score, stable=True)[:keep]].sort().values
+    with stage(f"meta-tailor {n} law{'s' if n != 1 else ''}", config.epochs, "epochs") as advance:
+        for epoch in range(config.epochs):
+            k = len(rows)
+            cur = {name: t[rows].requires_grad_() for name, t in theta.items()}
+            shift = None
+            if LAW_SHIFT in theta:  # the shift of every law, rows not trained this epoch held constant
+                shift = theta[LAW_SHIFT].index_put((rows,), cur[LAW_SHIFT])
+            loss_fn = law_inner_loss(subset_laws(bound(shift), rows, n), dt_all[rows])
+            pred, _ = tailor_mlp({name: cur[name] for name in weights}, x.unsqueeze(0).expand(k, *x.shape), loss_fn,
+                                 lr_all[rows],
+                                 first_order=config.first_order, step=inner.kind, adapt=inner.adapt)
+            task = (pred - dx).square().mean((1, 2))  # [k]
+            finite = torch.isfinite(task)
+            grads = torch.autograd.grad(torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()),
+                                        allow_unused=True)
+            grads = [torch.zeros_like(t) if g is None else g for t, g in zip(cur.values(), grads)]
+            losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
+            t_adam = epoch + 1
+            with torch.no_grad():
+                for (name, p), g in zip(cur.items(), grads):  # torch.optim.Adam's update, elementwise per candidate
+                    ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
+                    g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay[name] * p
+                    m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
+                    m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
+                    step = step_lr[name] * (m1[name][rows] / (1 - b1**t_adam)) / \
+                        ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
+                    theta[name][rows] = torch.where(ok, p - step, p)
+            if epoch + 1 in cuts and k > config.keep_min:
+                keep = max(config.keep_min, math.ceil(k / 2))
+                score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
+                rows = rows[torch.argsort(score, stable=True)[:keep]].sort().values
+            advance()
     train_seconds = time.perf_counter() - start
     active = np.zeros(n, bool)
     active[rows.cpu().numpy()] = True

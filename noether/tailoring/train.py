@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..device import resolve_device
+from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .hnn import HNN
 from .mlp import MLP
@@ -71,17 +72,21 @@ def points(traj: Trajectories, part: str = "train", device: str | torch.device =
 
 
 def fit(model: nn.Module, x: torch.Tensor, dxdt: torch.Tensor, config: TrainConfig = TrainConfig(),
-        x_test: torch.Tensor | None = None, dxdt_test: torch.Tensor | None = None) -> TrainResult:
-    """Full-batch Adam on MSE(model(x), dx/dt) for ``config.steps`` steps. x, dxdt: [N, d] (model's device)."""
+        x_test: torch.Tensor | None = None, dxdt_test: torch.Tensor | None = None, label: str = "train"
+        ) -> TrainResult:
+    """Full-batch Adam on MSE(model(x), dx/dt) for ``config.steps`` steps. x, dxdt: [N, d] (model's device);
+    label: what the progress display calls it."""
     start = time.perf_counter()
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     losses = np.empty(config.steps)
-    for step in range(config.steps):
-        opt.zero_grad(set_to_none=True)
-        loss = (model(x) - dxdt).square().mean()
-        loss.backward()
-        opt.step()
-        losses[step] = loss.item()
+    with stage(label, config.steps, "epochs") as advance:
+        for step in range(config.steps):
+            opt.zero_grad(set_to_none=True)
+            loss = (model(x) - dxdt).square().mean()
+            loss.backward()
+            opt.step()
+            losses[step] = loss.item()
+            advance()
     with torch.enable_grad():  # HNN's field needs autograd even at evaluation
         train_mse = float((model(x) - dxdt).square().mean().detach())
         test_mse = None if x_test is None or len(x_test) == 0 else \
@@ -105,4 +110,4 @@ def train_baseline(traj: Trajectories, kind: Literal["mlp", "hnn"] = "mlp", conf
         model = HNN.seeded(config.seed, traj.dim, config.hidden)
     else:
         raise ValueError(f"unknown baseline '{kind}' (use 'mlp' or 'hnn')")
-    return fit(model.to(device), x, dx, config, xt, dxt)
+    return fit(model.to(device), x, dx, config, xt, dxt, label=f"train {kind} (seed {config.seed})")

@@ -1,5 +1,7 @@
 """``noether discover`` / ``export`` from the command line: files written, one-line errors with exit code 2."""
 
+import re
+
 import pandas as pd
 import sympy
 from click.testing import CliRunner
@@ -30,5 +32,14 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
     kept = pd.read_csv(tmp_path / "strict" / "candidates.csv")
     assert (kept.verdict[kept.accepted] == "conserved").all()
     assert set(kept.expression[kept.accepted]) == set(table.expression[table.verdict == "conserved"])
-    for text in table.expression.dropna():
+    assert table.expression.notna().all() and (table.expression.str.len() > 0).all()  # rejected rows too
+    for text in table.expression:
         sympy.sympify(text)  # the expression column is SymPy text
+    assert max_significant_digits(res.output) <= 6  # the console rounds; laws.json keeps every digit
+    assert max(max_significant_digits(text) for text in table.expression) <= 6
+
+
+def max_significant_digits(text: str) -> int:
+    """The most significant digits of any decimal number in ``text`` (leading zeros and exponents not counted)."""
+    numbers = re.findall(r"\d+\.\d+", text)
+    return max((len(n.replace(".", "").lstrip("0")) for n in numbers), default=0)

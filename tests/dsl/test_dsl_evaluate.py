@@ -89,6 +89,7 @@ def test_gradients_in_x_and_c():
              Formula("sin", (Formula("mul", (PARAM, Formula("div", (inp(0), inp(1))))),)),
              Formula("square", (inp(0),))]
     space = CandidateSpace(forms, NAMES, UNITS)
+    torch.manual_seed(0)  # fixed points: an unlucky draw with x1 near 0 makes x0/x1 too steep for gradcheck
     X = torch.randn(5, 2, dtype=torch.float64, requires_grad=True)
     C = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
     torch.autograd.gradcheck(lambda X, C: space.evaluate(X, C).values, (X, C))

@@ -103,3 +103,23 @@ def test_cli_count_on_a_user_file(tmp_path):
                                    "--depth", "4"])
     assert res.exit_code == 0, res.output
     assert "q [m]" in res.output and "p [state_p]" in res.output
+
+
+def test_display_rounds_floats_and_the_python_export_matches_its_docstring():
+    import re
+
+    from noether.pipeline.laws_file import python_source
+
+    law = Law.reference("cos(q) - 0.123456789012345*p**2 + 3.3333333333333335e-07*q", ["q", "p"])
+    shown = law.display()
+    assert "0.123457" in shown and "3.33333e-07" in shown and "0.123456789" not in shown
+    assert Law.reference(shown, ["q", "p"]).params == pytest.approx(law.params, rel=1e-5)
+    assert law.display(3).count("0.123") == 1
+    source = python_source(law)
+    doc, body = source.split('"""')[1], source.split("return ")[1]
+    numbers = re.compile(r"\d+\.\d+(?:e-?\d+)?")
+    assert sorted(numbers.findall(doc)) == sorted(numbers.findall(body)) and len(numbers.findall(body)) == 2
+    namespace = {}
+    exec(source, namespace)
+    x = np.array([[0.3, -0.2], [1.1, 0.7]])
+    assert np.array_equal(namespace["law"](x[:, 0], x[:, 1]), law.numpy(x))  # the same doubles

@@ -64,7 +64,7 @@ def test_written_files_and_export_round_trip(run):
     doc = json.loads((out / "laws.json").read_text())
     top = doc["laws"][0]
     for key in ("expression", "srepr", "latex", "parameters", "units", "verdict", "s_true", "s_random", "excess",
-                "trend_p", "inner_lr", "train_error", "test_rmse"):
+                "trend_p", "screen_inner_lr", "train_error", "test_rmse"):
         assert key in top, key
     runner = CliRunner()
     got = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "sympy"])
@@ -86,7 +86,7 @@ def test_written_files_and_export_round_trip(run):
     assert missing.exit_code == 2 and "not found" in missing.output
 
 
-def test_stages_resume_from_the_cache(run, monkeypatch):
+def test_stages_resume_from_the_cache(run, monkeypatch, tmp_path):
     result, _, config, traj = run
 
     def boom(*args, **kwargs):
@@ -97,6 +97,15 @@ def test_stages_resume_from_the_cache(run, monkeypatch):
     again = discover(traj, config)
     assert again.law == result.law
     assert again.evaluation.summary.equals(result.evaluation.summary)
+    # cached stages say so, with the time they took when computed (not the ~0 s of reading them back)
+    assert result.cached == () and again.cached == ("filter", "screen", "meta-tailor", "evaluate")
+    assert all(again.timings[s] == result.timings[s] for s in again.cached)
+    out = tmp_path / "again"
+    again.write(out)
+    stages = (out / "report.md").read_text()
+    took = f"| cached (took {result.timings['evaluate']:.1f}) |"
+    assert any(line.startswith("| evaluate |") and line.endswith(took) for line in stages.splitlines())
+    assert json.loads((out / "laws.json").read_text())["meta"]["cached_stages"] == list(again.cached)
     with pytest.raises(AssertionError, match="recomputed"):  # another seed is another key
         discover(traj, DiscoverConfig(**{**config.__dict__, "seed": 1}))
     # changed code (a new version, or an edited source file) is another key: the old result is not returned

@@ -49,9 +49,10 @@ GOOD = "trajectory,time,q,p\n" + "".join(f"{i // 4},{i % 4},{i * 0.1},{i * 0.2}\
     ("", "empty"),
     ("trajectory,time,q,p\n", "no rows"),
     (GOOD.replace("q,p", "q,r"), r"missing column.*'p'"),
-    (GOOD.replace("0.1,", "nan,", 1), "NaN cell in column 'q'"),
-    (GOOD.replace("0.4,", "inf,", 1), "non-finite value inf in column 'q'"),
-    (GOOD.replace("0.1,", "abc,", 1), "non-numeric value 'abc' in column 'q'"),
+    # every error about a cell names the file's line (header = line 1): i = 1 is line 3, i = 4 line 6
+    (GOOD.replace("0.1,", "nan,", 1), r"NaN cell in column 'q' \(line 3\)"),
+    (GOOD.replace("0.4,", "inf,", 1), r"non-finite value inf in column 'q' \(line 6, trajectory '1'\)"),
+    (GOOD.replace("0.1,", "abc,", 1), r"non-numeric value 'abc' in column 'q' \(line 3\)"),
     (GOOD.replace("0,2,", "0,0.5,", 1), "time is not increasing in trajectory '0'"),
     ("trajectory,time,q,p\n0,0,1,1\n0,1,1,1\n1,0,1,1\n1,1,1,1\n1,2,1,1\n", "trajectory '0' has 2 point"),
     (GOOD + "1,4,1,1\n", "different lengths"),

@@ -3,9 +3,13 @@ oversubscribe the machine and small kernels then run many times slower (measured
 
 import os
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import settings
+
+from noether.systems import Trajectories
+from noether.units import resolve_units
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -38,3 +42,21 @@ def _one_thread():
 if os.environ.get("CI"):
     settings.register_profile("ci", derandomize=True)
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def oscillator():
+    """A maker of small harmonic-oscillator data sets (see ``_oscillator``)."""
+    return _oscillator
+
+
+def _oscillator(n_traj=30, steps=40, noise=0.0, seed=0) -> Trajectories:
+    """q'' = -q (dimensionless): q**2 + p**2 is conserved; size 5 in the DSL."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 6, steps)
+    r, phase = rng.uniform(0.5, 1.5, (n_traj, 1)), rng.uniform(0, 2 * np.pi, (n_traj, 1))
+    clean = np.stack([r * np.cos(t + phase), -r * np.sin(t + phase)], -1)
+    train = np.arange(n_traj)[:, None] < max(1, int(0.8 * n_traj)) * np.ones((1, steps), bool)  # last 20%: test
+    return Trajectories(clean + noise * rng.standard_normal(clean.shape), np.broadcast_to(t, (n_traj, steps)),
+                        ("q", "p"), resolve_units(("q", "p"), {"q": "dimensionless", "p": "dimensionless"}),
+                        clean=clean, train_mask=train, name="oscillator")

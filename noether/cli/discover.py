@@ -109,8 +109,11 @@ def report(result: DiscoveryResult, top: int) -> None:
     if res is None:
         return
     m, length, _ = res.sequences_shape
+    sizes = res.sequence_lengths
+    steps = f"{length} steps" if sizes is None or sizes.min() == sizes.max() else \
+        f"{sizes.min()}-{sizes.max()} steps"
     paper = paper_facts(result.traj.system).survivors
-    out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {length} steps; "
+    out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {steps}; "
               f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
               "approximate" + (f" (paper: {paper} accepted)" if paper else "")
               + f" ({_secs(result, 'filter')})")

@@ -36,7 +36,7 @@ import torch
 from scipy.stats import chi2
 from torch import Tensor
 
-from .score import group, noise_excess, white_noise_variance
+from .score import Segments, _segment_differences, _weighted, group, noise_excess, white_noise_variance
 
 CONSERVED, APPROXIMATE, REJECTED = "conserved", "approximate", "rejected"
 ACCEPT_LEVELS = (CONSERVED, APPROXIMATE)
@@ -82,20 +82,39 @@ class Drift:
 
 
 @functools.lru_cache(maxsize=32)
-def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: int = 0) -> float:
+def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: int = 0,
+                lengths: tuple[int, ...] | None = None) -> float:
     """The (1 - alpha) quantile of within / white-noise variance for white Gaussian noise on m sequences of
-    ``length`` steps (Monte Carlo with a fixed seed, so the same for every run)."""
+    ``length`` steps -- or of the given ``lengths`` (Monte Carlo with a fixed seed, so the same for every run)."""
     gen = torch.Generator().manual_seed(seed)
+    order = length if lengths is None else Segments.contiguous(lengths)
+    total = m * length if lengths is None else sum(lengths)
     out = []
     for start in range(0, draws, 1000):
-        noise = torch.randn(min(1000, draws - start), m * length, generator=gen, dtype=torch.float64)
-        out.append(noise_excess(noise, length))
+        noise = torch.randn(min(1000, draws - start), total, generator=gen, dtype=torch.float64)
+        out.append(noise_excess(noise, order))
     return float(np.quantile(torch.cat(out).numpy(), 1 - alpha))
 
 
-def trend_pvalue(values: Tensor, length: int, noise: Tensor | None = None) -> Tensor:
+def _segment_trend(values: Tensor, index: Segments, noise: Tensor) -> Tensor:
+    """``trend_pvalue`` for sequences of different lengths, against each point's time (or step) in its sequence."""
+    g, w = _weighted(values, index)
+    t = index.times.to(values) if index.times is not None else \
+        torch.arange(w.shape[-1], dtype=values.dtype, device=values.device).expand_as(w)
+    n_s = w.sum(-1, keepdim=True)
+    tc = w * (t - (w * t).sum(-1, keepdim=True) / n_s)
+    sxx = tc.square().sum(-1)  # [m]
+    slopes = (g * tc).sum(-1) / sxx  # [n, m]
+    stat = (slopes.square() * sxx).sum(-1) / noise.clamp_min(torch.finfo(values.dtype).tiny)
+    return torch.as_tensor(chi2.sf(stat.cpu().numpy(), w.shape[0]), dtype=values.dtype)
+
+
+def trend_pvalue(values: Tensor, length: int | Segments, noise: Tensor | None = None) -> Tensor:
     """p-value of 'no slope in time' for each row of values [n, m·L] (m sequences of L steps, in order) -> [n].
     noise: ``white_noise_variance`` of the rows when already computed."""
+    if isinstance(length, Segments):
+        noise = white_noise_variance(values, length) if noise is None else noise
+        return _segment_trend(values, length, noise)
     g = group(values, length)  # [n, m, L]
     t = torch.arange(length, dtype=values.dtype, device=values.device)
     tc = t - t.mean()
@@ -107,15 +126,19 @@ def trend_pvalue(values: Tensor, length: int, noise: Tensor | None = None) -> Te
     return torch.as_tensor(chi2.sf(stat.cpu().numpy(), m), dtype=values.dtype)
 
 
-def spikiness(values: Tensor, length: int, order: int = 3) -> Tensor:
+def spikiness(values: Tensor, length: int | Segments, order: int = 3) -> Tensor:
     """Mean square of the order-k differences along the sequences over their robust (MAD) variance, per row of
     values [n, m·L] -> [n]: about 1 for Gaussian noise, large when a few points carry the variation."""
-    d = torch.diff(group(values, length), n=order, dim=-1).flatten(-2)
+    if isinstance(length, Segments):
+        d = _segment_differences(values, length, order)[1][..., length.mask[:, order:]]
+    else:
+        d = torch.diff(group(values, length), n=order, dim=-1).flatten(-2)
     mad = (d - d.median(-1, keepdim=True).values).abs().median(-1).values * 1.4826
     return d.square().mean(-1) / mad.square().clamp_min(torch.finfo(values.dtype).tiny)
 
 
-def measure_drift(values: Tensor, length: int, s_true: np.ndarray, rule: DriftRule = DriftRule()) -> Drift:
+def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, rule: DriftRule = DriftRule()
+                  ) -> Drift:
     """The drift of n laws from their values [n, m·L] on the training sequences (in sequence order) and their
     S_true [n]."""
     with torch.no_grad():
@@ -124,8 +147,13 @@ def measure_drift(values: Tensor, length: int, s_true: np.ndarray, rule: DriftRu
         trend = trend_pvalue(values, length, noise).cpu().numpy()
         spiky = spikiness(values, length).cpu().numpy()
     spread = np.sqrt(np.clip(np.asarray(s_true, float), 0, None))
-    m = values.shape[-1] // length
-    bound = rule.whiteness if rule.whiteness is not None else null_excess(m, length, rule.alpha)
+    if rule.whiteness is not None:
+        bound = rule.whiteness
+    elif isinstance(length, Segments):
+        sizes = tuple(int(k) for k in length.lengths.cpu())
+        bound = null_excess(len(sizes), max(sizes), rule.alpha, lengths=sizes)
+    else:
+        bound = null_excess(values.shape[-1] // length, length, rule.alpha)
     noisy_ok = (excess <= bound) & (trend >= rule.alpha) & (spiky <= rule.spikiness)
     conserved = (spread <= rule.exact) | noisy_ok
     return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread,

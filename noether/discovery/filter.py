@@ -25,7 +25,8 @@ from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
 from .null import AcceptanceRule, ratio_of, shuffled_index
-from .score import conservation_score, noise_excess, scatter_matrices, sequence_index, sequences, white_scatter
+from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
+                    white_scatter)
 
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
@@ -95,6 +96,7 @@ class FilterResult:
     sequences_shape: tuple[int, int, int]
     timings: dict = field(default_factory=dict)
     approximate_indices: list[int] = field(default_factory=list)
+    sequence_lengths: np.ndarray | None = None  # [m] the points of each sequence (they may differ)
 
     def laws(self, k: int | None = None) -> list:
         """The top k accepted laws (all when k is None), best first."""
@@ -128,11 +130,20 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     """Fit all candidates of ``space`` on ``traj``'s training sequences and on random ones; accept, rank, and pick
     the independent laws. See the module docstrings of ``score``, ``fit_exact``, ``fit_gradient`` and ``null``."""
     device = config.torch_device()
-    seq = sequences(traj, "train", config.window)
-    m, length, d = seq.shape
-    x = torch.as_tensor(seq.reshape(m * length, d), dtype=torch.float64, device=device)
-    idx_true = sequence_index(m, length, device=device)
-    idx_rand = shuffled_index(m, length, seed=config.seed, device=device)
+    seq = sequence_set(traj, "train", config.window)
+    m, length, d = len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
+    x = torch.as_tensor(seq.x, dtype=torch.float64, device=device)
+    if seq.equal and seq.regular:  # the fast path: points reshaped into [m, L]
+        idx_true = sequence_index(m, length, device=device)
+        idx_rand = shuffled_index(m, length, seed=config.seed, device=device)
+        order = length
+    else:  # sequences of different lengths or irregular times: weighted segment statistics
+        times = Segments.contiguous(seq.lengths)
+        rel = torch.zeros(times.mask.shape, dtype=torch.float64)
+        rel[times.mask] = torch.as_tensor(seq.times)
+        idx_true = Segments.contiguous(seq.lengths, times=rel, device=device)
+        idx_rand = Segments.shuffled(seq.lengths, seed=config.seed, device=device)
+        order = idx_true
     n, kmax = len(space), int(space.max_params)
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
@@ -147,7 +158,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
         lin_idx = np.flatnonzero(linear & (n_params == k))
         chunks += _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], k + 1, per_value=6))
-    ctx = _Context(space, x, idx_true, idx_rand, kmax, config, _fit_subsample(x, m, length, config))
+    ctx = _Context(space, x, idx_true, idx_rand, order, int((seq.lengths - 1).sum()), kmax, config,
+                   _fit_subsample(x, seq.lengths, order, config))
     nl_chunks = []
     for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
         nl_idx = np.flatnonzero(~linear & (n_params == k))
@@ -167,7 +179,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
     timings["accept"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    verdict, trend_p = _verdicts(space, out, accepted, reasons, x, length, config)
+    verdict, trend_p = _verdicts(space, out, accepted, reasons, x, order, config)
     timings["drift"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
@@ -194,7 +206,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     })
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=order,
                         independent_indices=independent, rule=config.rule,
-                        sequences_shape=(m, length, d), timings=timings, approximate_indices=approx)
+                        sequences_shape=(m, length, d), timings=timings, approximate_indices=approx,
+                        sequence_lengths=seq.lengths)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -202,21 +215,35 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
 class _Context:
     space: object
     x: torch.Tensor
-    idx_true: torch.Tensor
-    idx_rand: torch.Tensor
+    idx_true: torch.Tensor | Segments
+    idx_rand: torch.Tensor | Segments
+    order: int | Segments  # the grouping of points already in sequence order: L, or the Segments
+    dof: int  # Σ (L_s - 1): the within-variance denominator
     kmax: int
     config: FilterConfig
-    fit_data: tuple  # (x_fit [N', d], permutation [N']): the gradient fits' subsample, see _fit_subsample
+    fit_data: tuple  # (x_fit [N', d], permutation [N'], its grouping): the gradient fits' subsample
 
 
-def _fit_subsample(x: torch.Tensor, m: int, length: int, config: FilterConfig) -> tuple:
+def _fit_subsample(x: torch.Tensor, lengths: np.ndarray, order: int | Segments, config: FilterConfig) -> tuple:
     """Whole sequences, drawn at random, totalling about ``gradient.fit_points`` points (all when 0 or fewer):
-    (x_fit [m'·L, d] in sequence order, a permutation of its points that makes its random sequences)."""
-    keep = m if config.gradient.fit_points == 0 else min(m, max(2, config.gradient.fit_points // length))
+    (x_fit [N', d] in sequence order, a permutation of its points that makes its random sequences, the grouping
+    of x_fit: L, or the Segments of the chosen sequences)."""
+    m = len(lengths)
+    typical = int(np.median(lengths))
+    keep = m if config.gradient.fit_points == 0 else min(m, max(2, config.gradient.fit_points // typical))
     gen = torch.Generator(device="cpu").manual_seed(config.seed + 1)
-    chosen = torch.sort(torch.randperm(m, generator=gen)[:keep]).values.to(x.device)
-    x_fit = x.reshape(m, length, -1)[chosen].reshape(keep * length, -1)
-    return x_fit, shuffled_index(keep, length, config.seed + 2, device=x.device).flatten()
+    chosen = torch.sort(torch.randperm(m, generator=gen)[:keep]).values
+    if isinstance(order, int):
+        length = order
+        x_fit = x.reshape(m, length, -1)[chosen.to(x.device)].reshape(keep * length, -1)
+        return x_fit, shuffled_index(keep, length, config.seed + 2, device=x.device).flatten(), length
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in chosen.tolist()])
+    sizes = lengths[chosen.numpy()]
+    times = order.times[chosen.to(order.times.device)] if order.times is not None else None
+    grouping = Segments.contiguous(sizes, times=times, device=x.device)
+    perm = Segments.shuffled(sizes, config.seed + 2, device=x.device).flatten()
+    return x[torch.as_tensor(rows, device=x.device)], perm, grouping
 
 
 def _evaluator(ctx: _Context, sub, x: torch.Tensor | None = None):
@@ -246,8 +273,7 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
         a = torch.cat([true.params.new_ones(true.params.shape[0], 1), true.params], 1)
         true = ExactFit(_pad(true.params, ctx.kmax), true.score, true.status)
         rand = ExactFit(_pad(rand.params, ctx.kmax), rand.score, rand.status)
-        m, length = ctx.idx_true.shape
-        within = torch.einsum("nk,nkj,nj->n", a, w_true, a).clamp_min(0) / (m * (length - 1))
+        within = torch.einsum("nk,nkj,nj->n", a, w_true, a).clamp_min(0) / ctx.dof
         noise = torch.einsum("nk,nkj,nj->n", a, white, a)
         excess = within / noise.clamp_min(torch.finfo(noise.dtype).tiny)
     finite = finite.cpu().numpy()
@@ -262,22 +288,24 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     ``GradientConfig.fit_points``, then polished on all points); S_true and S_random on all points."""
     sub = ctx.space.subset(index)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
-    cfg, length, kmax = ctx.config.gradient, ctx.idx_true.shape[1], ctx.kmax
-    x_fit, perm_fit = ctx.fit_data
+    cfg, order, kmax = ctx.config.gradient, ctx.order, ctx.kmax
+    x_fit, perm_fit, fit_order = ctx.fit_data
     fits = []
+    # the random sequences are the same lengths as the true ones: the points reordered, the same grouping
     for x_all, x_sub in ((ctx.x, x_fit), (ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit])):
-        fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, length, config=cfg, max_params=kmax, like=ctx.x)
+        fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=cfg, max_params=kmax,
+                           like=ctx.x)
         evaluate = _evaluator(ctx, sub, x_all)
         if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
-            fit = fit_gradient(evaluate, n_params, length, config=cfg, max_params=kmax, like=ctx.x,
+            fit = fit_gradient(evaluate, n_params, order, config=cfg, max_params=kmax, like=ctx.x,
                                starts=fit.params[None], steps=cfg.polish_steps)
         with torch.no_grad():
             values, finite = evaluate(fit.params)
-            score = torch.where(finite, conservation_score(values, length), torch.nan)
+            score = torch.where(finite, conservation_score(values, order), torch.nan)
         fits.append((fit, values, finite, score))
     (true, values, finite, s_true), (rand, _, _, s_rand) = fits
     with torch.no_grad():
-        excess = noise_excess(values, length)
+        excess = noise_excess(values, order)
     reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
               for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
     return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,
@@ -325,7 +353,7 @@ def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> Iterat
         torch.set_num_threads(before)
 
 
-def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int,
+def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int | Segments,
               config: FilterConfig) -> tuple[np.ndarray, np.ndarray]:
     """Label every accepted candidate conserved or approximate (``drift.measure_drift`` on its values along the
     training sequences); with ``accept='conserved'`` the approximate ones are rejected (``accepted`` and

@@ -18,7 +18,7 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     out_dir = Path(out_dir)
     written = []
     lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
-    lines += [f"Command: `{meta.get('command', 'noether.discover(...)')}`  ",
+    lines += [f"Command: `{meta.get('command') or 'noether.discover(...)'}`  ",
               f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
               f"device {meta.get('device')}", ""]
     lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]

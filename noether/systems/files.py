@@ -83,38 +83,44 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
     short = [g for g, n in lengths.items() if n < 3]
     if short:
         raise DataError(f"{path}: trajectory '{short[0]}' has {lengths[short[0]]} point(s); at least 3 are needed")
-    if len(set(lengths.values())) > 1:
-        detail = ", ".join(f"'{g}': {n}" for g, n in list(lengths.items())[:4])
-        raise DataError(f"{path}: trajectories have different lengths ({detail}, ...); "
-                        "trim or resample them to a common length")
     for col, arr in values.items():
         bad = np.flatnonzero(~np.isfinite(arr))
         if len(bad):
             r = bad[0]
             raise DataError(f"{path}: non-finite value {arr[r]} in column '{col}' "
                             f"({_where(path, r)}, trajectory '{groups.iloc[r]}')")
-    times = np.stack([values[time_col][rows[g]] for g in order])
-    states = np.stack([np.stack([values[n][rows[g]] for n in names], axis=-1) for g in order])
-    for i, g in enumerate(order):
-        step = np.flatnonzero(np.diff(times[i]) <= 0)
+    n_len = np.array([lengths[g] for g in order])
+    longest = int(n_len.max())
+    times = np.full((len(order), longest), np.nan)
+    states = np.full((len(order), longest, len(names)), np.nan)
+    for i, g in enumerate(order):  # trajectories of different lengths: padded, with their lengths
+        times[i, : n_len[i]] = values[time_col][rows[g]]
+        states[i, : n_len[i]] = np.stack([values[n][rows[g]] for n in names], axis=-1)
+        t = times[i, : n_len[i]]
+        step = np.flatnonzero(np.diff(t) <= 0)
         if len(step):
             k = step[0]
-            raise DataError(f"{path}: time is not increasing in trajectory '{g}' "
-                            f"({times[i, k]} then {times[i, k + 1]})")
-    mask = _default_split(len(order), times.shape[1], test_fraction)
+            what = "a duplicate time stamp" if t[k + 1] == t[k] else "time is not increasing"
+            raise DataError(f"{path}: {what} in trajectory '{g}' ({t[k]} then {t[k + 1]}, "
+                            f"{_where(path, rows[g][k + 1])}); rows of a trajectory must be in time order")
+    mask = _default_split(n_len, test_fraction)
     return dict(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
+                lengths=n_len if len(set(n_len.tolist())) > 1 else None,
                 name=Path(path).stem, meta={"source": str(path), "trajectories": order})
 
 
-def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike) -> None:
-    """Write states [M, T, d] and times [M, T] one row per sample; the format follows the suffix."""
+def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike,
+                  lengths: np.ndarray | None = None) -> None:
+    """Write states [M, T, d] and times [M, T] one row per sample (the first lengths[i] samples of trajectory i);
+    the format follows the suffix."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise DataError(f"unsupported data file type '{p.suffix}'; use one of {', '.join(FORMATS)}")
     n, t, _ = states.shape
-    frame = pd.DataFrame({"trajectory": np.repeat(np.arange(n), t), "time": np.asarray(times).reshape(-1)})
+    keep = (np.arange(t)[None, :] < (np.full(n, t) if lengths is None else np.asarray(lengths))[:, None]).ravel()
+    frame = pd.DataFrame({"trajectory": np.repeat(np.arange(n), t)[keep], "time": np.asarray(times).reshape(-1)[keep]})
     for j, name in enumerate(names):
-        frame[name] = states[:, :, j].reshape(-1)
+        frame[name] = states[:, :, j].reshape(-1)[keep]
     with atomic_path(p) as tmp:
         if p.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.17g")
@@ -148,8 +154,11 @@ def _where(path, r: int) -> str:
     return f"line {r + 2}" if str(path).lower().endswith(".csv") else f"record {r + 1}"
 
 
-def _default_split(n_traj: int, n_steps: int, test_fraction: float) -> np.ndarray:
-    mask = np.ones((n_traj, n_steps), bool)
+def _default_split(lengths: np.ndarray, test_fraction: float) -> np.ndarray:
+    """The training mask [M, T]: the last ``test_fraction`` of trajectories are the test split; a single
+    trajectory is split in time instead."""
+    n_traj, n_steps = len(lengths), int(lengths.max())
+    mask = np.arange(n_steps)[None, :] < lengths[:, None]
     if test_fraction == 0:
         return mask
     if n_traj >= 2:

@@ -8,15 +8,17 @@ Protocol (the same for every method -- vanilla MLP, law meta-tailoring, HNN):
   times (relative to its start; the field is autonomous); the field runs in float64;
 - tailoring (when the field is a tailored one) happens inside EVERY evaluation of the vector field;
 - all trajectories of a split -- and all stacked models -- are integrated in ONE ``solve_ivp`` call on their
-  concatenated state when they share a time grid (much faster than a call per trajectory; the step size then
-  follows the hardest trajectory, which only makes each one more accurate); otherwise one call per trajectory;
+  concatenated state (much faster than a call per trajectory; the step size then follows the hardest
+  trajectory, which only makes each one more accurate): on their shared time grid, or, when their times differ
+  (irregular sampling, unequal lengths), on the union of their times, each trajectory read at its own;
 - a point whose state leaves ``|x| <= max_abs`` or turns non-finite is frozen there and its model is flagged
   ``diverged``; a solve that needs more than max(``max_evals``, ``evals_per_step`` x the number of time steps)
   field evaluations (a stiff, i.e. broken, model; the budget grows with the horizon, as a long horizon such as
   the real pendulum's 445 training steps needs ~20k evaluations at these tolerances) is
   redone one stacked model at a time, and a single model that still exceeds it is flagged ``diverged``;
-- RMSE: square root of the mean squared error over trajectories, time steps and coordinates; MSE vs horizon:
-  the mean over trajectories and coordinates at each time step.
+- RMSE: square root of the mean squared error over trajectories, time steps and coordinates (a trajectory's
+  own samples only); MSE vs horizon: the mean over trajectories and coordinates at each time step (with
+  irregular times, plotted at the median time of that step).
 
 A vector field here is ``field(x [n, M, d]) -> dx/dt [n, M, d]`` for n stacked models (n = 1 for one model).
 """
@@ -85,11 +87,12 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
     ref = reference(traj)
     m, t_len, d = ref.shape
     rel = traj.times - traj.times[:, :1]
+    valid = traj.valid
     x0 = np.broadcast_to(ref[:, 0], (n_models, m, d))
     counter = [0]
-    shared = np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
+    shared = not traj.ragged and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
     try:
-        pred, ok = _solve_all(field, x0, rel, shared, config, counter)
+        pred, ok = _solve_all(field, x0, rel, valid, shared, config, counter)
     except _TooStiff:
         if n_models == 1:
             pred, ok = np.full((1, m, t_len, d), np.nan), np.zeros(1, bool)
@@ -99,12 +102,19 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
             counter[0] += sum(s.evaluations for s in singles)
             pred = np.concatenate([s.pred for s in singles])
             ok = ~np.concatenate([s.diverged for s in singles])
+    at = valid[None, :, :, None]  # a trajectory's samples; its padding (shorter trajectories) counts nowhere
     err = np.where(np.isfinite(pred), pred - ref[None], np.inf)
-    sq = err**2
+    sq = np.where(at, err**2, 0.0)
     diverged = ~ok | ~np.isfinite(sq).all(axis=(1, 2, 3))
-    return LongTerm(rmse=np.sqrt(sq.mean(axis=(1, 2, 3))), mse_horizon=sq.mean(axis=(1, 3)),
-                    traj_rmse=np.sqrt(sq.mean(axis=(2, 3))), pred=pred, times=rel[0], diverged=diverged,
-                    evaluations=counter[0])
+    count = valid.sum() * d
+    per_step = valid.sum(0) * d  # [T] samples at each step
+    with np.errstate(invalid="ignore"):
+        horizon = sq.sum(axis=(1, 3)) / np.where(per_step > 0, per_step, np.nan)
+        times = rel[0] if shared or not traj.ragged and traj.regular else \
+            np.array([np.median(rel[valid[:, j], j]) if valid[:, j].any() else np.nan for j in range(t_len)])
+    return LongTerm(rmse=np.sqrt(sq.sum(axis=(1, 2, 3)) / count), mse_horizon=horizon,
+                    traj_rmse=np.sqrt(sq.sum(axis=(2, 3)) / (valid.sum(1) * d)), pred=np.where(at, pred, np.nan),
+                    times=times, diverged=diverged, evaluations=counter[0])
 
 
 class _TooStiff(Exception):
@@ -118,11 +128,18 @@ def _select(field: Field, i: int, n: int) -> Field:
     return one
 
 
-def _solve_all(field, x0, rel, shared, config, counter):
+def _solve_all(field, x0, rel, valid, shared, config, counter):
+    """One stacked solve: on the shared grid, or on the union of every trajectory's own times (the field is
+    autonomous and each starts at 0), each trajectory then read at its own times (NaN at its padding)."""
     if shared:
         return _solve(field, x0, rel[0], config, counter)
-    parts = [_solve(field, x0[:, i:i + 1], rel[i], config, counter) for i in range(x0.shape[1])]
-    return np.concatenate([p for p, _ in parts], axis=1), np.all([o for _, o in parts], axis=0)
+    union = np.unique(rel[valid])
+    pred, ok = _solve(field, x0, union, config, counter)  # [n, M, U, d]
+    out = np.full((*x0.shape[:2], rel.shape[1], x0.shape[2]), np.nan)
+    for i in range(x0.shape[1]):
+        k = int(valid[i].sum())
+        out[:, i, :k] = pred[:, i, np.searchsorted(union, rel[i, :k])]
+    return out, ok
 
 
 def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]

@@ -55,7 +55,7 @@ GOOD = "trajectory,time,q,p\n" + "".join(f"{i // 4},{i % 4},{i * 0.1},{i * 0.2}\
     (GOOD.replace("0.1,", "abc,", 1), r"non-numeric value 'abc' in column 'q' \(line 3\)"),
     (GOOD.replace("0,2,", "0,0.5,", 1), "time is not increasing in trajectory '0'"),
     ("trajectory,time,q,p\n0,0,1,1\n0,1,1,1\n1,0,1,1\n1,1,1,1\n1,2,1,1\n", "trajectory '0' has 2 point"),
-    (GOOD + "1,4,1,1\n", "different lengths"),
+    (GOOD.replace("0,2,", "0,1,", 1), r"a duplicate time stamp in trajectory '0' \(1.0 then 1.0, line 4\)"),
 ])
 def test_bad_input_has_one_clear_error(tmp_path, text, msg):
     with pytest.raises(DataError, match=msg):
@@ -95,3 +95,25 @@ def test_a_file_named_like_a_built_in_system_inherits_none_of_its_facts(tmp_path
     assert mine.name == stem and mine.system is None and load_system(stem).system == stem
     assert paper_facts(mine.system).law is None and reference_laws(mine, None) == {}
     assert TrainConfig.for_data(mine).weight_decay == 1e-4  # HNN's 1e-5 is for the real pendulum record only
+
+
+def test_trajectories_of_different_lengths_and_irregular_times_are_kept_whole(tmp_path):
+    rows = [(0, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.25, 0.3, 0.5)] + \
+        [(1, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.2, 0.3)] + \
+        [(2, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.2, 0.3)]
+    text = "trajectory,time,q,p\n" + "".join(f"{i},{t},{q!r},{p!r}\n" for i, t, q, p in rows)
+    traj = Trajectories.from_file(_csv(tmp_path, text), "q,p", test_fraction=0.34)
+    assert traj.lengths.tolist() == [5, 3, 4] and traj.ragged and not traj.regular
+    assert np.isnan(traj.states[1, 3:]).all() and not traj.valid[1, 3:].any()
+    assert traj.train_mask.sum() == 8 and traj.test_mask.sum() == 4  # the last trajectory is the test split
+    assert "3-5 steps (median 4)" in traj.describe() and "irregular times" in traj.describe()
+    x, dx = traj.points("train")
+    assert x.shape == (8, 2) and np.isfinite(dx).all()
+    np.testing.assert_allclose(traj.finite_difference()[0, 2], [np.cos(0.25), -np.sin(0.25)], rtol=0.02)
+    train, test = traj.split()
+    assert train.lengths.tolist() == [5, 3] and test.lengths.tolist() == [4]
+    out = tmp_path / "again.csv"
+    traj.to_file(out)  # only the samples are written, never the padding
+    again = Trajectories.from_file(out, "q,p", test_fraction=0.34)
+    assert len(pd.read_csv(out)) == 12 and np.array_equal(again.lengths, traj.lengths)
+    np.testing.assert_array_equal(again.states[traj.valid], traj.states[traj.valid])

@@ -1,0 +1,58 @@
+"""Sequences of different lengths (``score.Segments``): on equal lengths every statistic equals the fast reshaped
+path, and on thinned data -- unequal lengths, irregular times -- the filter finds the same law as on the whole."""
+
+import numpy as np
+import pytest
+import torch
+
+from noether.discovery import FilterConfig, filter_candidates
+from noether.discovery.drift import null_excess, spikiness, trend_pvalue
+from noether.discovery.score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index,
+                                     sequence_set, white_noise_variance, white_scatter, within_variance)
+from noether.dsl import Law, space_for
+
+M, L = 6, 12
+
+
+@pytest.fixture
+def values():
+    return torch.randn(4, M * L, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).cumsum(-1)
+
+
+def test_segments_of_equal_length_give_the_fast_paths_figures(values):
+    seg = Segments.contiguous([L] * M)
+    for fn in (conservation_score, white_noise_variance, within_variance, noise_excess, spikiness):
+        torch.testing.assert_close(fn(values, seg), fn(values, L))
+    torch.testing.assert_close(trend_pvalue(values, seg), trend_pvalue(values, L))
+    feats = values.reshape(2, 2, M * L)
+    for a, b in zip(scatter_matrices(feats, seg), scatter_matrices(feats, sequence_index(M, L))):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(white_scatter(feats, seg), white_scatter(feats, sequence_index(M, L)))
+    assert null_excess(M, L, 0.01, draws=2000) == null_excess(M, L, 0.01, draws=2000, lengths=(L,) * M)
+
+
+def test_unequal_segments_weigh_every_point_once():
+    lengths = [3, 5, 4]
+    g = torch.tensor([[1.0, 1, 1, 2, 2, 2, 2, 2, 0, 1, 0, 1]], dtype=torch.float64)
+    seg = Segments.contiguous(lengths)
+    # within: only the last sequence varies: 4 x 0.25 = 1; total: sum of squares about the grand mean 17/12
+    grand = g.mean()
+    assert conservation_score(g, seg).item() == pytest.approx(1.0 / float((g - grand).square().sum()))
+    shuffled = Segments.shuffled(lengths, seed=1)
+    assert shuffled.lengths.tolist() == lengths and sorted(shuffled.flatten().tolist()) == list(range(12))
+
+
+def test_thinned_data_keeps_unequal_sequences_whole_and_finds_the_same_law(oscillator):
+    whole = oscillator(noise=0.01)
+    thin = whole.thinned(0.6, seed=0)
+    seq = sequence_set(thin)
+    assert not seq.equal and seq.lengths.sum() == thin.train_mask.sum()  # no point dropped, none truncated
+    config = FilterConfig()
+    truth = Law.reference("q**2 + p**2", ["q", "p"])
+    states = thin.states[thin.valid]
+    for data in (whole, thin):
+        res = filter_candidates(space_for(data, depth=5, max_params=1), data, config)
+        best = res.independent[0]
+        corr = abs(np.corrcoef(best.numpy(states), truth.numpy(states))[0, 1])
+        assert corr > 0.999, (data.name, best.display())
+        assert res.verdict(res.independent_indices[0]) == "conserved"

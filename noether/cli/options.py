@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ..device import DEVICES
 from ..systems import Trajectories, load_system
+from ..systems.derivatives import ESTIMATORS
 
 out = Console(highlight=False)
 
@@ -29,29 +30,40 @@ def data_options(func):
                        "independent dimension of their own.")
     @click.option("--trajectory-col", default="trajectory", show_default=True)
     @click.option("--time-col", default="time", show_default=True)
+    @click.option("--deriv-cols", default=None, metavar="DQ,DP",
+                  help="Columns holding each state's dx/dt, in the order of --state (with --data).")
+    @click.option("--deriv", type=click.Choice(ESTIMATORS), default=None,
+                  help="Estimate dx/dt from the states: finite differences, Savitzky-Golay or a smoothing spline, "
+                       "each on the real time stamps [default: the data's own derivatives, else finite].")
     @click.option("--noise", type=float, default=None, help="Observation noise of ideal systems [default 0.1].")
     @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
     @functools.wraps(func)
-    def wrapper(*args, system, data, state, units, trajectory_col, time_col, noise, data_seed, **kwargs):
-        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed)
+    def wrapper(*args, system, data, state, units, trajectory_col, time_col, deriv_cols, deriv, noise, data_seed,
+                **kwargs):
+        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols)
+        if deriv is not None:
+            if deriv_cols:
+                raise click.UsageError("give --deriv-cols (the file's derivatives) or --deriv (estimate them), "
+                                       "not both")
+            traj = traj.with_derivatives(deriv)
         return func(*args, traj=traj, **kwargs)
 
     return wrapper
 
 
 def resolve_data(system, data, state, units, trajectory_col="trajectory", time_col="time", noise=None,
-                 seed=0) -> Trajectories:
+                 seed=0, deriv_cols=None) -> Trajectories:
     """Build Trajectories from the CLI's data options, with a clear error when they conflict."""
     if (system is None) == (data is None):
         raise click.UsageError("give exactly one of --system NAME or --data PATH")
     if system is not None:
-        if state or units:
-            raise click.UsageError("--state/--unit apply to --data only")
+        if state or units or deriv_cols:
+            raise click.UsageError("--state/--unit/--deriv-cols apply to --data only")
         return load_system(system, noise=noise, seed=seed)
     if not state:
         raise click.UsageError("--data needs --state, e.g. --state q,p")
     return Trajectories.from_file(data, state, parse_unit_options(units), trajectory_col=trajectory_col,
-                                  time_col=time_col)
+                                  time_col=time_col, deriv_cols=deriv_cols)
 
 
 def parse_unit_options(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -54,7 +54,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                      test_fraction=0.2) -> dict:
+                 test_fraction=0.2, deriv_cols=None) -> dict:
     """Turn a file into the arguments of Trajectories; every malformation raises one DataError naming the problem.
 
     state: the state columns in order (list or "q,p"); units: {state: pint unit string}, states without one
@@ -70,12 +70,17 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
     if unknown:
         raise DataError(f"units given for unknown state(s) {unknown}; states are {names}")
     unit_objs = resolve_units(names, dict(units or {}))
+    derivs = [] if deriv_cols is None else \
+        [s.strip() for s in (deriv_cols.split(",") if isinstance(deriv_cols, str) else deriv_cols) if s.strip()]
+    if derivs and len(derivs) != len(names):
+        raise DataError(f"give one derivative column per state: {len(names)} states {names}, "
+                        f"{len(derivs)} derivative columns {derivs}")
     frame = read_table(path)
-    needed = [trajectory_col, time_col, *names]
+    needed = [trajectory_col, time_col, *names, *derivs]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    values = {c: _numeric(frame[c], c, path) for c in [time_col, *names]}
+    values = {c: _numeric(frame[c], c, path) for c in [time_col, *names, *derivs]}
     groups = pd.Series(frame[trajectory_col]).astype(str)
     order = list(dict.fromkeys(groups))
     rows = {g: np.flatnonzero(groups.to_numpy() == g) for g in order}
@@ -93,9 +98,12 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
     longest = int(n_len.max())
     times = np.full((len(order), longest), np.nan)
     states = np.full((len(order), longest, len(names)), np.nan)
+    dxdt = np.full((len(order), longest, len(names)), np.nan) if derivs else None
     for i, g in enumerate(order):  # trajectories of different lengths: padded, with their lengths
         times[i, : n_len[i]] = values[time_col][rows[g]]
         states[i, : n_len[i]] = np.stack([values[n][rows[g]] for n in names], axis=-1)
+        if derivs:
+            dxdt[i, : n_len[i]] = np.stack([values[n][rows[g]] for n in derivs], axis=-1)
         t = times[i, : n_len[i]]
         step = np.flatnonzero(np.diff(t) <= 0)
         if len(step):
@@ -104,9 +112,12 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
             raise DataError(f"{path}: {what} in trajectory '{g}' ({t[k]} then {t[k + 1]}, "
                             f"{_where(path, rows[g][k + 1])}); rows of a trajectory must be in time order")
     mask = _default_split(n_len, test_fraction)
+    meta = {"source": str(path), "trajectories": order}
+    if derivs:
+        meta["derivatives"] = f"given (columns {', '.join(derivs)})"
     return dict(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
-                lengths=n_len if len(set(n_len.tolist())) > 1 else None,
-                name=Path(path).stem, meta={"source": str(path), "trajectories": order})
+                lengths=n_len if len(set(n_len.tolist())) > 1 else None, derivatives=dxdt,
+                name=Path(path).stem, meta=meta)
 
 
 def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike,

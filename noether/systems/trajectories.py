@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 
@@ -10,6 +11,7 @@ import pint
 
 from ..errors import DataError
 from ..units import dimension, unit_label
+from .derivatives import DEFAULT_ESTIMATOR, estimate_all
 from .files import read_columns, write_columns
 
 
@@ -131,8 +133,19 @@ class Trajectories:
         return out
 
     def dxdt(self) -> np.ndarray:
-        """Exact derivatives when known, otherwise central finite differences."""
-        return self.derivatives if self.derivatives is not None else self.finite_difference()
+        """The derivatives the data carries (given, or estimated by ``with_derivatives``), otherwise the default
+        estimate ``DEFAULT_ESTIMATOR`` on the real time stamps (computed once)."""
+        return self.derivatives if self.derivatives is not None else self._estimated
+
+    @functools.cached_property
+    def _estimated(self) -> np.ndarray:
+        return estimate_all(self.states, self.times, self.lengths, DEFAULT_ESTIMATOR)
+
+    def with_derivatives(self, method: str = "finite", **options) -> Trajectories:
+        """The same data with dx/dt estimated from the (noisy) states by ``method`` -- 'finite', 'savgol' or
+        'spline' (``systems.derivatives``), per trajectory on its own times -- in place of any it carried."""
+        dx = estimate_all(self.states, self.times, self.lengths, method, **options)
+        return replace(self, derivatives=dx, meta={**self.meta, "derivatives": f"estimated ({method})"})
 
     # ---------------------------------------------------------------- split
     def split(self) -> tuple[Trajectories, Trajectories]:
@@ -245,7 +258,7 @@ class Trajectories:
             "train_points": int(self.train_mask.sum()),
             "test_points": int(self.test_mask.sum()),
             "derivatives": self.meta.get("derivatives", "exact") if self.derivatives is not None
-            else "finite-difference (computed on demand)",
+            else f"estimated ({DEFAULT_ESTIMATOR}, the default)",
             "noise_free_reference": self.clean is not None,
         }
 
@@ -269,10 +282,11 @@ class Trajectories:
     # ---------------------------------------------------------------- files
     @classmethod
     def from_file(cls, path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                  test_fraction=0.2) -> Trajectories:
-        """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``)."""
+                  test_fraction=0.2, deriv_cols=None) -> Trajectories:
+        """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``); deriv_cols: the
+        columns holding each state's dx/dt, in the order of ``state``, when the file has them."""
         return cls(**read_columns(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
-                                  test_fraction=test_fraction))
+                                  test_fraction=test_fraction, deriv_cols=deriv_cols))
 
     def to_file(self, path) -> None:
         """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""

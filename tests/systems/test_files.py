@@ -117,3 +117,35 @@ def test_trajectories_of_different_lengths_and_irregular_times_are_kept_whole(tm
     again = Trajectories.from_file(out, "q,p", test_fraction=0.34)
     assert len(pd.read_csv(out)) == 12 and np.array_equal(again.lengths, traj.lengths)
     np.testing.assert_array_equal(again.states[traj.valid], traj.states[traj.valid])
+
+
+def test_derivative_columns_are_read_and_estimators_replace_them(tmp_path):
+    t = np.linspace(0, 2, 9)
+    text = "trajectory,time,q,p,dq,dp\n" + "".join(
+        f"{i},{float(s)!r},{float(np.sin(s + i))!r},{float(np.cos(s + i))!r},{float(np.cos(s + i))!r},"
+        f"{float(-np.sin(s + i))!r}\n" for i in range(2) for s in t)
+    path = _csv(tmp_path, text)
+    traj = Trajectories.from_file(path, "q,p", deriv_cols="dq,dp")
+    np.testing.assert_array_equal(traj.dxdt()[1, :, 1], -np.sin(t + 1))  # exactly the file's column
+    assert "given (columns dq, dp)" in traj.describe()
+    spline = traj.with_derivatives("spline")
+    assert "estimated (spline)" in spline.describe()
+    np.testing.assert_allclose(spline.dxdt(), traj.dxdt(), atol=0.1)  # its end slopes are the loosest
+    with pytest.raises(DataError, match="one derivative column per state"):
+        Trajectories.from_file(path, "q,p", deriv_cols="dq")
+    with pytest.raises(DataError, match=r"missing column.*'dz'"):
+        Trajectories.from_file(path, "q,p", deriv_cols="dq,dz")
+
+
+def test_cli_deriv_options(tmp_path):
+    from click.testing import CliRunner
+
+    from noether.cli import cli
+
+    path = tmp_path / "d.csv"
+    load_system("spring").select([0, 1, 2]).to_file(path)
+    ok = CliRunner().invoke(cli, ["describe", "--data", str(path), "--state", "q,p", "--deriv", "savgol"])
+    assert ok.exit_code == 0 and "estimated (savgol)" in ok.output, ok.output
+    both = CliRunner().invoke(cli, ["describe", "--data", str(path), "--state", "q,p", "--deriv", "savgol",
+                                    "--deriv-cols", "q,p"])
+    assert both.exit_code == 2 and "not both" in both.output

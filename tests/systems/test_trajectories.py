@@ -21,7 +21,9 @@ def test_finite_difference_recovers_a_smooth_derivative():
     np.testing.assert_allclose(fd[1:-1], np.cos(t)[1:-1], atol=1e-4)
     fwd = traj.finite_difference("forward")[0, :, 0]
     np.testing.assert_allclose(fwd[:-1], np.diff(np.sin(t)) / np.diff(t))
-    np.testing.assert_allclose(traj.dxdt(), traj.finite_difference())
+    # without derivatives, dx/dt is the default estimate: a smoothing spline, which on smooth data agrees
+    assert traj.dxdt() is traj.dxdt()  # computed once
+    np.testing.assert_allclose(traj.dxdt()[0, 20:-20, 0], np.cos(t)[20:-20], atol=1e-3)
 
 
 @pytest.mark.parametrize("bad,msg", [

@@ -30,6 +30,9 @@ def data_options(func):
                        "independent dimension of their own.")
     @click.option("--trajectory-col", default="trajectory", show_default=True)
     @click.option("--time-col", default="time", show_default=True)
+    @click.option("--group-col", default="group", show_default=True,
+                  help="A file with this column and no time column is group data: sets of states that share "
+                       "the invariants, in no time order (discovery stages only).")
     @click.option("--deriv-cols", default=None, metavar="DQ,DP",
                   help="Columns holding each state's dx/dt, in the order of --state (with --data).")
     @click.option("--deriv", type=click.Choice(ESTIMATORS), default=None,
@@ -38,9 +41,10 @@ def data_options(func):
     @click.option("--noise", type=float, default=None, help="Observation noise of ideal systems [default 0.1].")
     @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
     @functools.wraps(func)
-    def wrapper(*args, system, data, state, units, trajectory_col, time_col, deriv_cols, deriv, noise, data_seed,
-                **kwargs):
-        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols)
+    def wrapper(*args, system, data, state, units, trajectory_col, time_col, group_col, deriv_cols, deriv, noise,
+                data_seed, **kwargs):
+        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols,
+                            group_col)
         if deriv is not None:
             if deriv_cols:
                 raise click.UsageError("give --deriv-cols (the file's derivatives) or --deriv (estimate them), "
@@ -52,7 +56,7 @@ def data_options(func):
 
 
 def resolve_data(system, data, state, units, trajectory_col="trajectory", time_col="time", noise=None,
-                 seed=0, deriv_cols=None) -> Trajectories:
+                 seed=0, deriv_cols=None, group_col="group") -> Trajectories:
     """Build Trajectories from the CLI's data options, with a clear error when they conflict."""
     if (system is None) == (data is None):
         raise click.UsageError("give exactly one of --system NAME or --data PATH")
@@ -63,7 +67,7 @@ def resolve_data(system, data, state, units, trajectory_col="trajectory", time_c
     if not state:
         raise click.UsageError("--data needs --state, e.g. --state q,p")
     return Trajectories.from_file(data, state, parse_unit_options(units), trajectory_col=trajectory_col,
-                                  time_col=time_col, deriv_cols=deriv_cols)
+                                  time_col=time_col, deriv_cols=deriv_cols, group_col=group_col)
 
 
 def parse_unit_options(pairs: tuple[str, ...]) -> dict[str, str]:

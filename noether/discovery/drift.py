@@ -39,6 +39,8 @@ from torch import Tensor
 from .score import Segments, _segment_differences, _weighted, group, noise_excess, white_noise_variance
 
 CONSERVED, APPROXIMATE, REJECTED = "conserved", "approximate", "rejected"
+#: group data (sets of states without time order): drift in time cannot be measured, so an accepted law is only that
+UNTESTED = "accepted (no time order)"
 ACCEPT_LEVELS = (CONSERVED, APPROXIMATE)
 
 

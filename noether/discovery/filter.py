@@ -20,7 +20,7 @@ from joblib import Parallel, delayed
 from ..device import check_device, resolve_device
 from ..progress import stage
 from ..systems import Trajectories
-from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, DriftRule, measure_drift
+from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
@@ -175,11 +175,17 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
 
+    if not traj.ordered:  # group data: no time order, so no white-noise floor (differences along time)
+        out["excess"][:] = np.nan
     t0 = time.perf_counter()
     accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
     timings["accept"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    verdict, trend_p = _verdicts(space, out, accepted, reasons, x, order, config)
+    if traj.ordered:
+        verdict, trend_p = _verdicts(space, out, accepted, reasons, x, order, config)
+    else:
+        verdict = np.where(accepted, UNTESTED, REJECTED).astype(object)
+        trend_p = np.full(n, np.nan)
     timings["drift"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
@@ -190,7 +196,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     rank = pd.array([pd.NA] * n, dtype="Int64")  # 1-based like laws.json; empty when rejected
     rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
-    conserved = order[verdict[order] == CONSERVED]
+    conserved = order[np.isin(verdict[order], [CONSERVED, UNTESTED])]
     approximate = order[verdict[order] == APPROXIMATE]
     independent = _independent(space, out["params_true"], conserved[: config.top], x, config, simplicity, capped)
     approx = _independent(space, out["params_true"], approximate[: config.top], x, config, simplicity, capped)

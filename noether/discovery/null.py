@@ -88,8 +88,12 @@ class AcceptanceRule:
             elif r < self.noisy_ratio:
                 ok = False
                 reasons.append(f"ratio {r:.3g} < {self.noisy_ratio:g}")
+            elif not np.isfinite(ex):
+                ok = False
+                reasons.append(f"ratio {r:.3g} < {self.paper_ratio:g}, and without a time order there is no "
+                               "noise floor to accept it by")
             else:
-                ok = bool(np.isfinite(ex) and ex <= self.whiteness)
+                ok = bool(ex <= self.whiteness)
                 reasons.append(None if ok else f"ratio {r:.3g} < {self.paper_ratio:g} and it drifts along sequences"
                                                f" (within/white-noise variance {ex:.3g} > {self.whiteness:g})")
             accepted[i] = ok

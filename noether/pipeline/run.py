@@ -22,6 +22,7 @@ import torch
 from .. import progress
 from ..discovery import FilterConfig, FilterResult, filter_candidates
 from ..dsl import CandidateSpace, space_for
+from ..errors import DataError
 from ..io import atomic_path
 from ..systems import SYSTEMS, Trajectories
 from ..tailoring import Checkpoint, Comparison
@@ -118,6 +119,10 @@ class DiscoveryResult:
 
 def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> DiscoveryResult:
     """Run the discovery stages on ``traj`` up to ``config.stage``."""
+    if not traj.ordered and config.runs("screen"):
+        raise DataError(f"'{traj.name}' is group data (sets of states without time order): the tailoring stages "
+                        "(screen, meta-tailor, evaluate) predict trajectories in time and need times; run the "
+                        "discovery stages only (--stage filter, or DiscoverConfig(stage='filter'))")
     cache = StageCache(config.cache_dir)
     key = traj.fingerprint()
     timings: dict[str, float] = {}

@@ -54,7 +54,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                 test_fraction=0.2, deriv_cols=None) -> dict:
+                 test_fraction=0.2, deriv_cols=None, group_col="group") -> dict:
     """Turn a file into the arguments of Trajectories; every malformation raises one DataError naming the problem.
 
     state: the state columns in order (list or "q,p"); units: {state: pint unit string}, states without one
@@ -76,6 +76,13 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
         raise DataError(f"give one derivative column per state: {len(names)} states {names}, "
                         f"{len(derivs)} derivative columns {derivs}")
     frame = read_table(path)
+    ordered = not (time_col not in frame.columns and group_col in frame.columns)
+    if not ordered:  # group data: sets of states sharing the invariants, numbered in file order
+        if derivs:
+            raise DataError(f"{path}: group data (a '{group_col}' column, no '{time_col}') has no time, so no "
+                            "derivatives")
+        frame = frame.assign(**{trajectory_col: frame[group_col],
+                                time_col: frame.groupby(group_col, sort=False).cumcount().astype(float)})
     needed = [trajectory_col, time_col, *names, *derivs]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -113,11 +120,13 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
                             f"{_where(path, rows[g][k + 1])}); rows of a trajectory must be in time order")
     mask = _default_split(n_len, test_fraction)
     meta = {"source": str(path), "trajectories": order}
+    if not ordered:
+        meta["groups"] = group_col
     if derivs:
         meta["derivatives"] = f"given (columns {', '.join(derivs)})"
     return dict(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
                 lengths=n_len if len(set(n_len.tolist())) > 1 else None, derivatives=dxdt,
-                name=Path(path).stem, meta=meta)
+                name=Path(path).stem, meta=meta, ordered=ordered)
 
 
 def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike,

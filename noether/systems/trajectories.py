@@ -27,6 +27,9 @@ class Trajectories:
     (true law, the paper's figures, HNN's weight decay), so a user's file named like a built-in system never
     inherits them.
 
+    ordered: False for group data -- each "trajectory" a set of states known to share the invariants, in no time
+    order (``times`` then only number the samples): only the discovery stages apply to it.
+
     lengths: [n_traj] the number of samples of each trajectory when they differ (None: all T). Trajectory i then
     holds its samples in steps 0..lengths[i]-1 and NaN padding after them (``valid`` marks the samples); padding
     is never in either split, and every stage reads only valid samples.
@@ -43,6 +46,7 @@ class Trajectories:
     meta: dict = field(default_factory=dict)
     system: str | None = None
     lengths: np.ndarray | None = None
+    ordered: bool = True
 
     def __post_init__(self) -> None:
         states = np.asarray(self.states, dtype=np.float64)
@@ -240,6 +244,8 @@ class Trajectories:
             h.update(b"none" if arr is None else np.ascontiguousarray(arr).tobytes())
         if self.ragged:  # equal-length data keeps the fingerprint it always had
             h.update(b"lengths" + np.ascontiguousarray(self.lengths).tobytes())
+        if not self.ordered:
+            h.update(b"unordered")
         h.update(repr((self.names, [unit_label(u) for u in self.units])).encode())
         return h.hexdigest()[:16]
 
@@ -252,6 +258,7 @@ class Trajectories:
             "lengths": {"min": int(self.lengths.min()), "median": float(np.median(self.lengths)),
                         "max": int(self.lengths.max())},
             "regular": self.regular,
+            "ordered": self.ordered,
             "states": list(self.names),
             "units": {n: unit_label(u) for n, u in zip(self.names, self.units)},
             "dt": self.dt,
@@ -270,6 +277,9 @@ class Trajectories:
         steps = f"{s['n_steps']} steps" if lengths["min"] == lengths["max"] else \
             f"{lengths['min']}-{lengths['max']} steps (median {lengths['median']:g})"
         sampling = f"dt={s['dt']:.4g}" if s["regular"] else f"irregular times, median dt={s['dt']:.4g}"
+        if not self.ordered:
+            sampling = "groups of states without time order"
+            steps = steps.replace("steps", "states")
         return (
             f"{s['name']}: {s['n_traj']} {'trajectory' if s['n_traj'] == 1 else 'trajectories'} x {steps}, "
             f"state ({units}), {sampling}; "
@@ -282,11 +292,12 @@ class Trajectories:
     # ---------------------------------------------------------------- files
     @classmethod
     def from_file(cls, path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                  test_fraction=0.2, deriv_cols=None) -> Trajectories:
+                  test_fraction=0.2, deriv_cols=None, group_col="group") -> Trajectories:
         """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``); deriv_cols: the
-        columns holding each state's dx/dt, in the order of ``state``, when the file has them."""
+        columns holding each state's dx/dt, in the order of ``state``, when the file has them. A file with a
+        ``group_col`` column and no time column is group data (``ordered=False``)."""
         return cls(**read_columns(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
-                                  test_fraction=test_fraction, deriv_cols=deriv_cols))
+                                  test_fraction=test_fraction, deriv_cols=deriv_cols, group_col=group_col))
 
     def to_file(self, path) -> None:
         """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""

@@ -10,6 +10,7 @@ from noether.discovery.drift import null_excess, spikiness, trend_pvalue
 from noether.discovery.score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index,
                                      sequence_set, white_noise_variance, white_scatter, within_variance)
 from noether.dsl import Law, space_for
+from noether.systems import Trajectories
 
 M, L = 6, 12
 
@@ -56,3 +57,27 @@ def test_thinned_data_keeps_unequal_sequences_whole_and_finds_the_same_law(oscil
         corr = abs(np.corrcoef(best.numpy(states), truth.numpy(states))[0, 1])
         assert corr > 0.999, (data.name, best.display())
         assert res.verdict(res.independent_indices[0]) == "conserved"
+
+
+def test_group_data_without_time_finds_the_same_law_and_refuses_the_time_stages(oscillator, tmp_path):
+    from noether.errors import DataError
+    from noether.pipeline import DiscoverConfig, discover
+
+    whole = oscillator(noise=0.0)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, k in enumerate(whole.lengths):  # each trajectory's states, shuffled, under a group id, no time
+        for j in rng.permutation(k):
+            rows.append(f"g{i},{float(whole.states[i, j, 0])!r},{float(whole.states[i, j, 1])!r}")
+    path = tmp_path / "groups.csv"
+    path.write_text("group,q,p\n" + "\n".join(rows) + "\n")
+    groups = Trajectories.from_file(path, "q,p", {"q": "dimensionless", "p": "dimensionless"})
+    assert not groups.ordered and "groups of states without time order" in groups.describe()
+    found = {}
+    for data in (whole, groups):
+        res = filter_candidates(space_for(data, depth=5, max_params=1), data, FilterConfig())
+        found[data.ordered] = sorted(str(law.display()) for law in res.independent)
+    assert found[True] == found[False] == ["p**2 + q**2"]
+    assert set(res.table.verdict) == {"accepted (no time order)", "rejected"}
+    with pytest.raises(DataError, match="group data.*--stage filter"):
+        discover(groups, DiscoverConfig(depth=5, max_params=1))

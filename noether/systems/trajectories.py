@@ -265,7 +265,7 @@ class Trajectories:
             "train_points": int(self.train_mask.sum()),
             "test_points": int(self.test_mask.sum()),
             "derivatives": self.meta.get("derivatives", "exact") if self.derivatives is not None
-            else f"estimated ({DEFAULT_ESTIMATOR}, the default)",
+            else f"estimated ({DEFAULT_ESTIMATOR}, the default)" if self.ordered else "none (no time order)",
             "noise_free_reference": self.clean is not None,
         }
 
@@ -277,11 +277,13 @@ class Trajectories:
         steps = f"{s['n_steps']} steps" if lengths["min"] == lengths["max"] else \
             f"{lengths['min']}-{lengths['max']} steps (median {lengths['median']:g})"
         sampling = f"dt={s['dt']:.4g}" if s["regular"] else f"irregular times, median dt={s['dt']:.4g}"
+        kind = "trajectory" if s["n_traj"] == 1 else "trajectories"
         if not self.ordered:
             sampling = "groups of states without time order"
             steps = steps.replace("steps", "states")
+            kind = "group" if s["n_traj"] == 1 else "groups"
         return (
-            f"{s['name']}: {s['n_traj']} {'trajectory' if s['n_traj'] == 1 else 'trajectories'} x {steps}, "
+            f"{s['name']}: {s['n_traj']} {kind} x {steps}, "
             f"state ({units}), {sampling}; "
             f"{s['train_points']} train / {s['test_points']} test points; derivatives: {s['derivatives']}"
         )

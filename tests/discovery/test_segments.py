@@ -72,7 +72,8 @@ def test_group_data_without_time_finds_the_same_law_and_refuses_the_time_stages(
     path = tmp_path / "groups.csv"
     path.write_text("group,q,p\n" + "\n".join(rows) + "\n")
     groups = Trajectories.from_file(path, "q,p", {"q": "dimensionless", "p": "dimensionless"})
-    assert not groups.ordered and "groups of states without time order" in groups.describe()
+    assert not groups.ordered and "30 groups x 40 states" in groups.describe()
+    assert "groups of states without time order" in groups.describe() and "none (no time order)" in groups.describe()
     found = {}
     for data in (whole, groups):
         res = filter_candidates(space_for(data, depth=5, max_params=1), data, FilterConfig())

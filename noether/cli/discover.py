@@ -38,6 +38,9 @@ from .options import data_options, device_option, out
               help="The least a law must be to be accepted: 'approximate' keeps every law that passes the rule, "
                    "labelled conserved or approximate; 'conserved' rejects the ones that drift beyond noise.")
 @click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
+@click.option("--noise-std", "noise_std", multiple=True, metavar="NAME=SIGMA",
+              help="Measurement noise of a state (repeatable), for group data without time: it gives the "
+                   "noise-aware rule its floor (sigma propagated through each law's gradient).")
 @click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
 @click.option("--max-screen", type=int, default=1000, show_default=True,
               help="Survivors (best ratio first) screened by tailoring.")
@@ -65,7 +68,7 @@ from .options import data_options, device_option, out
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, min_ratio, accept,
-                     window, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
+                     window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
                       true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
@@ -78,7 +81,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                           inner=inner)
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
-                                                accept=accept),
+                                                accept=accept, noise_std=_noise_levels(noise_std)),
                             tailor=tailor, true_law=true_law,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
     result = discover(traj, config)
@@ -94,6 +97,20 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
 def export_command(laws_file, fmt, rank) -> None:
     """Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."""
     click.echo(export(laws_file, fmt, rank))
+
+
+def _noise_levels(pairs: tuple[str, ...]) -> dict[str, float]:
+    """('q=0.1', 'p=0.1') -> {'q': 0.1, 'p': 0.1}, with a one-line error for anything else."""
+    levels = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            levels[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise click.UsageError(f"--noise-std expects NAME=SIGMA, got '{pair}'")
+    return levels
 
 
 def _secs(result: DiscoveryResult, stage: str) -> str:

@@ -26,7 +26,7 @@ from .fit_gradient import GradientConfig, fit_gradient
 from .independence import functional_classes, state_gradients
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
-                    white_scatter)
+                    white_scatter, within_variance)
 
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
@@ -43,7 +43,9 @@ class FilterConfig:
     independence_tol: smallest singular value of stacked unit gradients that counts as independent;
     drift: the test that labels each accepted law conserved or approximate (``drift.py``); accept: the least a
     law must be to be accepted -- 'approximate' (default: every law that passes ``rule``, labelled) or
-    'conserved' (approximate laws are rejected).
+    'conserved' (approximate laws are rejected); noise_std: ((state, sigma), ...) the measurement noise of the
+    states, for group data (no time order, so no noise floor from differences along time): g's white-noise
+    variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2].
     """
 
     rule: AcceptanceRule = AcceptanceRule()
@@ -57,8 +59,14 @@ class FilterConfig:
     independence_tol: float = 0.1
     drift: DriftRule = DriftRule()
     accept: str = APPROXIMATE
+    noise_std: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
+        if isinstance(self.noise_std, dict):
+            object.__setattr__(self, "noise_std", tuple(sorted(self.noise_std.items())))
+        bad = [(k, v) for k, v in self.noise_std if not (v >= 0 and np.isfinite(v))]
+        if bad:
+            raise ValueError(f"noise_std values must be finite and >= 0, got {bad}")
         check_device(self.device)
         if self.jobs == 0 or self.jobs < -1:
             raise ValueError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
@@ -175,8 +183,10 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
 
-    if not traj.ordered:  # group data: no time order, so no white-noise floor (differences along time)
+    if not traj.ordered:  # group data: no time order, so no white-noise floor from differences along time ...
         out["excess"][:] = np.nan
+        if config.noise_std:  # ... unless the user gives the states' measurement noise
+            out["excess"][:] = _propagated_excess(space, out, x, order, traj.names, config)
     t0 = time.perf_counter()
     accepted, reasons = config.rule.decide(out["s_true"], out["s_random"], out["excess"], out["reason"])
     timings["accept"] = time.perf_counter() - t0
@@ -317,6 +327,32 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,
             "s_random": s_rand, "excess": excess, "converged": (true.converged & rand.converged).cpu().numpy(),
             "reason": reason}
+
+
+def _propagated_excess(space, out: dict, x: torch.Tensor, order, names: tuple[str, ...], config: FilterConfig
+                       ) -> np.ndarray:
+    """Within-sequence variance over the states' measurement noise propagated through the law's gradient, for the
+    candidates the noise-aware rule would weigh (ratio in [noisy_ratio, paper_ratio)); NaN for the others."""
+    given = dict(config.noise_std)
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(f"noise_std given for unknown state(s) {unknown}; states are {list(names)}")
+    sigma2 = torch.tensor([given.get(n, 0.0) ** 2 for n in names], dtype=x.dtype, device=x.device)
+    ratio = ratio_of(out["s_true"], out["s_random"])
+    rule = config.rule
+    with np.errstate(invalid="ignore"):
+        weigh = np.flatnonzero((ratio >= rule.noisy_ratio) & (ratio < rule.paper_ratio))
+    excess = np.full(len(out["s_true"]), np.nan)
+    for chunk in _chunks(weigh, _chunk_size(config.memory_mb, x.shape[0], x.shape[1] + 1, per_value=4)):
+        c = torch.as_tensor(out["params_true"][chunk], dtype=x.dtype, device=x.device)
+        xs = x.expand(len(chunk), *x.shape).clone().requires_grad_(True)
+        with torch.enable_grad():
+            values = space.subset(chunk).evaluate(xs, c, memory_mb=config.memory_mb).values
+            (grad,) = torch.autograd.grad(values.sum(), xs)
+        noise = (grad.square() * sigma2).sum(-1).mean(-1)
+        within = within_variance(values.detach(), order)
+        excess[chunk] = (within / noise.clamp_min(torch.finfo(x.dtype).tiny)).cpu().numpy()
+    return excess
 
 
 def _pad(c: torch.Tensor, width: int) -> torch.Tensor:

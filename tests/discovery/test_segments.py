@@ -82,3 +82,42 @@ def test_group_data_without_time_finds_the_same_law_and_refuses_the_time_stages(
     assert set(res.table.verdict) == {"accepted (no time order)", "rejected"}
     with pytest.raises(DataError, match="group data.*--stage filter"):
         discover(groups, DiscoverConfig(depth=5, max_params=1))
+
+
+def test_noisy_group_data_needs_the_measurement_noise_to_keep_the_noise_aware_rule(oscillator):
+    import dataclasses
+
+    whole = oscillator(noise=0.1)  # noisy: the laws pass on the noise-aware branch (ratio ~10 < 100)
+    groups = dataclasses.replace(whole, ordered=False)
+    space = space_for(whole, depth=5, max_params=1)
+    timed = filter_candidates(space, whole, FilterConfig())
+    blind = filter_candidates(space, groups, FilterConfig())
+    told = filter_candidates(space, groups, FilterConfig(noise_std={"q": 0.1, "p": 0.1}))
+    assert timed.n_accepted > 0 and blind.n_accepted == 0  # no time, no noise floor: the ratio rule alone
+    assert told.independent_indices == timed.independent_indices
+    assert list(told.accepted_indices) == list(timed.accepted_indices)
+    acc = timed.accepted_indices
+    # the propagated noise floor agrees with the one measured along time (within 20%)
+    np.testing.assert_allclose(told.table.excess.to_numpy()[acc], timed.table.excess.to_numpy()[acc], rtol=0.2)
+    with pytest.raises(ValueError, match="unknown state"):
+        filter_candidates(space, groups, FilterConfig(noise_std={"x": 0.1}))
+
+
+def test_cli_noise_std_reaches_the_filter(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import noether.cli.discover as command
+    from noether.cli import cli
+
+    seen = {}
+
+    def fake(traj, config):
+        seen["noise"] = dict(config.filter.noise_std)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(command, "discover", fake)
+    CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise-std", "q=0.1", "--noise-std", "p=0.2",
+                             "--out", str(tmp_path / "o")])
+    assert seen["noise"] == {"q": 0.1, "p": 0.2}
+    bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise-std", "q", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "NAME=SIGMA" in bad.output

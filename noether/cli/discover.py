@@ -68,8 +68,8 @@ from .options import data_options, device_option, out
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, min_ratio, accept,
-                     window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds,
-                      true_law, cache_dir, no_cache, out_dir) -> None:
+                     window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr,
+                     eval_seeds, true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run

@@ -40,7 +40,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--systems", default="pendulum,spring")
     ap.add_argument("--noise", type=float, default=0.1)
+    ap.add_argument("--out", default="groups.md", help="Results file under benchmarks/results/.")
     args = ap.parse_args()
+    target = RESULTS / args.out
     lines = ["# Group data (no time order) against trajectories: the filter's laws", "",
              f"Command: `python benchmarks/bench_groups.py {' '.join(sys.argv[1:])}`  ",
              f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU; "
@@ -66,11 +68,11 @@ def main() -> None:
             lines.append(f"| {name} | {label} | {res.n_accepted} | {'; '.join(f'`{x}`' for x in laws) or 'none'} | "
                          f"{time.perf_counter() - start:.0f} |")
             RESULTS.mkdir(exist_ok=True)
-            (RESULTS / "groups.md").write_text("\n".join(lines) + "\n")
+            target.write_text("\n".join(lines) + "\n")
         same = found["groups, noise_std given"] == found["time-ordered"]
         lines.append(f"| {name} | groups with noise_std vs time-ordered | | "
                      f"{'the same accepted candidates and laws' if same else 'DIFFERENT'} | |")
-        (RESULTS / "groups.md").write_text("\n".join(lines) + "\n")
+        target.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

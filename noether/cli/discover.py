@@ -17,7 +17,7 @@ from ..pipeline.report import law_helped, verdict_lines
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, MetaConfig, ScreenConfig
 from ..tailoring.setting import ADAPTS, INNER_STEPS
-from .options import data_options, device_option, out
+from .options import data_options, device_option, out, parse_pairs
 
 
 @click.command("discover")
@@ -81,7 +81,8 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                           inner=inner)
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
-                                                accept=accept, noise_std=_noise_levels(noise_std)),
+                                                accept=accept,
+                                                noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
                             tailor=tailor, true_law=true_law,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
     result = discover(traj, config)
@@ -97,20 +98,6 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
 def export_command(laws_file, fmt, rank) -> None:
     """Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."""
     click.echo(export(laws_file, fmt, rank))
-
-
-def _noise_levels(pairs: tuple[str, ...]) -> dict[str, float]:
-    """('q=0.1', 'p=0.1') -> {'q': 0.1, 'p': 0.1}, with a one-line error for anything else."""
-    levels = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        try:
-            levels[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise click.UsageError(f"--noise-std expects NAME=SIGMA, got '{pair}'")
-    return levels
 
 
 def _secs(result: DiscoveryResult, stage: str) -> str:

@@ -72,10 +72,18 @@ def resolve_data(system, data, state, units, trajectory_col="trajectory", time_c
 
 def parse_unit_options(pairs: tuple[str, ...]) -> dict[str, str]:
     """('q=rad', 'p=kg*m**2/s') -> {'q': 'rad', 'p': 'kg*m**2/s'}."""
-    units = {}
+    return parse_pairs(pairs, "--unit", "UNIT", str.strip)
+
+
+def parse_pairs(pairs: tuple[str, ...], option: str, what: str, convert) -> dict:
+    """Repeated NAME=VALUE options -> {name: convert(value)}, with a one-line usage error for anything else."""
+    out = {}
     for pair in pairs:
-        name, sep, unit = pair.partition("=")
+        name, sep, value = pair.partition("=")
+        try:
+            out[name.strip()] = convert(value)
+        except ValueError:
+            sep = ""
         if not sep or not name.strip():
-            raise click.UsageError(f"--unit expects NAME=UNIT, got '{pair}'")
-        units[name.strip()] = unit.strip()
-    return units
+            raise click.UsageError(f"{option} expects NAME={what}, got '{pair}'")
+    return out

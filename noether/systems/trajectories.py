@@ -126,14 +126,12 @@ class Trajectories:
         real-pendulum rule; the last point reuses the previous step)."""
         if method not in ("central", "forward"):
             raise ValueError(f"unknown finite-difference method '{method}' (use 'central' or 'forward')")
+        if method == "central":
+            return estimate_all(self.states, self.times, self.lengths, "finite")
         out = np.full_like(self.states, np.nan)
         for i, k in enumerate(self.lengths):
-            s, t = self.states[i, :k], self.times[i, :k]
-            if method == "central":
-                out[i, :k] = np.gradient(s, t, axis=0)
-            else:
-                fwd = np.diff(s, axis=0) / np.diff(t)[:, None]
-                out[i, :k] = np.concatenate([fwd, fwd[-1:]])
+            fwd = np.diff(self.states[i, :k], axis=0) / np.diff(self.times[i, :k])[:, None]
+            out[i, :k] = np.concatenate([fwd, fwd[-1:]])
         return out
 
     def dxdt(self) -> np.ndarray:
@@ -180,18 +178,13 @@ class Trajectories:
             n_drop = min(int(rng.uniform(0, max_drop) * k), k - 3)
             dropped = rng.choice(np.arange(1, k), size=n_drop, replace=False)
             keep.append(np.setdiff1d(np.arange(k), dropped))
-        longest = max(len(kept) for kept in keep)
+        rows = list(enumerate(keep))
 
-        def thin(arr: np.ndarray | None, fill=np.nan) -> np.ndarray | None:
-            if arr is None:
-                return None
-            out = np.full((len(keep), longest, *arr.shape[2:]), fill, dtype=arr.dtype)
-            for i, kept in enumerate(keep):
-                out[i, : len(kept)] = arr[i, kept]
-            return out
+        def thin(arr: np.ndarray | None) -> np.ndarray | None:
+            return _gather(arr, rows)
 
         return replace(self, states=thin(self.states), times=thin(self.times), derivatives=thin(self.derivatives),
-                       clean=thin(self.clean), train_mask=thin(self.train_mask, False),
+                       clean=thin(self.clean), train_mask=_gather(self.train_mask, rows, fill=False),
                        lengths=np.array([len(kept) for kept in keep]), name=f"{self.name} (thinned)")
 
     def select(self, index: np.ndarray | list[int]) -> Trajectories:
@@ -214,14 +207,10 @@ class Trajectories:
         if not runs:
             raise DataError(f"the {part} split of '{self.name}' has no run of 3 or more consecutive samples")
         longest = max(b - a for _, a, b in runs)
+        rows = [(i, np.arange(a, b)) for i, a, b in runs]
 
         def cut(arr: np.ndarray | None) -> np.ndarray | None:
-            if arr is None:
-                return None
-            out = np.full((len(runs), longest, *arr.shape[2:]), np.nan)
-            for j, (i, a, b) in enumerate(runs):
-                out[j, : b - a] = arr[i, a:b]
-            return out
+            return _gather(arr, rows)
 
         lengths = np.array([b - a for _, a, b in runs])
         return replace(
@@ -304,6 +293,18 @@ class Trajectories:
     def to_file(self, path) -> None:
         """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""
         write_columns(self.names, self.states, self.times, path, self.lengths)
+
+
+def _gather(arr: np.ndarray | None, rows: list[tuple[int, np.ndarray]], fill=np.nan) -> np.ndarray | None:
+    """New trajectories from samples of old ones: row j holds ``arr[i, index]`` for ``rows[j] = (i, index)``,
+    padded with ``fill`` to the longest (what ``split`` and ``thinned`` both build)."""
+    if arr is None:
+        return None
+    longest = max(len(index) for _, index in rows)
+    out = np.full((len(rows), longest, *arr.shape[2:]), fill, dtype=arr.dtype)
+    for j, (i, index) in enumerate(rows):
+        out[j, : len(index)] = arr[i, index]
+    return out
 
 
 def _padded(arr: np.ndarray, valid: np.ndarray) -> np.ndarray:

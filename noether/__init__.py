@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import DataError, NoetherError, UnitError, UnknownSystemError
-from .version import __version__
+from .threads import set_wait_policy
+
+set_wait_policy()  # before anything loads torch (see threads.py)
+
+from .errors import DataError, NoetherError, UnitError, UnknownSystemError  # noqa: E402
+from .version import __version__  # noqa: E402
 
 # name -> the subpackage that defines it; loaded on first use, so importing one stage (``noether.dsl``) loads
 # neither the stages above it nor torch-heavy ones it does not need

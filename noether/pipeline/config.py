@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from ..device import check_device
 from ..discovery import FilterConfig
 from ..systems import Trajectories
-from ..tailoring import InnerSetting, MetaConfig, ScreenConfig, TrainConfig
+from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig, TrainConfig
 
 STAGES = ("enumerate", "filter", "screen", "meta-tailor", "evaluate")
 LR_SELECT = ("screen", "meta")
@@ -20,7 +20,8 @@ class TailorConfig:
     (None -> the data set's defaults); inner: THE inner-step setting, used by the screen, meta-tailoring and the
     comparison alike; eval_seeds: seeds of the final comparison; baselines: 'mlp', 'hnn'; device: 'auto' | 'cpu' |
     'cuda'; eval_lr_select: how the comparison picks each law's (rate, dt_scale) per seed -- 'screen' (stage 1,
-    fast) or 'meta' (meta-tailor at every pair of the grid, keep the best long-term fit on the training data)."""
+    fast) or 'meta' (meta-tailor at every pair of the grid, keep the best long-term fit on the training data);
+    integrator: the long-term evaluation's ODE solve (meta-tailoring's pick and the comparison)."""
 
     max_screen: int = 1000
     screen: ScreenConfig = ScreenConfig()
@@ -31,6 +32,7 @@ class TailorConfig:
     baselines: tuple[str, ...] = ("mlp", "hnn")
     device: str = "auto"
     eval_lr_select: str = "meta"
+    integrator: IntegratorConfig = IntegratorConfig()
 
     def __post_init__(self):
         check_device(self.device)
@@ -47,7 +49,7 @@ class TailorConfig:
         return replace(base, device=self.device) if seed is None else replace(base, seed=seed, device=self.device)
 
     def meta_config(self, traj: Trajectories) -> MetaConfig:
-        return self.meta or MetaConfig.for_data(traj)
+        return replace(self.meta or MetaConfig.for_data(traj), integrator=self.integrator)
 
 
 @dataclass(frozen=True)

@@ -159,8 +159,8 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
         refs = reference_laws(traj, true_law)
         eval_key = (law.to_json(), key, config.tailor, refs)
         checkpoint = Checkpoint(cache.scratch("evaluate", eval_key))
-        evaluation = run("evaluate", _evaluate_stage, eval_key, law, traj, config.tailor, refs, checkpoint,
-                         ignore=("law", "traj", "checkpoint"))
+        evaluation = run("evaluate", _evaluate_stage, eval_key, law, traj, config.tailor, refs, checkpoint, tail,
+                         ignore=("law", "traj", "checkpoint", "screened"))
         checkpoint.clear()  # the whole comparison is in the stage cache now
     return DiscoveryResult(traj, config, filt.space, filt, tail, evaluation, timings, tuple(cached))
 
@@ -184,6 +184,6 @@ def _meta_stage(key, filt: FilterResult, traj: Trajectories, stage1: TailorResul
     return timed(run_meta, filt, traj, stage1, config)
 
 
-def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict, checkpoint: Checkpoint
-                    ) -> tuple[Comparison, float]:
-    return timed(run_evaluate, law, traj, config, refs, checkpoint)
+def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict, checkpoint: Checkpoint,
+                    screened: TailorResult) -> tuple[Comparison, float]:
+    return timed(run_evaluate, law, traj, config, refs, checkpoint, screened)

@@ -42,6 +42,8 @@ class TailorResult:
     meta: MetaResult | None = None
     chosen: int | None = None
     base_params: dict = field(default_factory=dict)
+    base_seed: int | None = None  # the seed the screen's MLP was trained with, and its training seconds
+    base_seconds: float = 0.0
 
 
 def parametrised_law(space, indices: np.ndarray) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -61,9 +63,10 @@ def batched_law(space, params: np.ndarray, indices: np.ndarray) -> Callable[[tor
     return lambda X: laws(X, consts)
 
 
-def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> dict:
-    """The vanilla MLP of HNN's recipe, trained with ``seed``: its weights {name: tensor}."""
-    return params_of(train_baseline(traj, "mlp", config.train_config(traj, seed)).model)
+def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> tuple[dict, float]:
+    """The vanilla MLP of HNN's recipe, trained with ``seed``: (its weights {name: tensor}, training seconds)."""
+    trained = train_baseline(traj, "mlp", config.train_config(traj, seed))
+    return params_of(trained.model), trained.seconds
 
 
 def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, seed: int) -> TailorResult:
@@ -71,10 +74,10 @@ def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, see
     candidates = np.asarray(filt.accepted_indices[: config.max_screen], dtype=np.int64)
     if len(candidates) == 0:
         raise ValueError("no candidate passed the conservation filter; nothing to tailor with")
-    base = pretrain(traj, config, seed)
+    base, seconds = pretrain(traj, config, seed)
     res = screen(base, traj, batched_law(filt.space, filt.params, candidates), len(candidates), config.screen,
                  inner=config.inner)
-    return TailorResult(candidates, res, candidates[res.top], base_params=base)
+    return TailorResult(candidates, res, candidates[res.top], base_params=base, base_seed=seed, base_seconds=seconds)
 
 
 def run_meta(filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig) -> TailorResult:
@@ -111,15 +114,18 @@ def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
 
 
 def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str],
-                 checkpoint: Checkpoint | None = None) -> Comparison:
+                 checkpoint: Checkpoint | None = None, screened: TailorResult | None = None) -> Comparison:
     """Test-set long-term comparison over ``eval_seeds``: vanilla MLP, the discovered law ('noether'), the
     reference laws, HNN — the same protocol for every law: its inner setting picked per seed by the screen or by
     meta-tailoring the whole grid (``eval_lr_select``), then meta-tailored at it (tailoring.compare). checkpoint:
-    where finished (method, seed) runs are kept so that an interrupted evaluation resumes."""
+    where finished (method, seed) runs are kept so that an interrupted evaluation resumes; screened: the screen's
+    result, whose MLP (trained with the same recipe) is that seed's, not trained again."""
     laws = {"noether": law.torch}
     laws.update({name: Law.reference(text, traj.names).torch for name, text in references.items()})
     # an HNN needs (q, p) pairs: on odd-dimensional data it is left out of the comparison
     baselines = tuple(b for b in config.baselines if b != "hnn" or traj.dim % 2 == 0)
     cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=baselines, train=config.train_config(traj),
-                        meta=config.meta_config(traj), lr_select=config.eval_lr_select)
-    return compare_methods(traj, laws, cfg, inner=config.inner, checkpoint=checkpoint)
+                        meta=config.meta_config(traj), lr_select=config.eval_lr_select, integrator=config.integrator)
+    pretrained = {} if screened is None or screened.base_seed is None else \
+        {screened.base_seed: (screened.base_params, screened.base_seconds)}
+    return compare_methods(traj, laws, cfg, inner=config.inner, checkpoint=checkpoint, pretrained=pretrained)

@@ -5,7 +5,8 @@ either. The Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; o
 
 from .checkpoint import Checkpoint
 from .compare import CompareConfig, Comparison, compare_methods
-from .evaluate import IntegratorConfig, LongTerm, long_term, mlp_field, module_field, tailored_field
+from .evaluate import LongTerm, long_term, mlp_field, module_field, stack_fields, tailored_field
+from .integrate import IntegratorConfig
 from .hnn import HNN
 from .inner import InnerConfig, tailor, tailor_batch
 from .loss import law_inner_loss, noether_loss
@@ -21,5 +22,6 @@ __all__ = [
     "NEWTON_ALPHAS", "MLP", "HNN", "params_of", "TrainConfig", "TrainResult", "train_baseline",
     "tailor_mlp", "newton_rate", "ScreenConfig", "ScreenResult", "screen", "MetaConfig", "MetaResult",
     "meta_tailor", "IntegratorConfig", "LongTerm", "long_term", "mlp_field", "tailored_field", "module_field",
+    "stack_fields",
     "CompareConfig", "Comparison", "compare_methods", "Checkpoint",
 ]

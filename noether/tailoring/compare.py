@@ -21,13 +21,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 
 from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .checkpoint import Checkpoint
-from .evaluate import IntegratorConfig, long_term, mlp_field, module_field, tailored_field
+from .evaluate import long_term, mlp_field, module_field, stack_fields, tailored_field
+from .integrate import IntegratorConfig
+from .loss import LawBatch
 from .meta import MetaConfig, meta_tailor
-from .mlp import params_of
+from .mlp import Params, params_of
 from .screen import ScreenConfig, screen
 from .setting import InnerSetting
 from .train import TrainConfig, train_baseline
@@ -158,19 +161,21 @@ def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta
 def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(), *,
                     inner: InnerSetting = InnerSetting(),
                     settings: Mapping[str, InnerSetting] | None = None,
-                    checkpoint: Checkpoint | None = None) -> Comparison:
-    """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol.
+                    checkpoint: Checkpoint | None = None,
+                    pretrained: Mapping[int, tuple[Params, float]] | None = None) -> Comparison:
+    """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol: first every
+    (method, seed) is trained or tuned, then all of them are evaluated in ONE batched solve (``_evaluate``).
     inner: the inner setting of every law; settings: optional per-law replacements (e.g. another dt_scale);
-    checkpoint: where each finished (method, seed) run and each seed's trained MLP are kept, so that a rerun
-    after an interruption resumes there (it must belong to this very comparison: same data, laws, config)."""
+    checkpoint: where each trained (method, seed) and each seed's MLP are kept, so that a rerun after an
+    interruption resumes there (it must belong to this very comparison: same data, laws, config); pretrained:
+    {seed: (MLP weights, seconds)} already trained with this comparison's recipe (e.g. the screen's), reused."""
     _, test = traj.split()
     meta = replace(config.meta or MetaConfig.for_data(traj), integrator=config.integrator)
     checkpoint = checkpoint or Checkpoint(None)
     methods = [m for m in ("mlp",) if m in config.baselines] + list(laws) + \
         [m for m in ("hnn",) if m in config.baselines]
-    runs: list[MethodRun] = []
-    times = None
-    with stage("runs", len(config.seeds) * len(methods), "method x seed runs") as advance:
+    fitted: list[Fitted] = []
+    with stage("runs", len(config.seeds) * len(methods), "method x seed fits") as advance:
         for seed in config.seeds:
             train_cfg = replace(config.train or TrainConfig.for_data(traj), seed=seed)
             done = {m: checkpoint.get(f"seed{seed}-{m}") for m in methods}
@@ -178,37 +183,98 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
             if any(v is None for m, v in done.items() if m != "hnn"):
                 mlp = checkpoint.get(f"seed{seed}-mlp-weights")
                 if mlp is None:
-                    trained = train_baseline(traj, "mlp", train_cfg)
-                    mlp = (params_of(trained.model), trained.seconds)
+                    mlp = (pretrained or {}).get(seed)
+                    if mlp is None:
+                        trained = train_baseline(traj, "mlp", train_cfg)
+                        mlp = (params_of(trained.model), trained.seconds)
                     checkpoint.put(f"seed{seed}-mlp-weights", mlp)
             for method in methods:
                 if done[method] is None:
-                    done[method] = _run_method(method, seed, mlp, traj, test, laws, config, meta, train_cfg,
-                                               (settings or {}).get(method, inner))
+                    done[method] = _fit(method, seed, mlp, traj, laws, config, meta, train_cfg,
+                                        (settings or {}).get(method, inner))
                     checkpoint.put(f"seed{seed}-{method}", done[method])
-                run, times = done[method]
-                runs.append(run)
+                fitted.append(done[method])
                 advance()
+    runs, times = _evaluate(fitted, test, laws, config.integrator)
     return Comparison(runs, times)
 
 
-def _run_method(method: str, seed: int, mlp: tuple[dict, float] | None, traj: Trajectories, test: Trajectories,
-                laws: Mapping[str, LawFn], config: CompareConfig, meta: MetaConfig, train_cfg: TrainConfig,
-                setting: InnerSetting) -> tuple[MethodRun, np.ndarray]:
-    """One method on one seed: (its run, the evaluation's relative times)."""
+@dataclass(frozen=True)
+class Fitted:
+    """One method on one seed, trained (and tuned, for a law) and ready to evaluate. weights: the MLP's (a law's
+    meta-tailored copy) or the trained HNN module; lr / dt_scale / dt / setting: a law's inner step."""
+
+    method: str
+    seed: int
+    kind: Literal["mlp", "law", "hnn"]
+    weights: object
+    seconds: dict
+    lr: float | None = None
+    dt_scale: float | None = None
+    dt: float | None = None
+    setting: InnerSetting | None = None
+
+
+def _fit(method: str, seed: int, mlp: tuple[dict, float] | None, traj: Trajectories, laws: Mapping[str, LawFn],
+         config: CompareConfig, meta: MetaConfig, train_cfg: TrainConfig, setting: InnerSetting) -> Fitted:
+    """Train (or tune) one method on one seed."""
     if method == "hnn":
         hnn = train_baseline(traj, "hnn", train_cfg)
-        fld, lr, scale, secs = module_field(hnn.model), None, None, {"train": hnn.seconds}
-    elif method == "mlp":
-        params, seconds = mlp
-        fld, lr, scale, secs = mlp_field(params), None, None, {"train": seconds}
-    else:
-        params, seconds = mlp
-        law = laws[method]
-        tuned, lr, scale, dt, tuning = tune_law(params, traj, law, config, meta, setting)
-        fld, secs = tailored_field(tuned, law, lr, dt, setting), {"train": seconds, **tuning}
+        return Fitted(method, seed, "hnn", hnn.model, {"train": hnn.seconds})
+    params, seconds = mlp
+    if method == "mlp":
+        return Fitted(method, seed, "mlp", params, {"train": seconds})
+    tuned, lr, scale, dt, tuning = tune_law(params, traj, laws[method], config, meta, setting)
+    return Fitted(method, seed, "law", tuned, {"train": seconds, **tuning}, lr, scale, dt, setting)
+
+
+def _evaluate(fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn], integrator: IntegratorConfig
+              ) -> tuple[list[MethodRun], np.ndarray]:
+    """Every fitted (method, seed) in one batched long-term solve: the MLPs as one stacked field, the laws of each
+    inner setting as one stacked tailored field, each HNN as its own. A run's 'evaluate' seconds are its share
+    of that solve."""
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(fitted):
+        key = (f.kind, f.setting) if f.kind != "hnn" else ("hnn", i)
+        groups.setdefault(key, []).append(i)
+    order = [i for rows in groups.values() for i in rows]
+    parts = []
+    for (kind, setting), rows in groups.items():
+        if kind == "hnn":
+            parts.append((module_field(fitted[rows[0]].weights), 1))
+            continue
+        params = {k: torch.stack([fitted[i].weights[k] for i in rows]) for k in fitted[rows[0]].weights}
+        if kind == "mlp":
+            parts.append((mlp_field(params), len(rows)))
+        else:
+            lr = torch.tensor([fitted[i].lr for i in rows], dtype=torch.float64)
+            dt = torch.tensor([fitted[i].dt for i in rows], dtype=torch.float64)
+            parts.append((tailored_field(params, law_rows([laws[fitted[i].method] for i in rows]), lr, dt, setting),
+                          len(rows)))
+    field, n = stack_fields(parts)
     start = time.perf_counter()
-    lt = long_term(fld, test, config=config.integrator)
-    run = MethodRun(method, seed, float(lt.rmse[0]), lt.mse_horizon[0], lr, bool(lt.diverged[0]),
-                    {**secs, "evaluate": time.perf_counter() - start}, scale)
-    return run, lt.times
+    lt = long_term(field, test, n_models=n, config=integrator)
+    share = (time.perf_counter() - start) / n
+    runs: list[MethodRun | None] = [None] * len(fitted)
+    for row, i in enumerate(order):
+        f = fitted[i]
+        runs[i] = MethodRun(f.method, f.seed, float(lt.rmse[row]), lt.mse_horizon[row], f.lr,
+                            bool(lt.diverged[row]), {**f.seconds, "evaluate": share}, f.dt_scale)
+    return runs, lt.times
+
+
+def law_rows(laws: list[LawFn]) -> LawBatch:
+    """Single laws as one batch, X [n, N, d] -> [n, N], row i by laws[i]; rows sharing a law are one call."""
+    groups: dict[int, list[int]] = {}
+    for i, law in enumerate(laws):
+        groups.setdefault(id(law), []).append(i)
+    index = {key: torch.tensor(rows) for key, rows in groups.items()}
+    by_id = {id(law): law for law in laws}
+
+    def batch(x: Tensor) -> Tensor:
+        out = x.new_empty(x.shape[:2])
+        for key, rows in index.items():
+            out[rows] = by_id[key](x[rows])
+        return out
+
+    return batch

@@ -4,18 +4,16 @@ with the noise-free true trajectory.
 Protocol (the same for every method -- vanilla MLP, law meta-tailoring, HNN):
 - initial state: the noise-free state at the trajectory's first time (``traj.clean[:, 0]``), or the observed one
   when the data has no noise-free reference (real pendulum); reference: ``traj.clean`` or the observed states;
-- integrator: ``scipy.integrate.solve_ivp``, RK45, rtol = atol = 1e-9, evaluated at the trajectory's own
-  times (relative to its start; the field is autonomous); the field runs in float64;
+- integrator: Dormand-Prince 5(4) (RK45), rtol = atol = 1e-9, evaluated at the trajectory's own times
+  (relative to its start; the field is autonomous); the field runs in float64 on one thread;
 - tailoring (when the field is a tailored one) happens inside EVERY evaluation of the vector field;
-- all trajectories of a split -- and all stacked models -- are integrated in ONE ``solve_ivp`` call on their
-  concatenated state (much faster than a call per trajectory; the step size then follows the hardest
-  trajectory, which only makes each one more accurate): on their shared time grid, or, when their times differ
-  (irregular sampling, unequal lengths), on the union of their times, each trajectory read at its own;
+- all trajectories of a split -- and all stacked models (``stack_fields``: methods, seeds, grid settings) -- are
+  integrated in ONE batched solve (``integrate.py``): torchode by default, each trajectory of each model with its
+  own adaptive step; ``IntegratorConfig(backend='scipy')`` is the reference, one ``solve_ivp`` on the
+  concatenated state;
 - a point whose state leaves ``|x| <= max_abs`` or turns non-finite is frozen there and its model is flagged
-  ``diverged``; a solve that needs more than max(``max_evals``, ``evals_per_step`` x the number of time steps)
-  field evaluations (a stiff, i.e. broken, model; the budget grows with the horizon, as a long horizon such as
-  the real pendulum's 445 training steps needs ~20k evaluations at these tolerances) is
-  redone one stacked model at a time, and a single model that still exceeds it is flagged ``diverged``;
+  ``diverged``, and so is a model whose solve needs more than max(``max_evals``, ``evals_per_step`` x the number
+  of time steps) field evaluations (a stiff, i.e. broken, model; the budget grows with the horizon);
 - RMSE: square root of the mean squared error over trajectories, time steps and coordinates (a trajectory's
   own samples only); MSE vs horizon: the mean over trajectories and coordinates at each time step (with
   irregular times, plotted at the median time of that step).
@@ -25,39 +23,19 @@ A vector field here is ``field(x [n, M, d]) -> dx/dt [n, M, d]`` for n stacked m
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
 from torch import Tensor, nn
 
-from ..errors import DataError
 from ..systems.trajectories import Trajectories
+from ..threads import single_thread
+from .integrate import Field, IntegratorConfig, solve
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params
 from .mlp_tailor import tailor_mlp, trace
 from .setting import InnerSetting
-
-Field = Callable[[Tensor], Tensor]
-
-
-@dataclass(frozen=True)
-class IntegratorConfig:
-    """solve_ivp settings of the long-term evaluation (documented in the module docstring)."""
-
-    method: str = "RK45"
-    rtol: float = 1e-9
-    atol: float = 1e-9
-    max_abs: float = 1e3
-    max_evals: int = 5000
-    evals_per_step: int = 150
-
-    def __post_init__(self) -> None:
-        if not (self.rtol > 0 and self.atol > 0 and self.max_abs > 0):
-            raise ValueError(f"integrator tolerances and max_abs must be > 0, got {self}")
-
 
 @dataclass(frozen=True)
 class LongTerm:
@@ -86,93 +64,37 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
     """Integrate ``field`` from every trajectory's initial state over its time span (see module docstring)."""
     ref = reference(traj)
     m, t_len, d = ref.shape
-    rel = traj.times - traj.times[:, :1]
     valid = traj.valid
+    rel = np.where(valid, traj.times - traj.times[:, :1], np.nan)
     x0 = np.broadcast_to(ref[:, 0], (n_models, m, d))
-    counter = [0]
-    shared = not traj.ragged and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
-    try:
-        pred, ok = _solve_all(field, x0, rel, valid, shared, config, counter)
-    except _TooStiff:
-        if n_models == 1:
-            pred, ok = np.full((1, m, t_len, d), np.nan), np.zeros(1, bool)
-        else:  # one model at a time, so a broken model cannot stall the others
-            singles = [long_term(_select(field, i, n_models), traj, n_models=1, config=config)
-                       for i in range(n_models)]
-            counter[0] += sum(s.evaluations for s in singles)
-            pred = np.concatenate([s.pred for s in singles])
-            ok = ~np.concatenate([s.diverged for s in singles])
+    with single_thread():  # thousands of tiny calls: a second thread only costs (threads.py)
+        pred, ok, evaluations = solve(field, x0, rel, config)
     at = valid[None, :, :, None]  # a trajectory's samples; its padding (shorter trajectories) counts nowhere
     err = np.where(np.isfinite(pred), pred - ref[None], np.inf)
     sq = np.where(at, err**2, 0.0)
     diverged = ~ok | ~np.isfinite(sq).all(axis=(1, 2, 3))
     count = valid.sum() * d
     per_step = valid.sum(0) * d  # [T] samples at each step
+    regular = not traj.ragged and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(rel)))))
     with np.errstate(invalid="ignore"):
         horizon = sq.sum(axis=(1, 3)) / np.where(per_step > 0, per_step, np.nan)
-        times = rel[0] if shared or not traj.ragged and traj.regular else \
+        times = rel[0] if regular or not traj.ragged and traj.regular else \
             np.array([np.median(rel[valid[:, j], j]) if valid[:, j].any() else np.nan for j in range(t_len)])
     return LongTerm(rmse=np.sqrt(sq.sum(axis=(1, 2, 3)) / count), mse_horizon=horizon,
                     traj_rmse=np.sqrt(sq.sum(axis=(2, 3)) / (valid.sum(1) * d)), pred=np.where(at, pred, np.nan),
-                    times=times, diverged=diverged, evaluations=counter[0])
+                    times=times, diverged=diverged, evaluations=evaluations)
 
 
-class _TooStiff(Exception):
-    pass
+def stack_fields(fields: list[tuple[Field, int]]) -> tuple[Field, int]:
+    """Several fields as one stacked field over their models: [(field_i, n_i)] -> (field, sum n_i); field i gets
+    its own n_i rows of x. One solve then integrates them all (each trajectory with its own step on the torch
+    backend, so no model's result depends on the others)."""
+    sizes = [n for _, n in fields]
 
+    def field(x: Tensor) -> Tensor:
+        return torch.cat([f(part) for (f, _), part in zip(fields, x.split(sizes))])
 
-def _select(field: Field, i: int, n: int) -> Field:
-    """Model i of a stacked field, as a field of one model (the others get model i's points; discarded)."""
-    def one(x: Tensor) -> Tensor:
-        return field(x.expand(n, *x.shape[1:]))[i:i + 1]
-    return one
-
-
-def _solve_all(field, x0, rel, valid, shared, config, counter):
-    """One stacked solve: on the shared grid, or on the union of every trajectory's own times (the field is
-    autonomous and each starts at 0), each trajectory then read at its own times (NaN at its padding)."""
-    if shared:
-        return _solve(field, x0, rel[0], config, counter)
-    union = np.unique(rel[valid])
-    pred, ok = _solve(field, x0, union, config, counter)  # [n, M, U, d]
-    out = np.full((*x0.shape[:2], rel.shape[1], x0.shape[2]), np.nan)
-    for i in range(x0.shape[1]):
-        k = int(valid[i].sum())
-        out[:, i, :k] = pred[:, i, np.searchsorted(union, rel[i, :k])]
-    return out, ok
-
-
-def _solve(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """One solve_ivp over the concatenated state of x0 [n, M, d] -> (pred [n, M, T, d], ok [n])."""
-    shape = x0.shape
-    escaped = np.zeros(shape[0], bool)
-
-    start = counter[0]
-    limit = max(config.max_evals, config.evals_per_step * len(t_eval))
-
-    def rhs(_t: float, y: np.ndarray) -> np.ndarray:
-        counter[0] += 1
-        if counter[0] - start > limit:
-            raise _TooStiff
-        x = torch.tensor(y.reshape(shape), dtype=torch.float64)  # a copy: solve_ivp may pass a read-only view
-        bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
-        with torch.no_grad():
-            dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)
-        bad = bad | ~torch.isfinite(dx).all(-1, keepdim=True)
-        escaped[bad.squeeze(-1).any(-1).numpy()] = True
-        return torch.where(bad, torch.zeros_like(dx), dx).numpy().ravel()
-
-    if len(t_eval) < 2:
-        raise DataError("long-term evaluation needs trajectories of at least 2 time steps")
-    sol = solve_ivp(rhs, (float(t_eval[0]), float(t_eval[-1])), np.ascontiguousarray(x0).ravel(), t_eval=t_eval,
-                    method=config.method, rtol=config.rtol, atol=config.atol)
-    if sol.status != 0 or sol.y.shape[1] != len(t_eval):
-        y = np.full((x0.size, len(t_eval)), np.nan)
-        y[:, : sol.y.shape[1]] = sol.y
-        return np.moveaxis(y.reshape(*shape, len(t_eval)), -1, 2), np.zeros(shape[0], bool)
-    pred = np.moveaxis(sol.y.reshape(*shape, len(t_eval)), -1, 2)  # [n, M, T, d]
-    return pred, ~escaped
+    return field, sum(sizes)
 
 
 # ------------------------------------------------------------------------------------------------ vector fields

@@ -27,7 +27,8 @@ from torch import Tensor
 
 from ..progress import stage
 from ..systems.trajectories import Trajectories
-from .evaluate import IntegratorConfig, long_term, tailored_field
+from .evaluate import long_term, tailored_field
+from .integrate import IntegratorConfig
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params, stacked
 from .mlp_tailor import tailor_mlp

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from noether.systems import load_system
-from noether.tailoring.evaluate import IntegratorConfig, long_term, mlp_field, tailored_field
+from noether.tailoring.evaluate import long_term, mlp_field, tailored_field
+from noether.tailoring.integrate import IntegratorConfig
 from noether.tailoring.loss import law_inner_loss
 from noether.tailoring.meta import MetaConfig, meta_tailor
 from noether.tailoring.screen import ScreenConfig, screen

@@ -1,0 +1,64 @@
+"""The thread policy: how noether's torch work shares the CPU with itself and with other processes.
+
+Two measured facts drive it (``benchmarks/bench_threads.py`` -> ``benchmarks/results/threads.md``):
+- OpenMP's default wait policy spins idle worker threads; when other processes hold the cores, a spinning team
+  waits for a descheduled member and a training step got 3-30x slower. ``OMP_WAIT_POLICY=PASSIVE`` makes idle
+  threads sleep instead, at no measurable cost on an idle machine. It must be in the environment before torch
+  loads OpenMP, so ``import noether`` sets it (unless the user set it, or torch was imported first).
+- Tiny torch calls (a vector field on a few dozen states, thousands of times per ODE solve) gain nothing from a
+  second thread and lose most under load: ``single_thread()`` runs them on one.
+
+``--jobs`` workers (the filter's chunks) each get an equal share of torch's threads, so they never oversubscribe.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+WAIT_POLICY = "OMP_WAIT_POLICY"
+
+
+def set_wait_policy() -> bool:
+    """Ask OpenMP to sleep rather than spin when idle, if it is not loaded yet and the user chose nothing.
+    Returns whether the policy now in the environment is noether's."""
+    if WAIT_POLICY in os.environ or "torch" in sys.modules:
+        return os.environ.get(WAIT_POLICY, "").upper() == "PASSIVE" and "torch" not in sys.modules
+    os.environ[WAIT_POLICY] = "PASSIVE"
+    return True
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a container's or a batch job's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block (for many tiny calls), restoring the count after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def thread_share(jobs: int) -> Iterator[None]:
+    """Inside the block, give each of ``jobs`` concurrent workers an equal share of torch's threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, before // max(1, jobs)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

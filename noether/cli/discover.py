@@ -15,7 +15,8 @@ from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, Tailor
                         export)
 from ..pipeline.report import law_helped, verdict_lines
 from ..systems import Trajectories, paper_facts
-from ..tailoring import InnerSetting, MetaConfig, ScreenConfig
+from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig
+from ..tailoring.integrate import BACKENDS
 from ..tailoring.setting import ADAPTS, INNER_STEPS
 from .options import data_options, device_option, out, parse_pairs
 
@@ -31,6 +32,9 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of probes and random sequences.")
 @device_option
 @click.option("--jobs", type=int, default=1, show_default=True, help="CPU worker threads (-1: all cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Send the filter's chunks to a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
+                   "'local' for a LocalCluster on this machine (needs noether[cluster]; see README).")
 @click.option("--min-ratio", type=float, default=None,
               help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
                    "noise-aware rule (see README, 'Conservation filter').")
@@ -61,15 +65,17 @@ from .options import data_options, device_option, out, parse_pairs
               help="Relative rate at which meta-tailoring also learns the top laws' parameters (0: keep the "
                    "filter's fit, as in the paper).")
 @click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
+@click.option("--integrator", type=click.Choice(BACKENDS), default="torch", show_default=True,
+              help="ODE solve of the long-term evaluation: batched torchode, or scipy's solve_ivp (the reference).")
 @click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
               "(built-in systems know theirs).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, min_ratio, accept,
-                     window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr,
-                     eval_seeds, true_law, cache_dir, no_cache, out_dir) -> None:
+def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, min_ratio,
+                     accept, window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales,
+                     law_lr, eval_seeds, integrator, true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run
@@ -78,10 +84,10 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
-                          inner=inner)
+                          inner=inner, integrator=IntegratorConfig(backend=integrator))
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
-                                                accept=accept,
+                                                scheduler=scheduler, accept=accept,
                                                 noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
                             tailor=tailor, true_law=true_law,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)

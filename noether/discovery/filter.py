@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from ..device import check_device, resolve_device
 from ..progress import stage
 from ..systems import Trajectories
+from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
@@ -39,6 +40,8 @@ class FilterConfig:
     rule: the acceptance rule (``AcceptanceRule(min_ratio=100)`` is the paper's); gradient: the fitter for
     non-affine candidates; window: sequence length (None: whole trajectories, see ``score.sequences``);
     seed: random sequences and restarts; device: "auto" | "cpu" | "cuda"; jobs: CPU worker threads over chunks;
+    scheduler: run the chunks on a Dask cluster instead -- its scheduler's address ("tcp://10.0.0.5:8786") or
+    "local" (a LocalCluster on this machine for the run); None (default): on this process (``cluster.py``);
     memory_mb: working-memory budget per chunk; top: how many top survivors are examined for independence;
     independence_tol: smallest singular value of stacked unit gradients that counts as independent;
     drift: the test that labels each accepted law conserved or approximate (``drift.py``); accept: the least a
@@ -54,6 +57,7 @@ class FilterConfig:
     seed: int = 0
     device: str = "auto"
     jobs: int = 1
+    scheduler: str | None = None
     memory_mb: int = 512
     top: int = 50
     independence_tol: float = 0.1
@@ -70,6 +74,7 @@ class FilterConfig:
         check_device(self.device)
         if self.jobs == 0 or self.jobs < -1:
             raise ValueError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
+        check_scheduler(self.scheduler)
         if self.memory_mb < 16:
             raise ValueError(f"memory_mb must be >= 16, got {self.memory_mb}")
         if self.top < 1:
@@ -172,13 +177,13 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
         nl_idx = np.flatnonzero(~linear & (n_params == k))
         nl_chunks += _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=12))
-    with stage("fit", n, "candidates") as advance:
-        for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks]):
+    with stage("fit", n, "candidates") as advance, connect(config.scheduler) as client:
+        for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks], client):
             _store(out, part)
             advance(len(part["index"]))
         timings["exact"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in nl_chunks]):
+        for part in _parallel(config, device, [delayed(_fit_gradient_chunk)(ctx, c) for c in nl_chunks], client):
             _store(out, part)
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
@@ -377,10 +382,14 @@ def _chunks(index: np.ndarray, size: int) -> list[np.ndarray]:
     return [index[i: i + size] for i in range(0, len(index), size)]
 
 
-def _parallel(config: FilterConfig, device: torch.device, tasks: list) -> Iterator[dict]:
-    """Run chunk tasks, yielding each result as it is done: sequentially on CUDA or with jobs=1, else on ``jobs``
-    threads (torch releases the GIL), giving each thread an equal share of torch's intra-op threads."""
+def _parallel(config: FilterConfig, device: torch.device, tasks: list, client=None) -> Iterator[dict]:
+    """Run chunk tasks, yielding each result in task order: on the workers of ``client`` (a Dask client, see
+    ``cluster.connect``) when one is given, else sequentially on CUDA or with jobs=1, else on ``jobs`` threads
+    (torch releases the GIL), giving each thread an equal share of torch's intra-op threads."""
     if not tasks:
+        return
+    if client is not None:
+        yield from run_on_cluster(client, tasks)
         return
     jobs = (os.cpu_count() or 1) if config.jobs == -1 else config.jobs
     if device.type == "cuda" or jobs == 1 or len(tasks) == 1:

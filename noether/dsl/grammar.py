@@ -2,7 +2,7 @@
 
 Each :class:`Operator` carries its arity, its unit rule, how parameters propagate through it (to tell formulas
 that are affine in their parameters from the rest), and its torch / numpy / SymPy implementations. Adding an
-operator (``sqrt``, ``log``, ``exp``) is one more entry in :data:`OPERATORS`.
+operator is one more entry in :data:`OPERATORS`; ``sqrt``, ``log``, ``exp`` and ``cube`` are there, off by default.
 
 Dimensions are fixed-length tuples of exponents over the base dimensions of the inputs (see ``dsl.units``);
 ``FREE`` (None) is the dimension of a sub-formula that a parameter can give any dimension (``c``, ``c*q``).
@@ -75,6 +75,31 @@ def _nonlinear(a):
     return np.where(np.asarray(a) > 0, NONLINEAR, NO_PARAMS)
 
 
+def _sqrt_abs(a, out=None):  # ``out=``: the batched evaluator writes into preallocated rows
+    return torch.sqrt(torch.abs(a), out=out)
+
+
+def _np_sqrt_abs(a):
+    return np.sqrt(np.abs(a))
+
+
+def _log_abs(a, out=None):
+    return torch.log(torch.abs(a), out=out)
+
+
+def _np_log_abs(a):
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(a))
+
+
+def _cube(a, out=None):
+    return torch.pow(a, 3, out=out)
+
+
+def _np_cube(a):
+    return a * a * a
+
+
 @dataclass(frozen=True)
 class Operator:
     """One DSL operation: unit rule, parameter rule and implementations (torch, numpy, sympy)."""
@@ -103,10 +128,18 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in (
     Operator("square", 1, "power", _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3, exponent=2),
     Operator("sin", 1, "dimensionless", _nonlinear, torch.sin, np.sin, sympy.sin),
     Operator("cos", 1, "dimensionless", _nonlinear, torch.cos, np.cos, sympy.cos),
+    # beyond the paper (``--ops``): defined on every real number, so no batch ever holds a NaN from a domain
+    # error -- sqrt and log read |a| (on positive data, the usual sqrt and log); exp's overflow is +inf, and a
+    # formula that is not finite on the data is masked like x/0
+    Operator("sqrt", 1, "power", _nonlinear, _sqrt_abs, _np_sqrt_abs, lambda a: sympy.sqrt(sympy.Abs(a)),
+             exponent=0.5),
+    Operator("log", 1, "dimensionless", _nonlinear, _log_abs, _np_log_abs, lambda a: sympy.log(sympy.Abs(a))),
+    Operator("exp", 1, "dimensionless", _nonlinear, torch.exp, np.exp, sympy.exp),
+    Operator("cube", 1, "power", _nonlinear, _cube, _np_cube, lambda a: a**3, precedence=3, exponent=3),
 )}
-# adding an operator is one entry, e.g.
-# OPERATORS["sqrt"] = Operator("sqrt", 1, "power", _nonlinear, torch.sqrt, np.sqrt, sympy.sqrt, exponent=0.5)
+#: the paper's operators, the default; the others are switched on by name (``ops=``, ``--ops``)
 DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "square", "sin", "cos")
+EXTRA_OPERATORS = ("sqrt", "log", "exp", "cube")
 
 
 class Formula:
@@ -226,8 +259,11 @@ def _render(f: Formula, names, counter, values=None) -> tuple[str, int]:
             right = f"({right})"
         return f"{left} {op.infix} {right}", op.precedence
     inner, pi = _render(f.args[0], names, counter, values)
-    if f.op == "square":
-        return (f"{inner}**2" if pi >= 5 else f"({inner})**2"), 3
+    if f.op in ("square", "cube"):
+        power = 2 if f.op == "square" else 3
+        return (f"{inner}**{power}" if pi >= 5 else f"({inner})**{power}"), 3
+    if f.op in ("sqrt", "log"):  # read |a|, as the operator does (see OPERATORS)
+        return f"{f.op}(Abs({inner}))", 5
     return f"{f.op}({inner})", 5
 
 

@@ -262,17 +262,24 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
             return out
         if e.is_Pow:
             base, exp = e.args
+            if isinstance(base, sympy.Abs) and exp == sympy.Rational(1, 2):  # how the sqrt operator exports
+                return Formula("sqrt", (go(base.args[0]),))
+            if exp.is_number and exp.is_negative and not exp.is_Integer:  # 1/sqrt(r): d / d**2 with d = sqrt(r)
+                d = go(base ** (-exp))
+                return Formula("div", (d, Formula("square", (d,))))
             if exp.is_Integer and exp < 0:
                 d = _power(go(base), int(-exp))
                 return Formula("div", (d, Formula("square", (d,))))
             if exp.is_Integer and exp > 0:
                 return _power(go(base), int(exp))
             for name, op in OPERATORS.items():
-                if op.arity == 1 and op.units == "power" and sympy.Float(op.exponent) == exp:
+                if op.arity == 1 and op.units == "power" and exp.is_number and float(exp) == op.exponent:
                     return Formula(name, (go(base),))
-            raise FormulaError(f"the power '{e}' is not in the DSL (integer powers only)")
+            raise FormulaError(f"the power '{e}' is not in the DSL (integer powers, sqrt and its reciprocal only)")
         if e.is_Function:
             name = type(e).__name__.lower()
+            if name == "log" and isinstance(e.args[0], sympy.Abs):  # how the log operator exports
+                return Formula("log", (go(e.args[0].args[0]),))
             if name in OPERATORS and OPERATORS[name].arity == len(e.args):
                 return Formula(name, tuple(go(a) for a in e.args))
             raise FormulaError(f"the function '{type(e).__name__}' is not in the DSL; operations are "

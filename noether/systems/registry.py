@@ -6,8 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import UnknownSystemError
+from .controls import LORENZ, VAN_DER_POL
 from .hnn import PENDULUM, SPRING
+from .mechanics import DOUBLE_PENDULUM, HENON_HEILES, OSCILLATOR_2D, RIGID_BODY
+from .orbits import KEPLER, TWO_BODY
+from .population import LOTKA_VOLTERRA
 from .real_pendulum import real_pendulum
+from .simulated import SimulatedSystem
 from .trajectories import Trajectories
 
 
@@ -18,16 +23,31 @@ class SystemSpec:
     name: str
     description: str
     make: Callable[..., Trajectories]
-    true_law: str | None  # the paper's conserved quantity (SymPy text), for reports and tests
+    true_law: str | None  # the paper's conserved quantity, else the first of ``laws`` (SymPy text): the oracle
+    laws: tuple[str, ...] = ()  # every true conserved quantity (SymPy text over the state names), for tests
+    independent: int | None = None  # how many of ``laws`` are functionally independent (None: unknown)
+    noise: float | None = 0.1  # load_system's default noise: absolute for HNN's systems, relative for simulated
+
+
+def _simulated(system: SimulatedSystem) -> SystemSpec:
+    """The spec of a ``SimulatedSystem``: its first law is the oracle; its noise is relative (std = noise x each
+    column's clean std)."""
+    oracle = system.laws[0] if system.laws else None
+    return SystemSpec(system.name, system.description, system.generate, oracle, system.laws, system.independent,
+                      system.noise)
 
 
 SYSTEMS: dict[str, SystemSpec] = {
     "spring": SystemSpec("spring", "ideal mass-spring, H = q^2 + p^2 (HNN)",
-                         lambda noise=0.1, seed=0: SPRING.generate(noise=noise, seed=seed), SPRING.law),
+                         lambda noise=0.1, seed=0: SPRING.generate(noise=noise, seed=seed), SPRING.law,
+                         (SPRING.law,), 1),
     "pendulum": SystemSpec("pendulum", "ideal pendulum, H = 3(1 - cos q) + p^2 (HNN)",
-                           lambda noise=0.1, seed=0: PENDULUM.generate(noise=noise, seed=seed), PENDULUM.law),
+                           lambda noise=0.1, seed=0: PENDULUM.generate(noise=noise, seed=seed), PENDULUM.law,
+                           (PENDULUM.law,), 1),
     "real-pendulum": SystemSpec("real-pendulum", "measured pendulum, Schmidt & Lipson 2009 (damped)",
-                                lambda noise=None, seed=0: real_pendulum(), None),
+                                lambda noise=None, seed=0: real_pendulum(), None, noise=None),
+    **{s.name: _simulated(s) for s in (TWO_BODY, KEPLER, LOTKA_VOLTERRA, HENON_HEILES, DOUBLE_PENDULUM, RIGID_BODY,
+                                       OSCILLATOR_2D, LORENZ, VAN_DER_POL)},
 }
 
 
@@ -42,12 +62,13 @@ def get_system(name: str) -> SystemSpec:
 
 
 def load_system(name: str, *, noise: float | None = None, seed: int = 0) -> Trajectories:
-    """Generate or load a built-in system. ``noise`` (ideal systems only) defaults to HNN's 0.1."""
+    """Generate or load a built-in system. ``noise`` (simulated systems only) defaults to the system's own:
+    HNN's absolute std 0.1 for spring and pendulum, a relative 0.01 (of each column's clean std) for the others."""
     spec = get_system(name)
     if name == "real-pendulum":
         if noise:
             raise ValueError("real-pendulum is measured data; it takes no noise level")
         traj = spec.make(seed=seed)
     else:
-        traj = spec.make(noise=0.1 if noise is None else noise, seed=seed)
+        traj = spec.make(noise=spec.noise if noise is None else noise, seed=seed)
     return replace(traj, system=name)

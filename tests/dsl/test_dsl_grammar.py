@@ -4,7 +4,7 @@ import pytest
 
 from noether.dsl import OPERATORS, Formula, enumerate_space
 from noether.dsl.enumerate import Probes, count_space, enumerate_raw
-from noether.dsl.grammar import FREE, INVALID, PARAM, apply_units, inp
+from noether.dsl.grammar import DEFAULT_OPERATORS, FREE, INVALID, PARAM, apply_units, inp
 from noether.dsl.units import DimensionBasis, check_units, infer_dims
 from noether.units import resolve_units
 from noether.errors import UnitError
@@ -100,7 +100,7 @@ def _brute_force(input_dims, zero, depth, max_params, key=None):
     by_size = {1: [(inp(i), d) for i, d in enumerate(input_dims)] + [(PARAM, FREE)]}
     for size in range(2, depth + 1):
         out = []
-        for name, op in OPERATORS.items():
+        for name, op in ((n, OPERATORS[n]) for n in DEFAULT_OPERATORS):
             if op.arity == 1:
                 for f, d in by_size[size - 1]:
                     nd = apply_units(op, (d,), zero)

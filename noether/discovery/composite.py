@@ -1,0 +1,302 @@
+"""Composite laws: sparse sums g = Σ_k c_k t_k of enumerated terms that are constant along trajectories.
+
+Brute-force enumeration stops at ~7 nodes, but real energies are sums of several small terms (a Kepler or
+Hénon-Heiles Hamiltonian, a two-body energy). Here the DSL enumerates a *library* of small parameter-free terms
+t_k (unit-valid, deduplicated up to a·t + b), and the coefficients of every support S (a set of terms) come from
+the within-sequence and total scatter of the terms, W and T (``score.scatter_matrices``): the c minimising
+S = cᵀW_S c / cᵀT_S c is the smallest generalised eigenvector -- exact, no gradient descent. A coefficient carries
+whatever unit makes its term match the others (a parameter, as in the filter).
+
+Supports are searched by beam search over their size (1, 2, ... ``max_terms``): each kept support is extended
+by every library term, and the ``beam`` lowest-S supports of each size go on. A support whose terms are linearly
+dependent on the data (T_S singular, e.g. sin² + cos²) is no law; one that contains an accepted law is that law
+plus noise and is neither reported nor extended. Every support is judged by the filter's own rule
+(``null.AcceptanceRule``): its coefficients refitted on random sequences give S_random, and the noise floor
+comes from the terms' white-noise scatter. The accepted laws are then reduced to functionally independent ones
+(``independence.py``). ``derived`` inputs (``r = sqrt(x**2 + y**2)``, a relative coordinate ``x1 - x2``) join
+the library's inputs and are substituted back, so a law reads in the data's own states.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.linalg
+import sympy
+import torch
+
+from ..dsl import Law, enumerate_space
+from ..dsl.grammar import DEFAULT_OPERATORS
+from ..errors import DataError
+from ..systems import Trajectories
+from ..threads import single_thread
+from .drift import CONSERVED, DriftRule, measure_drift
+from .independence import independent_set, state_gradients
+from .null import AcceptanceRule, ratio_of
+from .score import Segments, scatter_matrices, sequence_set, white_scatter
+
+
+@dataclass(frozen=True)
+class CompositeConfig:
+    """term_depth: nodes per library term; ops: the terms' operators; derived: extra inputs, name -> formula over
+    the states; max_terms: terms per law; beam: supports kept per size; max_library: a library larger than this
+    is refused (raise term_depth's cost knowingly); rule: the acceptance rule (the filter's); degenerate: the
+    smallest eigenvalue of a support's standardised total scatter below which its terms are dependent;
+    seed: the random sequences; window: sequence length (None: whole trajectories, as the filter); drift: the
+    test that labels each accepted law conserved or approximate (the filter's)."""
+
+    term_depth: int = 3
+    ops: tuple[str, ...] = DEFAULT_OPERATORS
+    derived: tuple[tuple[str, str], ...] = ()
+    max_terms: int = 4
+    beam: int = 64
+    thresholds: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5)
+    max_library: int = 3000
+    rule: AcceptanceRule = AcceptanceRule()
+    degenerate: float = 1e-6
+    seed: int = 0
+    window: int | None = None
+    drift: DriftRule = DriftRule()
+
+    def __post_init__(self):
+        if isinstance(self.derived, Mapping):
+            object.__setattr__(self, "derived", tuple(self.derived.items()))
+        if self.term_depth < 1 or self.max_terms < 1 or self.beam < 1:
+            raise ValueError(f"term_depth, max_terms and beam must be >= 1, got {self.term_depth}, "
+                             f"{self.max_terms}, {self.beam}")
+
+
+@dataclass(frozen=True)
+class CompositeLaw:
+    """One accepted sparse sum: its library terms (indices), coefficients (first term's = 1), scores and Law."""
+
+    terms: tuple[int, ...]
+    coefficients: np.ndarray
+    s_true: float
+    s_random: float
+    ratio: float
+    excess: float
+    law: Law
+    verdict: str = CONSERVED
+
+    @property
+    def expression(self) -> str:
+        return self.law.display()
+
+
+@dataclass(frozen=True, eq=False)
+class CompositeResult:
+    """library: the terms' SymPy texts (over the states and derived inputs); laws: accepted, conserved before
+    approximate, then fewest terms and best ratio first; independent: positions in ``laws`` of a functionally
+    independent subset of the conserved ones; searched: how many supports were scored; seconds by step."""
+
+    library: list[str]
+    laws: list[CompositeLaw]
+    independent: list[int]
+    searched: int
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def independent_laws(self) -> list[CompositeLaw]:
+        return [self.laws[i] for i in self.independent]
+
+
+def composite_laws(traj: Trajectories, config: CompositeConfig = CompositeConfig()) -> CompositeResult:
+    """Search sparse sums of library terms for laws conserved along ``traj``'s training sequences."""
+    with single_thread():  # small dense solves: a second BLAS thread only costs (threads.py)
+        return _composite(traj, config)
+
+
+def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
+    seconds = {}
+    start = time.perf_counter()
+    seq = sequence_set(traj, "train", config.window)
+    names, units, x, subs = _inputs(traj, seq.x, config.derived)
+    texts, values = _library(names, units, x, config)
+    seconds["library"] = time.perf_counter() - start
+    start = time.perf_counter()
+    index = Segments.contiguous(seq.lengths)
+    feats = torch.as_tensor(values[None])
+    within, total = (m[0].numpy() for m in scatter_matrices(feats, index))
+    within_r, _ = (m[0].numpy() for m in scatter_matrices(feats, Segments.shuffled(seq.lengths, config.seed)))
+    noise = white_scatter(feats, index)[0].numpy() if (seq.lengths > 3).all() else None
+    dof = float((seq.lengths - 1).sum())
+    scale = 1 / np.sqrt(np.diag(total))
+    std = [m * scale[:, None] * scale[None, :] for m in (within, within_r, total)]
+    found, searched = _search(*std, config)
+    seconds["search"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    laws = []
+    for support, s_true, coef in found:
+        c = coef * scale[list(support)]  # back to the raw terms
+        c = c / c[0]
+        s_rand = _refit(std[1], std[2], support)
+        cs = c[:, None] * c[None, :]
+        sub = np.ix_(support, support)
+        excess = float(abs((cs * within[sub]).sum()) / dof / abs((cs * noise[sub]).sum())) \
+            if noise is not None else np.nan
+        laws.append((support, c, s_true, s_rand, excess))
+    accepted, _ = config.rule.decide(np.array([law[2] for law in laws]), np.array([law[3] for law in laws]),
+                                     np.array([law[4] for law in laws]), [None] * len(laws))
+    result = []
+    for (support, c, s_true, s_rand, excess), ok in zip(laws, accepted):
+        if not ok or any(set(other.terms) <= set(support) for other in result):
+            continue
+        law = _law(texts, support, c, subs, traj)
+        ratio = float(ratio_of(np.array([s_true]), np.array([s_rand]))[0])
+        result.append(CompositeLaw(support, c, s_true, s_rand, ratio, excess, law))
+    result = _labelled(result, seq, index, config.drift)
+    result.sort(key=lambda law: (law.verdict != CONSERVED, len(law.terms), -min(law.ratio, 1e12)))
+    states = torch.as_tensor(seq.x[np.random.default_rng(config.seed).permutation(len(seq.x))[:512]])
+    grads = [state_gradients(law.law.torch, states) for law in result if law.verdict == CONSERVED]
+    independent = independent_set(grads) if grads else []
+    seconds["laws"] = time.perf_counter() - start
+    return CompositeResult(texts, result, independent, searched, seconds)
+
+
+def _labelled(laws: list[CompositeLaw], seq, index: Segments, rule: DriftRule) -> list[CompositeLaw]:
+    """Each accepted law labelled conserved or approximate by the filter's drift test (``drift.py``)."""
+    if not laws:
+        return laws
+    x = torch.as_tensor(seq.x)
+    values = torch.stack([law.law.torch(x) for law in laws])
+    drift = measure_drift(values, index, np.array([law.s_true for law in laws]), rule)
+    return [replace(law, verdict=v) for law, v in zip(laws, drift.verdicts)]
+
+
+# ------------------------------------------------------------------------------------------------ the library
+
+
+def _inputs(traj: Trajectories, x: np.ndarray, derived: tuple[tuple[str, str], ...]):
+    """The library's inputs: the states and the derived quantities (names, unit texts, values [N, d'], and the
+    SymPy substitutions that turn a derived name back into its formula)."""
+    names = list(traj.names)
+    units = list(traj.units)
+    cols = [x]
+    subs = {}
+    for name, text in derived:
+        if name in names:
+            raise ValueError(f"derived input '{name}' has the name of an input")
+        law = Law.parse(text, traj.names, dict(zip(traj.names, traj.units)))
+        cols.append(law.numpy(x)[:, None])
+        names.append(name)
+        units.append(law.unit)
+        subs[sympy.Symbol(name)] = law.sympy()
+    return names, units, np.concatenate(cols, axis=1), subs
+
+
+def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConfig
+             ) -> tuple[list[str], np.ndarray]:
+    """Parameter-free unit-valid terms up to ``term_depth`` nodes, and their reciprocals, as SymPy texts and
+    values [K, N]; terms not finite or constant on the data are dropped."""
+    space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops,
+                            seed=config.seed)
+    formulas = list(space.formulas)
+    if 2 * len(formulas) > config.max_library:
+        raise DataError(f"the composite library would hold {2 * len(formulas)} terms (depth {config.term_depth}, "
+                        f"{len(names)} inputs), over max_library={config.max_library}; lower term_depth or raise "
+                        f"max_library")
+    X = torch.as_tensor(x)
+    vals = space.evaluate(X, torch.zeros(len(formulas), 0, dtype=X.dtype)).values.numpy()
+    texts = [f.render(tuple(names)) for f in formulas]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = 1 / vals
+    texts += [f"1/({t})" for t in texts]
+    vals = np.concatenate([vals, inv])
+    spread = np.nanstd(vals, axis=1)
+    ok = np.isfinite(vals).all(1) & (spread > 1e-12 * np.maximum(1, np.abs(vals).max(1)))
+    return [t for t, k in zip(texts, ok) if k], vals[ok]
+
+
+# ------------------------------------------------------------------------------------------------ the search
+
+
+def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig):
+    """Beam search over supports, joined at each size by the sparse regressions' supports (see the module
+    docstring) -> ([(support, S, coefficients)], supports scored)."""
+    k = len(total)
+    found: list[tuple[tuple[int, ...], float, np.ndarray]] = []
+    regressed = _regressions(within, config)
+    beam = [()]
+    searched = 0
+    for size in range(1, config.max_terms + 1):
+        cands = sorted({tuple(sorted((*s, j))) for s in beam for j in range(k) if j not in s}
+                       | {s for s in regressed if len(s) == size})
+        cands = [s for s in cands if not any(set(f) <= set(s) for f, _, _ in found)]
+        if not cands:
+            break
+        supports = np.array(cands)
+        s_true, coef, ok = _smallest(within, total, supports, config.degenerate)
+        searched += len(cands)
+        s_rand = _smallest(within_r, total, supports, config.degenerate)[0]
+        passing = ok & (ratio_of(s_true, s_rand) >= config.rule.noisy_ratio if config.rule.min_ratio is None
+                        else ratio_of(s_true, s_rand) >= config.rule.min_ratio)
+        for i in np.flatnonzero(passing):
+            found.append((cands[i], float(s_true[i]), coef[i]))
+        order = np.argsort(np.where(ok & ~passing, s_true, np.inf), kind="stable")
+        beam = [cands[i] for i in order[: config.beam] if np.isfinite(s_true[i]) and ok[i] and not passing[i]]
+    return found, searched
+
+
+def _regressions(within: np.ndarray, config: CompositeConfig) -> set[tuple[int, ...]]:
+    """Supports from sparse regression (as SINDy-PI): each term in turn as the left-hand side, regressed on all
+    the others within sequences by sequentially thresholded least squares, at every threshold of
+    ``config.thresholds`` (on standardised terms). It reaches sums none of whose parts is conserved (Kepler's
+    energy: no pair of its three terms is), which the beam, grown from conserved-looking parts, can miss."""
+    k = len(within)
+    reg = within + 1e-9 * np.trace(within) / k * np.eye(k)
+    inv = np.linalg.inv(reg)  # all first regressions at once: min c'Wc with c_lhs = 1 is W^-1 e_lhs, rescaled
+    found = set()
+    for lhs in range(k):
+        active = np.delete(np.arange(k), lhs)
+        first = -inv[active, lhs] / inv[lhs, lhs]
+        for lam in sorted(config.thresholds):  # each threshold starts from the last one's support (nested)
+            for _ in range(20):
+                if first is not None:
+                    coef, first = first, None
+                else:
+                    coef = scipy.linalg.solve(reg[np.ix_(active, active)], -reg[active, lhs], assume_a="pos")
+                keep = np.abs(coef) >= lam
+                if keep.all() or not keep.any():
+                    break
+                active = active[keep]
+            if not keep.any():
+                break
+            if keep.all() and len(active) < config.max_terms:
+                found.add(tuple(sorted((lhs, *active.tolist()))))
+    return found
+
+
+def _smallest(within: np.ndarray, total: np.ndarray, supports: np.ndarray, degenerate: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each support [n, s]: the smallest generalised eigenvalue of (W_S, T_S), its eigenvector [n, s], and
+    whether T_S is well conditioned (its terms independent on the data)."""
+    idx = supports[:, :, None], supports[:, None, :]
+    w, t = within[idx], total[idx]
+    t_eig, t_vec = np.linalg.eigh(t)
+    ok = t_eig[:, 0] > degenerate
+    inv_sqrt = t_vec / np.sqrt(np.clip(t_eig, degenerate, None))[:, None, :]  # T^-1/2 = V diag(λ^-1/2)
+    m = np.swapaxes(inv_sqrt, 1, 2) @ w @ inv_sqrt
+    lam, vec = np.linalg.eigh((m + np.swapaxes(m, 1, 2)) / 2)
+    coef = (inv_sqrt @ vec[:, :, :1])[:, :, 0]
+    return np.clip(lam[:, 0], 0, None), coef, ok
+
+
+def _refit(within_r: np.ndarray, total: np.ndarray, support: tuple[int, ...]) -> float:
+    """S_random: the support's coefficients fitted again on the random sequences."""
+    return float(_smallest(within_r, total, np.array([support]), 0.0)[0][0])
+
+
+def _law(texts: list[str], support: tuple[int, ...], coef: np.ndarray, subs: dict, traj: Trajectories) -> Law:
+    """The sum as one Law over the data's states (derived inputs substituted), unit-checked by ``Law.parse``
+    (each coefficient but the first a parameter, whose unit is whatever its term needs)."""
+    params = {f"k{i}": float(c) for i, c in enumerate(coef) if i > 0}
+    text = " + ".join([f"({texts[support[0]]})"] + [f"k{i}*({texts[j]})" for i, j in enumerate(support) if i > 0])
+    expr = sympy.sympify(text, locals={n: sympy.Symbol(n) for n in params})
+    if subs:
+        expr = expr.subs(subs)
+    return Law.parse(str(expr), traj.names, dict(zip(traj.names, traj.units)), params)

@@ -38,6 +38,9 @@ COMMANDS: dict[str, LazyCommand] = {
                             "Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, "
                             "rank them by how much tailoring with them improves long-term predictions, and compare "
                             "against the baselines."),
+    "composite": LazyCommand(".composite", "composite_command",
+                             "Find conserved sparse sums of enumerated terms, and how many are functionally "
+                             "independent."),
     "export": LazyCommand(".discover", "export_command",
                           "Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."),
     "video": LazyCommand(".video", "video_group",

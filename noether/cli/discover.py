@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..discovery import AcceptanceRule, FilterConfig
+from ..discovery.composite import CompositeConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
+from ..dsl.grammar import DEFAULT_OPERATORS
 from ..io import check_output_dir
 from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, TailorConfig, default_cache_dir, discover,
                         export)
@@ -35,6 +37,17 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Send the filter's chunks to a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
                    "'local' for a LocalCluster on this machine (needs noether[cluster]; see README).")
+@click.option("--composite", is_flag=True,
+              help="Also search sparse sums of enumerated terms (laws beyond --depth; see README, 'Composite "
+                   "laws'); they join the filter's survivors.")
+@click.option("--term-depth", type=int, default=CompositeConfig.term_depth, show_default=True,
+              help="Nodes per library term of --composite.")
+@click.option("--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True,
+              help="Terms per composite law.")
+@click.option("--composite-ops", default=",".join(DEFAULT_OPERATORS), show_default=True,
+              help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).")
+@click.option("--derive", "derived", multiple=True, metavar="NAME=FORMULA",
+              help="An extra input of the composite library, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable).")
 @click.option("--min-ratio", type=float, default=None,
               help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
                    "noise-aware rule (see README, 'Conservation filter').")
@@ -73,15 +86,19 @@ from .options import data_options, device_option, out, parse_pairs
               help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, min_ratio,
-                     accept, window, noise_std, top, max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales,
-                     law_lr, eval_seeds, integrator, true_law, cache_dir, no_cache, out_dir) -> None:
+def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
+                     term_depth, max_terms, composite_ops, derived, min_ratio, accept, window, noise_std, top,
+                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
+                     true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
+    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, seed=seed, rule=rule,
+                              ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
+                              derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()))
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
                           inner=inner, integrator=IntegratorConfig(backend=integrator))
@@ -90,6 +107,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                                                 scheduler=scheduler, accept=accept,
                                                 noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
                             tailor=tailor, true_law=true_law,
+                            composite=library if composite else None,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
     result = discover(traj, config)
     paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))

@@ -38,7 +38,9 @@ def data_options(func):
     @click.option("--deriv", type=click.Choice(ESTIMATORS), default=None,
                   help="Estimate dx/dt from the states: finite differences, Savitzky-Golay or a smoothing spline, "
                        "each on the real time stamps [default: the data's own derivatives, else finite].")
-    @click.option("--noise", type=float, default=None, help="Observation noise of ideal systems [default 0.1].")
+    @click.option("--noise", type=float, default=None,
+                  help="Observation noise of simulated systems [default: 0.1 absolute on spring and pendulum, as "
+                       "HNN; 0.01 of each state's spread on the others].")
     @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
     @functools.wraps(func)
     def wrapper(*args, system, data, state, units, trajectory_col, time_col, group_col, deriv_cols, deriv, noise,

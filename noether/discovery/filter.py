@@ -96,7 +96,7 @@ class FilterResult:
     [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
     then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
-    class of functionally dependent CONSERVED laws among the top accepted (see ``_independent``), best class first;
+    class of functionally dependent CONSERVED laws among the top accepted (see ``representatives``), best class first;
     approximate_indices: the same among the approximate ones; timings in seconds.
     """
 
@@ -213,8 +213,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     simplicity = np.stack([n_params, sizes, ~linear], 1)
     conserved = order[np.isin(verdict[order], [CONSERVED, UNTESTED])]
     approximate = order[verdict[order] == APPROXIMATE]
-    independent = _independent(space, out["params_true"], conserved[: config.top], x, config, simplicity, capped)
-    approx = _independent(space, out["params_true"], approximate[: config.top], x, config, simplicity, capped)
+    independent = representatives(space, out["params_true"], conserved[: config.top], x, config, simplicity, capped)
+    approx = representatives(space, out["params_true"], approximate[: config.top], x, config, simplicity, capped)
     timings["independence"] = time.perf_counter() - t0
     table = pd.DataFrame({
         "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
@@ -432,7 +432,7 @@ def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Te
     return verdict, trend_p
 
 
-def _independent(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, config: FilterConfig,
+def representatives(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, config: FilterConfig,
                  simplicity: np.ndarray, ratio: np.ndarray) -> list[int]:
     """One representative per class of functionally dependent laws among the top accepted ``order`` (space
     indices, best first): classes in the order of their best member; the representative is the simplest member

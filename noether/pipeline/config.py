@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from ..device import check_device
 from ..discovery import FilterConfig
+from ..discovery.composite import CompositeConfig
 from ..systems import Trajectories
 from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig, TrainConfig
 
@@ -58,7 +59,9 @@ class DiscoverConfig:
     seed: enumeration probes, random sequences, the pretrained MLP; filter / tailor: the stages' settings;
     true_law: the oracle for the evaluation (SymPy text; None: the built-in system's, if any);
     cache_dir: folder of the stage cache (None: no caching; see ``cache.StageCache``);
-    force: enumerate even when the space's estimated memory is over the limit (``dsl.estimate.check_space``)."""
+    force: enumerate even when the space's estimated memory is over the limit (``dsl.estimate.check_space``);
+    composite: also search sparse sums of library terms (``discovery.composite``), whose laws join the filter's
+    survivors (None: the filter alone)."""
 
     depth: int = 7
     max_params: int = 2
@@ -69,6 +72,7 @@ class DiscoverConfig:
     true_law: str | None = None
     cache_dir: str | None = None
     force: bool = False
+    composite: CompositeConfig | None = None
 
     def __post_init__(self):
         if self.stage not in STAGES:

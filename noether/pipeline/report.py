@@ -31,6 +31,11 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
         lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
                      f"{f.n_accepted - f.n_conserved} approximate"
                      + (f"; paper: {paper}" if paper else "") + f" | {_secs(result, 'filter')} |")
+        if "composite" in t:
+            n = int((f.table["source"] == "composite").sum())
+            lines.append(f"| composite | {n} laws from sparse sums of library terms joined the survivors (term depth "
+                         f"{result.config.composite.term_depth}, up to {result.config.composite.max_terms} terms) | "
+                         f"{_secs(result, 'composite')} |")
     if result.tailor is not None:
         sc = result.tailor.screen
         lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "

@@ -21,6 +21,8 @@ import torch
 
 from .. import progress
 from ..discovery import FilterConfig, FilterResult, filter_candidates
+from ..discovery.composite import CompositeConfig, CompositeResult, composite_laws
+from ..discovery.merge import with_composite
 from ..dsl import CandidateSpace, space_for
 from ..errors import DataError
 from ..io import atomic_path
@@ -145,6 +147,9 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
         return result
     base = (key, config.depth, config.max_params, config.seed)
     filt = run("filter", _filter_stage, base, config.filter, space, traj, ignore=("space", "traj"))
+    if config.composite is not None:
+        comp = run("composite", _composite_stage, (base, config.filter), config.composite, traj, ignore=("traj",))
+        filt = with_composite(filt, comp, traj, config.filter)
     if not config.runs("screen") or filt.n_accepted == 0:
         return DiscoveryResult(traj, config, filt.space, filt, timings=timings, cached=tuple(cached))
     tail = run("screen", _screen_stage, (base, config.filter), config.tailor, filt, traj, config.seed,
@@ -172,6 +177,10 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
 
 def _filter_stage(key, config: FilterConfig, space, traj: Trajectories) -> tuple[FilterResult, float]:
     return timed(filter_candidates, space, traj, config)
+
+
+def _composite_stage(key, config: CompositeConfig, traj: Trajectories) -> tuple[CompositeResult, float]:
+    return timed(composite_laws, traj, config)
 
 
 def _screen_stage(key, config: TailorConfig, filt: FilterResult, traj: Trajectories, seed: int

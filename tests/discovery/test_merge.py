@@ -1,0 +1,33 @@
+"""Composite laws join the filter's survivors as candidates of one space: same values, one ranking."""
+
+import numpy as np
+import torch
+
+from noether.discovery import FilterConfig, filter_candidates
+from noether.discovery.composite import CompositeConfig, composite_laws
+from noether.discovery.merge import with_composite
+from noether.dsl import space_for
+from noether.systems import load_system
+
+
+def test_composite_laws_become_ranked_candidates_with_their_own_values():
+    traj = load_system("kepler", noise=0.0).select(list(range(12)) + list(range(40, 50)))
+    space = space_for(traj, depth=3, max_params=2)
+    config = FilterConfig()
+    filt = filter_candidates(space, traj, config)
+    comp = composite_laws(traj, CompositeConfig(derived={"r": "sqrt(x**2 + y**2)"}, term_depth=3, max_terms=3,
+                                                beam=16))
+    merged = with_composite(filt, comp, traj, config)
+    assert len(merged.space) == len(filt.space) + len(comp.laws)
+    assert (merged.table["source"] == "composite").sum() == len(comp.laws)
+    assert merged.n_accepted == filt.n_accepted + len(comp.laws)
+    x = traj.states.reshape(-1, traj.dim)[:200]
+    for j, law in enumerate(comp.laws):
+        i = len(filt.space) + j
+        as_candidate = merged.space.evaluate(torch.as_tensor(x), torch.as_tensor(merged.params))
+        assert np.allclose(as_candidate.values[i].numpy(), law.law.numpy(x), rtol=1e-10, atol=1e-12)
+        assert i in merged.accepted_indices
+    ranks = merged.table["rank"].dropna().astype(int).sort_values().tolist()
+    assert ranks == list(range(1, merged.n_accepted + 1))
+    # the energy (3 terms) and angular momentum are independent and both conserved
+    assert len(merged.independent_indices) >= 2

@@ -307,31 +307,47 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
 def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     """Fits of non-affine candidates ``index`` on true and on random sequences (on the fit subsample, see
     ``GradientConfig.fit_points``, then polished on all points); S_true and S_random on all points."""
+    x_fit, perm_fit, fit_order = ctx.fit_data
+    true, values, finite, s_true = _fit_gradient_on(ctx, index, ctx.x, x_fit, fit_order)
+    # S_random <= 1 always (the random sequences hold the same points, so within <= total variance): a candidate
+    # with S_true >= 1 / (the least ratio the rule accepts) can never pass, and its random fit is skipped
+    hopeless = ~(s_true.cpu().numpy() < 1 / ctx.config.rule.least_ratio)
+    fit_rand = np.flatnonzero(~hopeless)
+    params_rand = torch.zeros_like(true.params)
+    s_rand = torch.full_like(s_true, float("nan"))
+    converged = true.converged.cpu().numpy().copy()
+    if len(fit_rand):
+        # the random sequences are the same lengths as the true ones: the points reordered, the same grouping
+        rand, _, _, score = _fit_gradient_on(ctx, index[fit_rand], ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit],
+                                             fit_order)
+        at = torch.as_tensor(fit_rand, device=s_true.device)
+        params_rand[at], s_rand[at] = rand.params, score
+        converged[fit_rand] &= rand.converged.cpu().numpy()
+    with torch.no_grad():
+        excess = noise_excess(values, ctx.order)
+    reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
+              for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
+    reason = [r if r is not None or not h else f"S_true {s:.3g} >= 1/{ctx.config.rule.least_ratio:g}: no random "
+              f"fit can give the ratio the rule needs" for r, h, s in zip(reason, hopeless, s_true.cpu().numpy())]
+    return {"index": index, "params_true": true.params, "params_rand": params_rand, "s_true": s_true,
+            "s_random": s_rand, "excess": excess, "converged": converged, "reason": reason}
+
+
+def _fit_gradient_on(ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_sub: torch.Tensor, fit_order):
+    """Fit candidates ``index`` on the subsample x_sub (polished on x_all) -> (fit, values on x_all [n, N],
+    finite [n], S on x_all [n], NaN where not finite)."""
     sub = ctx.space.subset(index)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
     cfg, order, kmax = ctx.config.gradient, ctx.order, ctx.kmax
-    x_fit, perm_fit, fit_order = ctx.fit_data
-    fits = []
-    # the random sequences are the same lengths as the true ones: the points reordered, the same grouping
-    for x_all, x_sub in ((ctx.x, x_fit), (ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit])):
-        fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=cfg, max_params=kmax,
-                           like=ctx.x)
-        evaluate = _evaluator(ctx, sub, x_all)
-        if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
-            fit = fit_gradient(evaluate, n_params, order, config=cfg, max_params=kmax, like=ctx.x,
-                               starts=fit.params[None], steps=cfg.polish_steps)
-        with torch.no_grad():
-            values, finite = evaluate(fit.params)
-            score = torch.where(finite, conservation_score(values, order), torch.nan)
-        fits.append((fit, values, finite, score))
-    (true, values, finite, s_true), (rand, _, _, s_rand) = fits
+    fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=cfg, max_params=kmax, like=ctx.x)
+    evaluate = _evaluator(ctx, sub, x_all)
+    if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
+        fit = fit_gradient(evaluate, n_params, order, config=cfg, max_params=kmax, like=ctx.x,
+                           starts=fit.params[None], steps=cfg.polish_steps)
     with torch.no_grad():
-        excess = noise_excess(values, order)
-    reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-              for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
-    return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": s_true,
-            "s_random": s_rand, "excess": excess, "converged": (true.converged & rand.converged).cpu().numpy(),
-            "reason": reason}
+        values, finite = evaluate(fit.params)
+        score = torch.where(finite, conservation_score(values, order), torch.nan)
+    return fit, values, finite, score
 
 
 def _propagated_excess(space, out: dict, x: torch.Tensor, order, names: tuple[str, ...], config: FilterConfig

@@ -55,6 +55,11 @@ class AcceptanceRule:
             raise ValueError(f"whiteness must be >= 1, got {self.whiteness}")
 
     @property
+    def least_ratio(self) -> float:
+        """The smallest S_random / S_true this rule can accept."""
+        return self.min_ratio if self.min_ratio is not None else self.noisy_ratio
+
+    @property
     def name(self) -> str:
         if self.min_ratio is not None:
             return f"fixed: ratio >= {self.min_ratio:g}"

@@ -34,11 +34,11 @@ RESULTS = Path(__file__).parent / "results"
 #: user would pass with --ops / --derive), term depth and terms per law
 SETTINGS = {
     "oscillator-2d": dict(),
-    "kepler": dict(term_depth=4, derived={"r": "sqrt(x**2 + y**2)"}),
-    "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2),
+    "kepler": dict(term_depth=3, derived={"r": "sqrt(x**2 + y**2)"}),
+    "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2, beam=32),
     "lotka-volterra": dict(ops=(*DEFAULT_OPERATORS, "log")),
-    "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=5),
-    "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=4, max_terms=5),
+    "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=6, beam=32),
+    "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32),
     "rigid-body": dict(),
     "lorenz": dict(),
     "van-der-pol": dict(),

@@ -45,6 +45,8 @@ class CompositeConfig:
     the states; max_terms: terms per law; beam: supports kept per size; max_library: a library larger than this
     is refused (raise term_depth's cost knowingly); rule: the acceptance rule (the filter's); degenerate: the
     smallest eigenvalue of a support's standardised total scatter below which its terms are dependent;
+    thresholds: the sparse regressions' thresholds on standardised coefficients; max_regression: the largest
+    library the regressions run on (their cost grows as its fourth power; above it only the beam searches);
     seed: the random sequences; window: sequence length (None: whole trajectories, as the filter); drift: the
     test that labels each accepted law conserved or approximate (the filter's)."""
 
@@ -54,6 +56,7 @@ class CompositeConfig:
     max_terms: int = 4
     beam: int = 64
     thresholds: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5)
+    max_regression: int = 600
     max_library: int = 3000
     rule: AcceptanceRule = AcceptanceRule()
     degenerate: float = 1e-6
@@ -119,6 +122,9 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seconds["library"] = time.perf_counter() - start
     start = time.perf_counter()
     index = Segments.contiguous(seq.lengths)
+    _, total = (m[0].numpy() for m in scatter_matrices(torch.as_tensor(values[None]), index))
+    keep = _spanning(total, config.degenerate)
+    texts, values = [texts[i] for i in keep], values[keep]
     feats = torch.as_tensor(values[None])
     within, total = (m[0].numpy() for m in scatter_matrices(feats, index))
     within_r, _ = (m[0].numpy() for m in scatter_matrices(feats, Segments.shuffled(seq.lengths, config.seed)))
@@ -212,6 +218,27 @@ def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConf
     return [t for t, k in zip(texts, ok) if k], vals[ok]
 
 
+def _spanning(total: np.ndarray, tol: float) -> list[int]:
+    """Library terms in order (simplest first), each kept only when it is not a linear combination of the kept
+    ones plus a constant on the data (x + y beside x and y; sin² beside cos²): such a term adds no law, only
+    non-unique coefficients that spread a sparse law over many terms. Greedy Gram-Schmidt on the standardised
+    total scatter: kept when the part of its variance outside the kept terms' span exceeds ``tol``."""
+    scale = 1 / np.sqrt(np.diag(total))
+    t = total * scale[:, None] * scale[None, :]
+    basis = np.zeros((0, len(t)))  # rows: orthonormal directions (in the T inner product) of the kept terms
+    kept = []
+    for j in range(len(t)):
+        proj = basis @ t[:, j] if len(kept) else np.zeros(0)  # <e_k, t_j> for the kept directions e_k
+        resid = t[j, j] - proj @ proj
+        if resid > tol:
+            kept.append(j)
+            coef = np.zeros(len(t))
+            coef[j] = 1.0
+            coef -= proj @ basis
+            basis = np.vstack([basis, coef / np.sqrt(resid)])
+    return kept
+
+
 # ------------------------------------------------------------------------------------------------ the search
 
 
@@ -220,7 +247,7 @@ def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config:
     docstring) -> ([(support, S, coefficients)], supports scored)."""
     k = len(total)
     found: list[tuple[tuple[int, ...], float, np.ndarray]] = []
-    regressed = _regressions(within, config)
+    regressed = _regressions(within, config) if k <= config.max_regression else set()
     beam = [()]
     searched = 0
     for size in range(1, config.max_terms + 1):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
@@ -132,7 +132,8 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     dof = float((seq.lengths - 1).sum())
     scale = 1 / np.sqrt(np.diag(total))
     std = [m * scale[:, None] * scale[None, :] for m in (within, within_r, total)]
-    found, searched = _search(*std, config)
+    white = None if noise is None else noise * scale[:, None] * scale[None, :] * dof  # excess = c'Wc / c'(dof D)c
+    found, searched = _search(*std, config, white)
     seconds["search"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -148,15 +149,17 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
         laws.append((support, c, s_true, s_rand, excess))
     accepted, _ = config.rule.decide(np.array([law[2] for law in laws]), np.array([law[3] for law in laws]),
                                      np.array([law[4] for law in laws]), [None] * len(laws))
-    result = []
-    for (support, c, s_true, s_rand, excess), ok in zip(laws, accepted):
-        if not ok or any(set(other.terms) <= set(support) for other in result):
-            continue
-        law = _law(texts, support, c, subs, traj)
-        ratio = float(ratio_of(np.array([s_true]), np.array([s_rand]))[0])
-        result.append(CompositeLaw(support, c, s_true, s_rand, ratio, excess, law))
-    result = _labelled(result, seq, index, config.drift)
-    result.sort(key=lambda law: (law.verdict != CONSERVED, len(law.terms), -min(law.ratio, 1e12)))
+    laws = [law for law, ok in zip(laws, accepted) if ok]
+    verdicts = _verdicts(laws, values, index, config.drift)
+    ratios = ratio_of(np.array([law[2] for law in laws]), np.array([law[3] for law in laws])) if laws else []
+    ranked = sorted(range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i][0]), -min(ratios[i], 1e12)))
+    kept: list[int] = []  # an accepted law plus more terms is that law plus noise, unless it turns conserved
+    for i in ranked:
+        if not any(set(laws[j][0]) <= set(laws[i][0]) and (verdicts[j] == CONSERVED or verdicts[i] != CONSERVED)
+                   for j in kept):
+            kept.append(i)
+    result = [CompositeLaw(laws[i][0], laws[i][1], laws[i][2], laws[i][3], float(ratios[i]), laws[i][4],
+                           _law(texts, laws[i][0], laws[i][1], subs, traj), verdicts[i]) for i in kept]
     states = torch.as_tensor(seq.x[np.random.default_rng(config.seed).permutation(len(seq.x))[:512]])
     grads = [state_gradients(law.law.torch, states) for law in result if law.verdict == CONSERVED]
     independent = independent_set(grads) if grads else []
@@ -164,14 +167,13 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     return CompositeResult(texts, result, independent, searched, seconds)
 
 
-def _labelled(laws: list[CompositeLaw], seq, index: Segments, rule: DriftRule) -> list[CompositeLaw]:
-    """Each accepted law labelled conserved or approximate by the filter's drift test (``drift.py``)."""
+def _verdicts(laws: list[tuple], values: np.ndarray, index: Segments, rule: DriftRule) -> list[str]:
+    """Each accepted (support, coefficients, S_true, ...) labelled conserved or approximate by the filter's drift
+    test (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]."""
     if not laws:
-        return laws
-    x = torch.as_tensor(seq.x)
-    values = torch.stack([law.law.torch(x) for law in laws])
-    drift = measure_drift(values, index, np.array([law.s_true for law in laws]), rule)
-    return [replace(law, verdict=v) for law, v in zip(laws, drift.verdicts)]
+        return []
+    g = torch.as_tensor(np.stack([law[1] @ values[list(law[0])] for law in laws]))
+    return list(measure_drift(g, index, np.array([law[2] for law in laws]), rule).verdicts)
 
 
 # ------------------------------------------------------------------------------------------------ the library
@@ -242,30 +244,37 @@ def _spanning(total: np.ndarray, tol: float) -> list[int]:
 # ------------------------------------------------------------------------------------------------ the search
 
 
-def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig):
+def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig,
+            white: np.ndarray | None = None):
     """Beam search over supports, joined at each size by the sparse regressions' supports (see the module
-    docstring) -> ([(support, S, coefficients)], supports scored)."""
+    docstring) -> ([(support, S, coefficients)], supports scored). Every support the rule could accept is
+    returned for judging; only one that already looks conserved -- constant to round-off, or varying no more
+    than white noise explains (``white``: the standardised white-noise scatter times the degrees of freedom) --
+    stops its supersets, while an approximate one keeps growing (a correction term may make it conserved)."""
     k = len(total)
     found: list[tuple[tuple[int, ...], float, np.ndarray]] = []
+    blocked: list[tuple[int, ...]] = []
     regressed = _regressions(within, config) if k <= config.max_regression else set()
     beam = [()]
     searched = 0
     for size in range(1, config.max_terms + 1):
         cands = sorted({tuple(sorted((*s, j))) for s in beam for j in range(k) if j not in s}
                        | {s for s in regressed if len(s) == size})
-        cands = [s for s in cands if not any(set(f) <= set(s) for f, _, _ in found)]
+        cands = [s for s in cands if not any(set(f) <= set(s) for f in blocked)]
         if not cands:
             break
         supports = np.array(cands)
         s_true, coef, ok = _smallest(within, total, supports, config.degenerate)
         searched += len(cands)
         s_rand = _smallest(within_r, total, supports, config.degenerate)[0]
-        passing = ok & (ratio_of(s_true, s_rand) >= config.rule.noisy_ratio if config.rule.min_ratio is None
-                        else ratio_of(s_true, s_rand) >= config.rule.min_ratio)
+        passing = ok & (ratio_of(s_true, s_rand) >= config.rule.least_ratio)
+        excess = _excess(within, white, supports, coef) if white is not None else np.full(len(cands), np.nan)
+        settled = passing & ((s_true <= config.drift.exact**2) | (excess <= config.rule.whiteness))
         for i in np.flatnonzero(passing):
             found.append((cands[i], float(s_true[i]), coef[i]))
-        order = np.argsort(np.where(ok & ~passing, s_true, np.inf), kind="stable")
-        beam = [cands[i] for i in order[: config.beam] if np.isfinite(s_true[i]) and ok[i] and not passing[i]]
+        blocked.extend(cands[i] for i in np.flatnonzero(settled))
+        order = np.argsort(np.where(ok & ~settled, s_true, np.inf), kind="stable")
+        beam = [cands[i] for i in order[: config.beam] if np.isfinite(s_true[i]) and ok[i] and not settled[i]]
     return found, searched
 
 
@@ -311,6 +320,16 @@ def _smallest(within: np.ndarray, total: np.ndarray, supports: np.ndarray, degen
     lam, vec = np.linalg.eigh((m + np.swapaxes(m, 1, 2)) / 2)
     coef = (inv_sqrt @ vec[:, :, :1])[:, :, 0]
     return np.clip(lam[:, 0], 0, None), coef, ok
+
+
+def _excess(within: np.ndarray, white: np.ndarray, supports: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Within-sequence variance over white-noise variance of each support's combination (``white`` carries the
+    degrees of freedom), [n]."""
+    idx = supports[:, :, None], supports[:, None, :]
+    w = np.einsum("ni,nij,nj->n", coef, within[idx], coef)
+    d = np.einsum("ni,nij,nj->n", coef, white[idx], coef)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(w) / np.abs(d)
 
 
 def _refit(within_r: np.ndarray, total: np.ndarray, support: tuple[int, ...]) -> float:

@@ -144,8 +144,9 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
         s_rand = _refit(std[1], std[2], support)
         cs = c[:, None] * c[None, :]
         sub = np.ix_(support, support)
-        excess = float(abs((cs * within[sub]).sum()) / dof / abs((cs * noise[sub]).sum())) \
-            if noise is not None else np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):  # no white noise at all (clean data): inf
+            excess = float(np.float64(abs((cs * within[sub]).sum()) / dof) / abs((cs * noise[sub]).sum())) \
+                if noise is not None else np.nan
         laws.append((support, c, s_true, s_rand, excess))
     accepted, _ = config.rule.decide(np.array([law[2] for law in laws]), np.array([law[3] for law in laws]),
                                      np.array([law[4] for law in laws]), [None] * len(laws))

@@ -181,3 +181,17 @@ def test_damped_oscillator_has_no_accepted_law(noise):
     assert res.independent == []
     h = res.table.formula == "q**2 + c0 * p**2"
     assert h.sum() == 1 and not res.table.accepted[h].item()
+
+
+def test_a_candidate_the_rule_can_never_accept_skips_its_random_fit_and_says_why(spring):
+    """S_random <= 1 always, so S_true >= 1/3 rules a candidate out before its random fit; those rows say so,
+    and no accepted candidate is among them."""
+    _, res = spring
+    table = res.filter.table
+    skipped = table.s_random.isna() & table.s_true.notna()
+    assert skipped.any()
+    assert (table.s_true[skipped] >= 1 / res.filter.rule.least_ratio - 1e-12).all()
+    assert not table.accepted[skipped].any()
+    assert table.reason[skipped].str.contains("no random fit can give").all()
+    fitted = table.s_random.notna()
+    assert (table.s_random[fitted] <= 1 + 1e-9).all()  # the bound the skip relies on

@@ -280,6 +280,8 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
             name = type(e).__name__.lower()
             if name == "log" and isinstance(e.args[0], sympy.Abs):  # how the log operator exports
                 return Formula("log", (go(e.args[0].args[0]),))
+            if name == "abs":  # |a| = sqrt(a**2): the sqrt operator reads |.|, so this is exact
+                return Formula("sqrt", (Formula("square", (go(e.args[0]),)),))
             if name in OPERATORS and OPERATORS[name].arity == len(e.args):
                 return Formula(name, tuple(go(a) for a in e.args))
             raise FormulaError(f"the function '{type(e).__name__}' is not in the DSL; operations are "

@@ -49,3 +49,10 @@ def test_export_parses_back_to_the_same_function():
 def test_the_extra_operators_are_off_by_default():
     space = enumerate_space(["q"], ["rad"], depth=3)
     assert not any(op in str(f) for f in space.formulas for op in ("sqrt", "log", "exp"))
+
+
+def test_abs_reads_as_the_square_root_of_a_square():
+    """A derived input substituted into a law can leave a bare Abs (r**2 with r = sqrt(Abs(x**2 + y**2)))."""
+    law = Law.parse("Abs(x - c) + v*t", ["x", "c", "v", "t"], {"x": "m", "c": "m", "v": "m/s", "t": "s"})
+    x = np.array([[-2.0, 1.0, 0.5, 2.0], [3.0, 4.0, -1.0, 1.0]])
+    assert np.allclose(law.numpy(x), np.abs(x[:, 0] - x[:, 1]) + x[:, 2] * x[:, 3])

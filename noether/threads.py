@@ -1,6 +1,6 @@
 """The thread policy: how noether's torch work shares the CPU with itself and with other processes.
 
-Two measured facts drive it (``benchmarks/bench_threads.py`` -> ``benchmarks/results/threads.md``):
+Two measured facts drive it (``benchmarks/bench_speed.py`` -> ``benchmarks/results/speed.md``, and below):
 - OpenMP's default wait policy spins idle worker threads; when other processes hold the cores, a spinning team
   waits for a descheduled member and a training step got 3-30x slower. ``OMP_WAIT_POLICY=PASSIVE`` makes idle
   threads sleep instead, at no measurable cost on an idle machine. It must be in the environment before torch
@@ -10,7 +10,8 @@ Two measured facts drive it (``benchmarks/bench_threads.py`` -> ``benchmarks/res
   ``single_thread()`` runs torch and numpy's BLAS (through threadpoolctl) on one. Measured on the composite
   search of the Kepler problem, on a shared 2-core machine: 4.6 s with numpy's default threads, 0.75 s on one.
 
-``--jobs`` workers (the filter's chunks) each get an equal share of torch's threads, so they never oversubscribe.
+``--jobs`` workers (the filter's chunks; -1: one per core this process may use) each get an equal share of
+torch's threads (``thread_share``), so they never oversubscribe.
 """
 
 from __future__ import annotations
@@ -23,13 +24,10 @@ from contextlib import contextmanager
 WAIT_POLICY = "OMP_WAIT_POLICY"
 
 
-def set_wait_policy() -> bool:
-    """Ask OpenMP to sleep rather than spin when idle, if it is not loaded yet and the user chose nothing.
-    Returns whether the policy now in the environment is noether's."""
-    if WAIT_POLICY in os.environ or "torch" in sys.modules:
-        return os.environ.get(WAIT_POLICY, "").upper() == "PASSIVE" and "torch" not in sys.modules
-    os.environ[WAIT_POLICY] = "PASSIVE"
-    return True
+def set_wait_policy() -> None:
+    """Ask OpenMP to sleep rather than spin when idle, if it is not loaded yet and the user chose nothing."""
+    if WAIT_POLICY not in os.environ and "torch" not in sys.modules:
+        os.environ[WAIT_POLICY] = "PASSIVE"
 
 
 def usable_cores() -> int:

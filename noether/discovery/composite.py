@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
@@ -122,11 +123,11 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seconds["library"] = time.perf_counter() - start
     start = time.perf_counter()
     index = Segments.contiguous(seq.lengths)
-    _, total = (m[0].numpy() for m in scatter_matrices(torch.as_tensor(values[None]), index))
+    within, total = (m[0].numpy() for m in scatter_matrices(torch.as_tensor(values[None]), index))
     keep = _spanning(total, config.degenerate)
     texts, values = [texts[i] for i in keep], values[keep]
+    within, total = within[np.ix_(keep, keep)], total[np.ix_(keep, keep)]
     feats = torch.as_tensor(values[None])
-    within, total = (m[0].numpy() for m in scatter_matrices(feats, index))
     within_r, _ = (m[0].numpy() for m in scatter_matrices(feats, Segments.shuffled(seq.lengths, config.seed)))
     noise = white_scatter(feats, index)[0].numpy() if (seq.lengths > 3).all() else None
     dof = float((seq.lengths - 1).sum())
@@ -137,30 +138,22 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seconds["search"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    laws = []
-    for support, s_true, coef in found:
-        c = coef * scale[list(support)]  # back to the raw terms
-        c = c / c[0]
-        s_rand = _refit(std[1], std[2], support)
-        cs = c[:, None] * c[None, :]
-        sub = np.ix_(support, support)
-        with np.errstate(divide="ignore", invalid="ignore"):  # no white noise at all (clean data): inf
-            excess = float(np.float64(abs((cs * within[sub]).sum()) / dof) / abs((cs * noise[sub]).sum())) \
-                if noise is not None else np.nan
-        laws.append((support, c, s_true, s_rand, excess))
-    accepted, _ = config.rule.decide(np.array([law[2] for law in laws]), np.array([law[3] for law in laws]),
-                                     np.array([law[4] for law in laws]), [None] * len(laws))
-    laws = [law for law, ok in zip(laws, accepted) if ok]
+    accepted, _ = config.rule.decide(np.array([f.s_true for f in found]), np.array([f.s_random for f in found]),
+                                     np.array([f.excess for f in found]), [None] * len(found))
+    laws = [f._replace(coef=_raw(f, scale)) for f, ok in zip(found, accepted) if ok]
     verdicts = _verdicts(laws, values, index, config.drift)
-    ratios = ratio_of(np.array([law[2] for law in laws]), np.array([law[3] for law in laws])) if laws else []
-    ranked = sorted(range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i][0]), -min(ratios[i], 1e12)))
+    ratios = ratio_of(np.array([law.s_true for law in laws]), np.array([law.s_random for law in laws])) if laws \
+        else []
+    ranked = sorted(range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i].terms),
+                                                     -min(ratios[i], 1e12)))
     kept: list[int] = []  # an accepted law plus more terms is that law plus noise, unless it turns conserved
     for i in ranked:
-        if not any(set(laws[j][0]) <= set(laws[i][0]) and (verdicts[j] == CONSERVED or verdicts[i] != CONSERVED)
-                   for j in kept):
+        if not any(set(laws[j].terms) <= set(laws[i].terms) and (verdicts[j] == CONSERVED or
+                                                                 verdicts[i] != CONSERVED) for j in kept):
             kept.append(i)
-    result = [CompositeLaw(laws[i][0], laws[i][1], laws[i][2], laws[i][3], float(ratios[i]), laws[i][4],
-                           _law(texts, laws[i][0], laws[i][1], subs, traj), verdicts[i]) for i in kept]
+    result = [CompositeLaw(laws[i].terms, laws[i].coef, laws[i].s_true, laws[i].s_random, float(ratios[i]),
+                           laws[i].excess, _law(texts, laws[i].terms, laws[i].coef, subs, traj), verdicts[i])
+              for i in kept]
     states = torch.as_tensor(seq.x[np.random.default_rng(config.seed).permutation(len(seq.x))[:512]])
     grads = [state_gradients(law.law.torch, states) for law in result if law.verdict == CONSERVED]
     independent = independent_set(grads) if grads else []
@@ -168,13 +161,19 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     return CompositeResult(texts, result, independent, searched, seconds)
 
 
-def _verdicts(laws: list[tuple], values: np.ndarray, index: Segments, rule: DriftRule) -> list[str]:
-    """Each accepted (support, coefficients, S_true, ...) labelled conserved or approximate by the filter's drift
-    test (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]."""
+def _raw(support: _Support, scale: np.ndarray) -> np.ndarray:
+    """A support's coefficients on the raw (unstandardised) terms, the first one 1."""
+    c = support.coef * scale[list(support.terms)]
+    return c / c[0]
+
+
+def _verdicts(laws: list[_Support], values: np.ndarray, index: Segments, rule: DriftRule) -> list[str]:
+    """Each accepted support (raw coefficients) labelled conserved or approximate by the filter's drift test
+    (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]."""
     if not laws:
         return []
-    g = torch.as_tensor(np.stack([law[1] @ values[list(law[0])] for law in laws]))
-    return list(measure_drift(g, index, np.array([law[2] for law in laws]), rule).verdicts)
+    g = torch.as_tensor(np.stack([law.coef @ values[list(law.terms)] for law in laws]))
+    return list(measure_drift(g, index, np.array([law.s_true for law in laws]), rule).verdicts)
 
 
 # ------------------------------------------------------------------------------------------------ the library
@@ -245,15 +244,26 @@ def _spanning(total: np.ndarray, tol: float) -> list[int]:
 # ------------------------------------------------------------------------------------------------ the search
 
 
+class _Support(NamedTuple):
+    """A set of library terms the search scored: its coefficients (standardised terms, or raw once rescaled),
+    S on the data and on random sequences (refitted there), and within / white-noise variance."""
+
+    terms: tuple[int, ...]
+    coef: np.ndarray
+    s_true: float
+    s_random: float
+    excess: float
+
+
 def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig,
             white: np.ndarray | None = None):
     """Beam search over supports, joined at each size by the sparse regressions' supports (see the module
-    docstring) -> ([(support, S, coefficients)], supports scored). Every support the rule could accept is
+    docstring) -> (the supports the rule could accept, supports scored). Every support the rule could accept is
     returned for judging; only one that already looks conserved -- constant to round-off, or varying no more
     than white noise explains (``white``: the standardised white-noise scatter times the degrees of freedom) --
     stops its supersets, while an approximate one keeps growing (a correction term may make it conserved)."""
     k = len(total)
-    found: list[tuple[tuple[int, ...], float, np.ndarray]] = []
+    found: list[_Support] = []
     blocked: list[tuple[int, ...]] = []
     regressed = _regressions(within, config) if k <= config.max_regression else set()
     beam = [()]
@@ -271,8 +281,8 @@ def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config:
         passing = ok & (ratio_of(s_true, s_rand) >= config.rule.least_ratio)
         excess = _excess(within, white, supports, coef) if white is not None else np.full(len(cands), np.nan)
         settled = passing & ((s_true <= config.drift.exact**2) | (excess <= config.rule.whiteness))
-        for i in np.flatnonzero(passing):
-            found.append((cands[i], float(s_true[i]), coef[i]))
+        found += [_Support(cands[i], coef[i], float(s_true[i]), float(s_rand[i]), float(excess[i]))
+                  for i in np.flatnonzero(passing)]
         blocked.extend(cands[i] for i in np.flatnonzero(settled))
         order = np.argsort(np.where(ok & ~settled, s_true, np.inf), kind="stable")
         beam = [cands[i] for i in order[: config.beam] if np.isfinite(s_true[i]) and ok[i] and not settled[i]]
@@ -331,11 +341,6 @@ def _excess(within: np.ndarray, white: np.ndarray, supports: np.ndarray, coef: n
     d = np.einsum("ni,nij,nj->n", coef, white[idx], coef)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.abs(w) / np.abs(d)
-
-
-def _refit(within_r: np.ndarray, total: np.ndarray, support: tuple[int, ...]) -> float:
-    """S_random: the support's coefficients fitted again on the random sequences."""
-    return float(_smallest(within_r, total, np.array([support]), 0.0)[0][0])
 
 
 def _law(texts: list[str], support: tuple[int, ...], coef: np.ndarray, subs: dict, traj: Trajectories) -> Law:

@@ -7,7 +7,6 @@ the rest, the random-sequence null, the acceptance rule of ``null.py`` and the i
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,17 +19,15 @@ from joblib import Parallel, delayed
 from ..device import check_device, resolve_device
 from ..progress import stage
 from ..systems import Trajectories
+from ..threads import thread_share, usable_cores
 from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .independence import functional_classes, state_gradients
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
                     white_scatter, within_variance)
-
-
-RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
+from .survivors import rank_survivors
 
 
 @dataclass(frozen=True)
@@ -96,8 +93,8 @@ class FilterResult:
     [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
     then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
-    class of functionally dependent CONSERVED laws among the top accepted (see ``representatives``), best class first;
-    approximate_indices: the same among the approximate ones; timings in seconds.
+    class of functionally dependent CONSERVED laws among the top accepted (see ``survivors.representatives``), best
+    class first; approximate_indices: the same among the approximate ones; timings in seconds.
     """
 
     space: object
@@ -204,17 +201,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     timings["drift"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
-    sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
-    acc = np.flatnonzero(accepted)
-    capped = np.minimum(np.nan_to_num(ratio, nan=0.0), RATIO_CAP)
-    order = acc[np.lexsort((~linear[acc], sizes[acc], n_params[acc], -capped[acc]))]
-    rank = pd.array([pd.NA] * n, dtype="Int64")  # 1-based like laws.json; empty when rejected
-    rank[order] = np.arange(1, len(order) + 1)
-    simplicity = np.stack([n_params, sizes, ~linear], 1)
-    conserved = order[np.isin(verdict[order], [CONSERVED, UNTESTED])]
-    approximate = order[verdict[order] == APPROXIMATE]
-    independent = representatives(space, out["params_true"], conserved[: config.top], x, config, simplicity, capped)
-    approx = representatives(space, out["params_true"], approximate[: config.top], x, config, simplicity, capped)
+    survivors = rank_survivors(space, out["params_true"], accepted, ratio, verdict, x, top=config.top,
+                               seed=config.seed, tol=config.independence_tol)
     timings["independence"] = time.perf_counter() - t0
     table = pd.DataFrame({
         "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
@@ -223,11 +211,11 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
         "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
         "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted,
-        "rank": rank, "reason": reasons,
+        "rank": survivors.rank, "reason": reasons,
     })
-    return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=order,
-                        independent_indices=independent, rule=config.rule,
-                        sequences_shape=(m, length, d), timings=timings, approximate_indices=approx,
+    return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=survivors.order,
+                        independent_indices=survivors.independent, rule=config.rule,
+                        sequences_shape=(m, length, d), timings=timings, approximate_indices=survivors.approximate,
                         sequence_lengths=seq.lengths)
 
 
@@ -311,7 +299,8 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     true, values, finite, s_true = _fit_gradient_on(ctx, index, ctx.x, x_fit, fit_order)
     # S_random <= 1 always (the random sequences hold the same points, so within <= total variance): a candidate
     # with S_true >= 1 / (the least ratio the rule accepts) can never pass, and its random fit is skipped
-    hopeless = ~(s_true.cpu().numpy() < 1 / ctx.config.rule.least_ratio)
+    scores = s_true.cpu().numpy()
+    hopeless = ~(scores < 1 / ctx.config.rule.least_ratio)
     fit_rand = np.flatnonzero(~hopeless)
     params_rand = torch.zeros_like(true.params)
     s_rand = torch.full_like(s_true, float("nan"))
@@ -326,9 +315,9 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     with torch.no_grad():
         excess = noise_excess(values, ctx.order)
     reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-              for f, s in zip(finite.cpu().numpy(), s_true.cpu().numpy())]
+              for f, s in zip(finite.cpu().numpy(), scores)]
     reason = [r if r is not None or not h else f"S_true {s:.3g} >= 1/{ctx.config.rule.least_ratio:g}: no random "
-              f"fit can give the ratio the rule needs" for r, h, s in zip(reason, hopeless, s_true.cpu().numpy())]
+              f"fit can give the ratio the rule needs" for r, h, s in zip(reason, hopeless, scores)]
     return {"index": index, "params_true": true.params, "params_rand": params_rand, "s_true": s_true,
             "s_random": s_rand, "excess": excess, "converged": converged, "reason": reason}
 
@@ -407,17 +396,13 @@ def _parallel(config: FilterConfig, device: torch.device, tasks: list, client=No
     if client is not None:
         yield from run_on_cluster(client, tasks)
         return
-    jobs = (os.cpu_count() or 1) if config.jobs == -1 else config.jobs
+    jobs = usable_cores() if config.jobs == -1 else config.jobs
     if device.type == "cuda" or jobs == 1 or len(tasks) == 1:
         for fn, args, kw in tasks:
             yield fn(*args, **kw)
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, before // jobs))
-    try:
+    with thread_share(jobs):
         yield from Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(tasks)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int | Segments,
@@ -446,33 +431,6 @@ def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Te
             reasons[i] = (f"approximate, not conserved: drifts beyond noise (within/white-noise variance "
                           f"{drift.excess[j]:.3g}, trend p {drift.trend_p[j]:.2g})")
     return verdict, trend_p
-
-
-def representatives(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, config: FilterConfig,
-                 simplicity: np.ndarray, ratio: np.ndarray) -> list[int]:
-    """One representative per class of functionally dependent laws among the top accepted ``order`` (space
-    indices, best first): classes in the order of their best member; the representative is the simplest member
-    (fewest parameters, then smallest formula, then affine — fitted exactly — before fitted by local search)
-    among those within a factor 2 of the class's best ratio. (On noisy
-    data a more flexible relative of H, e.g. p² + c0·cos(c1·q) or (p² − c·cos q)², fits the noise a little
-    better than H itself; it is the same law.) Gradients are taken at up to 512 training states."""
-    if len(order) == 0:
-        return []
-    gen = torch.Generator(device="cpu").manual_seed(config.seed)
-    states = x[torch.randperm(x.shape[0], generator=gen)[:512].to(x.device)]
-    grads = []
-    for i in order:
-        sub = space.subset(np.array([i]))
-        c = torch.as_tensor(params[i][None], dtype=x.dtype, device=x.device)
-        grads.append(state_gradients(lambda s, sub=sub, c=c: sub.evaluate(s, c).values[0], states))
-    seeds, member_of = functional_classes(grads, tol=config.independence_tol)
-    chosen = []
-    for pos, seed in enumerate(seeds):
-        members = [int(order[j]) for j in range(len(order)) if member_of[j] == pos]
-        best = ratio[order[seed]]
-        close = [i for i in members if ratio[i] >= best / 2] or [int(order[seed])]
-        chosen.append(min(close, key=lambda i: (*simplicity[i], -ratio[i])))  # simplicity: (K, size, not affine)
-    return chosen
 
 
 def _expression(space, i: int, params: np.ndarray, accepted: bool) -> str:

@@ -17,9 +17,9 @@ import torch
 from ..dsl import CandidateSpace
 from ..systems import Trajectories
 from .composite import CompositeResult
-from .drift import APPROXIMATE, CONSERVED, UNTESTED
-from .filter import RATIO_CAP, FilterConfig, FilterResult, representatives
+from .filter import FilterConfig, FilterResult
 from .score import sequence_set
+from .survivors import rank_survivors
 
 
 def with_composite(filt: FilterResult, comp: CompositeResult, traj: Trajectories, config: FilterConfig
@@ -48,27 +48,10 @@ def with_composite(filt: FilterResult, comp: CompositeResult, traj: Trajectories
         "linear": [f.linear for f in formulas], "converged": True, "accepted": True, "reason": None,
     })
     table = pd.concat([filt.table.assign(source="filter"), rows.assign(source="composite")], ignore_index=True)
-    order, rank = _ranking(table, merged)
-    table["rank"] = rank
     x = torch.as_tensor(sequence_set(traj, "train", config.window).x)
-    verdict = table["verdict"].to_numpy()
-    capped = np.minimum(np.nan_to_num(table["ratio"].to_numpy(dtype=float), nan=0.0), RATIO_CAP)
-    simplicity = np.stack([merged.n_params, merged.sizes, ~merged.linear], 1)
-    conserved = order[np.isin(verdict[order], [CONSERVED, UNTESTED])]
-    approximate = order[verdict[order] == APPROXIMATE]
-    return replace(filt, space=merged, table=table, params=params, accepted_indices=order,
-                   independent_indices=representatives(merged, params, conserved[: config.top], x, config,
-                                                       simplicity, capped),
-                   approximate_indices=representatives(merged, params, approximate[: config.top], x, config,
-                                                       simplicity, capped))
-
-
-def _ranking(table: pd.DataFrame, space: CandidateSpace) -> tuple[np.ndarray, pd.array]:
-    """The filter's order over every accepted row: ratio (capped) descending, then fewer parameters, smaller
-    formula, affine first; and the 1-based rank column (empty when rejected)."""
-    acc = np.flatnonzero(table["accepted"].to_numpy(dtype=bool))
-    capped = np.minimum(np.nan_to_num(table["ratio"].to_numpy(dtype=float), nan=0.0), RATIO_CAP)
-    order = acc[np.lexsort((~space.linear[acc], space.sizes[acc], space.n_params[acc], -capped[acc]))]
-    rank = pd.array([pd.NA] * len(table), dtype="Int64")
-    rank[order] = np.arange(1, len(order) + 1)
-    return order, rank
+    survivors = rank_survivors(merged, params, table["accepted"].to_numpy(dtype=bool),
+                               table["ratio"].to_numpy(dtype=float), table["verdict"].to_numpy(), x,
+                               top=config.top, seed=config.seed, tol=config.independence_tol)
+    table["rank"] = survivors.rank
+    return replace(filt, space=merged, table=table, params=params, accepted_indices=survivors.order,
+                   independent_indices=survivors.independent, approximate_indices=survivors.approximate)

@@ -265,16 +265,15 @@ def _evaluate(fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn
 
 def law_rows(laws: list[LawFn]) -> LawBatch:
     """Single laws as one batch, X [n, N, d] -> [n, N], row i by laws[i]; rows sharing a law are one call."""
-    groups: dict[int, list[int]] = {}
+    groups: dict[int, tuple[LawFn, list[int]]] = {}
     for i, law in enumerate(laws):
-        groups.setdefault(id(law), []).append(i)
-    index = {key: torch.tensor(rows) for key, rows in groups.items()}
-    by_id = {id(law): law for law in laws}
+        groups.setdefault(id(law), (law, []))[1].append(i)
+    parts = [(law, torch.tensor(rows)) for law, rows in groups.values()]
 
     def batch(x: Tensor) -> Tensor:
         out = x.new_empty(x.shape[:2])
-        for key, rows in index.items():
-            out[rows] = by_id[key](x[rows])
+        for law, rows in parts:
+            out[rows] = law(x[rows])
         return out
 
     return batch

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from ..systems.trajectories import Trajectories
 from ..threads import single_thread
-from .integrate import Field, IntegratorConfig, solve
+from .integrate import Field, IntegratorConfig, shared_grid, solve
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params
 from .mlp_tailor import tailor_mlp, trace
@@ -75,10 +75,9 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
     diverged = ~ok | ~np.isfinite(sq).all(axis=(1, 2, 3))
     count = valid.sum() * d
     per_step = valid.sum(0) * d  # [T] samples at each step
-    regular = not traj.ragged and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(rel)))))
     with np.errstate(invalid="ignore"):
         horizon = sq.sum(axis=(1, 3)) / np.where(per_step > 0, per_step, np.nan)
-        times = rel[0] if regular or not traj.ragged and traj.regular else \
+        times = rel[0] if shared_grid(rel) or not traj.ragged and traj.regular else \
             np.array([np.median(rel[valid[:, j], j]) if valid[:, j].any() else np.nan for j in range(t_len)])
     return LongTerm(rmse=np.sqrt(sq.sum(axis=(1, 2, 3)) / count), mse_horizon=horizon,
                     traj_rmse=np.sqrt(sq.sum(axis=(2, 3)) / (valid.sum(1) * d)), pred=np.where(at, pred, np.nan),

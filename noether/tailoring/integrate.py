@@ -68,6 +68,21 @@ def solve(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfi
     return _torch(field, x0, rel, config)
 
 
+def shared_grid(rel: np.ndarray) -> bool:
+    """Whether every trajectory has the same times rel [M, T] (relative to its start; NaN past its length)."""
+    return bool(np.isfinite(rel).all()
+                and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max()))))
+
+
+def _frozen(field: Field, x: Tensor, max_abs: float) -> tuple[Tensor, Tensor]:
+    """dx/dt of states x [n, M, d] with every state that has left |x| <= max_abs, or whose state or derivative is
+    not finite, frozen (derivative 0); and which of the n models has such a state [n]."""
+    bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > max_abs).any(-1, keepdim=True)
+    dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)
+    bad = bad | ~torch.isfinite(dx).all(-1, keepdim=True)
+    return torch.where(bad, torch.zeros_like(dx), dx), bad.squeeze(-1).any(-1)
+
+
 # ------------------------------------------------------------------------------------------------ torch (torchode)
 
 
@@ -87,12 +102,9 @@ def _torch(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConf
 
     def rhs(_t: Tensor, y: Tensor) -> Tensor:
         calls[0] += 1
-        x = y.reshape(n, m, d)
-        bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
-        dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)
-        bad = bad | ~torch.isfinite(dx).all(-1, keepdim=True)
-        escaped.logical_or_(bad.squeeze(-1).any(-1))
-        return torch.where(bad, torch.zeros_like(dx), dx).reshape(n * m, d)
+        dx, bad = _frozen(field, y.reshape(n, m, d), config.max_abs)
+        escaped.logical_or_(bad)
+        return dx.reshape(n * m, d)
 
     term = torchode.ODETerm(rhs)
     solver = torchode.AutoDiffAdjoint(
@@ -142,10 +154,9 @@ def _select(field: Field, i: int, n: int) -> Field:
 def _scipy_grid(field, x0, rel, config, counter):
     """On the trajectories' shared grid, or on the union of their times (the field is autonomous and each starts
     at 0), each trajectory then read at its own times (NaN at its padding)."""
-    valid = np.isfinite(rel)
-    shared = valid.all() and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
-    if shared:
+    if shared_grid(rel):
         return _scipy(field, x0, rel[0], config, counter)
+    valid = np.isfinite(rel)
     union = np.unique(rel[valid])
     pred, ok = _scipy(field, x0, union, config, counter)  # [n, M, U, d]
     out = np.full((*x0.shape[:2], rel.shape[1], x0.shape[2]), np.nan)
@@ -170,12 +181,10 @@ def _scipy(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorC
         if counter[0] - start > limit:
             raise _TooStiff
         x = torch.tensor(y.reshape(shape), dtype=torch.float64)  # a copy: solve_ivp may pass a read-only view
-        bad = ~torch.isfinite(x).all(-1, keepdim=True) | (x.abs() > config.max_abs).any(-1, keepdim=True)
         with torch.no_grad():
-            dx = field(torch.where(bad, torch.zeros_like(x), x)).to(torch.float64)
-        bad = bad | ~torch.isfinite(dx).all(-1, keepdim=True)
-        escaped[bad.squeeze(-1).any(-1).numpy()] = True
-        return torch.where(bad, torch.zeros_like(dx), dx).numpy().ravel()
+            dx, bad = _frozen(field, x, config.max_abs)
+        escaped[bad.numpy()] = True
+        return dx.numpy().ravel()
 
     sol = solve_ivp(rhs, (float(t_eval[0]), float(t_eval[-1])), np.ascontiguousarray(x0).ravel(), t_eval=t_eval,
                     method=config.method, rtol=config.rtol, atol=config.atol)

@@ -37,7 +37,7 @@ from ..threads import single_thread
 from .drift import CONSERVED, DriftRule, measure_drift
 from .independence import independent_set, state_gradients
 from .null import AcceptanceRule, ratio_of
-from .score import Segments, scatter_matrices, sequence_set, white_scatter
+from .score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     accepted, _ = config.rule.decide(np.array([f.s_true for f in found]), np.array([f.s_random for f in found]),
                                      np.array([f.excess for f in found]), [None] * len(found))
     laws = [f._replace(coef=_raw(f, scale)) for f, ok in zip(found, accepted) if ok]
-    verdicts = _verdicts(laws, values, index, config.drift)
+    objects = [_law(texts, law.terms, law.coef, subs, traj) for law in laws]
+    verdicts = _verdicts(laws, objects, values, seq.x, index, config.drift)
     ratios = ratio_of(np.array([law.s_true for law in laws]), np.array([law.s_random for law in laws])) if laws \
         else []
     ranked = sorted(range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i].terms),
@@ -152,8 +153,7 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
                                                                  verdicts[i] != CONSERVED) for j in kept):
             kept.append(i)
     result = [CompositeLaw(laws[i].terms, laws[i].coef, laws[i].s_true, laws[i].s_random, float(ratios[i]),
-                           laws[i].excess, _law(texts, laws[i].terms, laws[i].coef, subs, traj), verdicts[i])
-              for i in kept]
+                           laws[i].excess, objects[i], verdicts[i]) for i in kept]
     states = torch.as_tensor(seq.x[np.random.default_rng(config.seed).permutation(len(seq.x))[:512]])
     grads = [state_gradients(law.law.torch, states) for law in result if law.verdict == CONSERVED]
     independent = independent_set(grads) if grads else []
@@ -167,13 +167,28 @@ def _raw(support: _Support, scale: np.ndarray) -> np.ndarray:
     return c / c[0]
 
 
-def _verdicts(laws: list[_Support], values: np.ndarray, index: Segments, rule: DriftRule) -> list[str]:
+def _verdicts(laws: list[_Support], objects: list[Law], values: np.ndarray, states: np.ndarray, index: Segments,
+              rule: DriftRule) -> list[str]:
     """Each accepted support (raw coefficients) labelled conserved or approximate by the filter's drift test
-    (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]."""
+    (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N], with each
+    value's noise scale propagated from the states' (``noise_scale``: a sum with log x or 1/r is far noisier
+    where x or r is small, and that unevenness is not drift)."""
     if not laws:
         return []
     g = torch.as_tensor(np.stack([law.coef @ values[list(law.terms)] for law in laws]))
-    return list(measure_drift(g, index, np.array([law.s_true for law in laws]), rule).verdicts)
+    scale = noise_scale(objects, states, index)
+    return list(measure_drift(g, index, np.array([law.s_true for law in laws]), rule, scale=scale).verdicts)
+
+
+def noise_scale(laws: list[Law], states: np.ndarray, index: Segments) -> torch.Tensor:
+    """Each law's measurement-noise standard deviation at each point [n, N], to first order: the states' white-
+    noise variances (from third differences along the sequences) through the law's gradient. Floored at 1e-3 of
+    its median, where a gradient vanishes."""
+    x = torch.as_tensor(states)
+    variance = white_noise_variance(x.T.contiguous(), index)  # [d]
+    grads = torch.stack([state_gradients(law.torch, x) for law in laws])  # [n, N, d]
+    scale = (grads.square() * variance).sum(-1).sqrt()
+    return scale.clamp_min(1e-3 * scale.median(-1, keepdim=True).values.clamp_min(1e-300))
 
 
 # ------------------------------------------------------------------------------------------------ the library
@@ -265,7 +280,8 @@ def _search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config:
     k = len(total)
     found: list[_Support] = []
     blocked: list[tuple[int, ...]] = []
-    regressed = _regressions(within, config) if k <= config.max_regression else set()
+    regressed = (_regressions(within, config) | _eliminations(within, total, config)
+                 if k <= config.max_regression else set())
     beam = [()]
     searched = 0
     for size in range(1, config.max_terms + 1):
@@ -315,6 +331,25 @@ def _regressions(within: np.ndarray, config: CompositeConfig) -> set[tuple[int, 
                 break
             if keep.all() and len(active) < config.max_terms:
                 found.add(tuple(sorted((lhs, *active.tolist()))))
+    return found
+
+
+def _eliminations(within: np.ndarray, total: np.ndarray, config: CompositeConfig) -> set[tuple[int, ...]]:
+    """Supports from backward elimination: starting from the whole library, the term with the smallest
+    standardised coefficient in the current best combination (the smallest generalised eigenvector) is dropped,
+    one at a time; each support of at most ``max_terms`` terms on the way is proposed. Noise spreads the
+    coefficients of a sparse law over many terms, thinly; dropping the thinnest first keeps the law's own terms,
+    whose removal would raise S by orders of magnitude."""
+    k = len(within)
+    eps = 1e-9 * np.eye(k)
+    active = np.arange(k)
+    found = set()
+    while len(active) > 1:
+        sub = np.ix_(active, active)
+        _, vec = scipy.linalg.eigh(within[sub] + eps[sub], total[sub] + eps[sub], subset_by_index=[0, 0])
+        if len(active) <= config.max_terms:
+            found.add(tuple(int(i) for i in active))
+        active = np.delete(active, int(np.argmin(np.abs(vec[:, 0]))))
     return found
 
 

@@ -29,6 +29,7 @@ an oscillation either.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,26 +129,44 @@ def trend_pvalue(values: Tensor, length: int | Segments, noise: Tensor | None = 
     return torch.as_tensor(chi2.sf(stat.cpu().numpy(), m), dtype=values.dtype)
 
 
-def spikiness(values: Tensor, length: int | Segments, order: int = 3) -> Tensor:
+def spikiness(values: Tensor, length: int | Segments, order: int = 3, scale: Tensor | None = None) -> Tensor:
     """Mean square of the order-k differences along the sequences over their robust (MAD) variance, per row of
-    values [n, m·L] -> [n]: about 1 for Gaussian noise, large when a few points carry the variation."""
+    values [n, m·L] -> [n]: about 1 for Gaussian noise, large when a few points carry the variation.
+
+    scale [n, m·L]: the noise's standard deviation at each point, when it is known to vary (a law's measurement
+    noise propagated from the states' through its gradient: log x near x = 0 is far noisier than elsewhere); each
+    difference is then divided by the standard deviation noise of that scale gives it, so noise that is merely
+    uneven counts as white."""
     if isinstance(length, Segments):
         d = _segment_differences(values, length, order)[1][..., length.mask[:, order:]]
     else:
         d = torch.diff(group(values, length), n=order, dim=-1).flatten(-2)
+    if scale is not None:
+        d = d / _difference_noise(scale.square(), length, order).sqrt().clamp_min(torch.finfo(values.dtype).tiny)
     mad = (d - d.median(-1, keepdim=True).values).abs().median(-1).values * 1.4826
     return d.square().mean(-1) / mad.square().clamp_min(torch.finfo(values.dtype).tiny)
 
 
-def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, rule: DriftRule = DriftRule()
-                  ) -> Drift:
+def _difference_noise(variance: Tensor, length: int | Segments, order: int) -> Tensor:
+    """Variance of each order-k difference for independent noise of the given variance at each point [n, m·L]:
+    Σ_i C(k, i)² σ²_{t+i} over its window, flattened as ``spikiness`` flattens the differences."""
+    weights = torch.tensor([math.comb(order, i) ** 2 for i in range(order + 1)], dtype=variance.dtype,
+                           device=variance.device)
+    if isinstance(length, Segments):
+        g, _ = _weighted(variance, length)
+        return (g.unfold(-1, order + 1, 1) @ weights)[..., length.mask[:, order:]]
+    return (group(variance, length).unfold(-1, order + 1, 1) @ weights).flatten(-2)
+
+
+def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, rule: DriftRule = DriftRule(),
+                  scale: Tensor | None = None) -> Drift:
     """The drift of n laws from their values [n, m·L] on the training sequences (in sequence order) and their
-    S_true [n]."""
+    S_true [n]; scale: each value's noise standard deviation where it is known to vary (see ``spikiness``)."""
     with torch.no_grad():
         noise = white_noise_variance(values, length)  # shared by the excess and the trend test
         excess = noise_excess(values, length, noise).cpu().numpy()
         trend = trend_pvalue(values, length, noise).cpu().numpy()
-        spiky = spikiness(values, length).cpu().numpy()
+        spiky = spikiness(values, length, scale=scale).cpu().numpy()
     spread = np.sqrt(np.clip(np.asarray(s_true, float), 0, None))
     if rule.whiteness is not None:
         bound = rule.whiteness

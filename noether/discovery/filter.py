@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
 
+from ..allocator import reuse_freed_memory
 from ..device import check_device, resolve_device
 from ..progress import stage
 from ..systems import Trajectories
@@ -174,7 +175,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
         nl_idx = np.flatnonzero(~linear & (n_params == k))
         nl_chunks += _chunks(nl_idx, _chunk_size(config.memory_mb, x.shape[0], 1, per_value=12))
-    with stage("fit", n, "candidates") as advance, connect(config.scheduler) as client:
+    with stage("fit", n, "candidates") as advance, connect(config.scheduler) as client, reuse_freed_memory():
         for part in _parallel(config, device, [delayed(_fit_linear_chunk)(ctx, c) for c in chunks], client):
             _store(out, part)
             advance(len(part["index"]))
@@ -256,15 +257,18 @@ def _fit_subsample(x: torch.Tensor, lengths: np.ndarray, order: int | Segments, 
 
 
 def _evaluator(ctx: _Context, sub, x: torch.Tensor | None = None):
-    """C [n, K] -> (values [n, N], finite [n]) of the candidates of ``sub`` on states x (default: all)."""
+    """C [n, K] -> (values [n, N], finite [n]) of the candidates of ``sub`` on states x (default: all); its
+    ``restrict(keep)`` is the same for the candidates ``keep`` (bool [n]) alone (``fit_gradient`` uses it)."""
     x = ctx.x if x is None else x
 
     def evaluate(c: torch.Tensor):
         ev = sub.evaluate(x, c, memory_mb=ctx.config.memory_mb)
         return ev.values, ev.finite.to(ev.values.device)
+    evaluate.restrict = lambda keep: _evaluator(ctx, sub.subset(np.flatnonzero(keep.cpu().numpy())), x)
     return evaluate
 
 
+@reuse_freed_memory()  # chunk after chunk of big tensors (allocator.py)
 def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
     """Exact fits of affine candidates ``index`` on true and random sequences, from one set of features."""
     sub = ctx.space.subset(index)
@@ -292,11 +296,12 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
             "s_random": rand.score, "excess": excess, "converged": np.ones(len(index), bool), "reason": reason}
 
 
+@reuse_freed_memory()
 def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     """Fits of non-affine candidates ``index`` on true and on random sequences (on the fit subsample, see
     ``GradientConfig.fit_points``, then polished on all points); S_true and S_random on all points."""
     x_fit, perm_fit, fit_order = ctx.fit_data
-    true, values, finite, s_true = _fit_gradient_on(ctx, index, ctx.x, x_fit, fit_order)
+    true, values, finite, s_true = _fit_gradient_on(ctx, index, ctx.x, x_fit, fit_order, give_up=True)
     # S_random <= 1 always (the random sequences hold the same points, so within <= total variance): a candidate
     # with S_true >= 1 / (the least ratio the rule accepts) can never pass, and its random fit is skipped
     scores = s_true.cpu().numpy()
@@ -322,16 +327,21 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
             "s_random": s_rand, "excess": excess, "converged": converged, "reason": reason}
 
 
-def _fit_gradient_on(ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_sub: torch.Tensor, fit_order):
+def _fit_gradient_on(ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_sub: torch.Tensor, fit_order,
+                     give_up: bool = False):
     """Fit candidates ``index`` on the subsample x_sub (polished on x_all) -> (fit, values on x_all [n, N],
-    finite [n], S on x_all [n], NaN where not finite)."""
+    finite [n], S on x_all [n], NaN where not finite). give_up: stop the fits that cannot get below the S above
+    which the rule accepts nothing (``GradientConfig.give_up``; for the true sequences only: on random ones a
+    fit stopped early would overstate S_random)."""
     sub = ctx.space.subset(index)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
     cfg, order, kmax = ctx.config.gradient, ctx.order, ctx.kmax
-    fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=cfg, max_params=kmax, like=ctx.x)
+    fit_cfg = replace(cfg, give_up=1 / ctx.config.rule.least_ratio if give_up else 0.0)
+    fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=fit_cfg, max_params=kmax,
+                       like=ctx.x)
     evaluate = _evaluator(ctx, sub, x_all)
     if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
-        fit = fit_gradient(evaluate, n_params, order, config=cfg, max_params=kmax, like=ctx.x,
+        fit = fit_gradient(evaluate, n_params, order, config=fit_cfg, max_params=kmax, like=ctx.x,
                            starts=fit.params[None], steps=cfg.polish_steps)
     with torch.no_grad():
         values, finite = evaluate(fit.params)

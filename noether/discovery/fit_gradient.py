@@ -36,7 +36,11 @@ class GradientConfig:
     """restarts: local fits from the best points of the screening grid (``screen_points``); steps: Newton
     iterations per fit; derivatives: "finite-difference" or "autograd"; tol: convergence (Newton decrement
     relative to S); fit_points: the fit uses whole sequences totalling about this many points
-    (0: all points); polish_steps: Newton iterations on all points after a fit on a subsample."""
+    (0: all points); polish_steps: Newton iterations on all points after a fit on a subsample; give_up: from the
+    third iteration on (from the first when refining given starts), a candidate is stopped when even
+    ``GIVE_UP_MARGIN`` times the decrease its Newton model predicts would leave S above this (0: never; the
+    filter sets it, on the true sequences, to the S above which its rule can accept nothing, and such
+    candidates stay unconverged and rejected)."""
 
     restarts: int = 2
     steps: int = 10
@@ -44,6 +48,7 @@ class GradientConfig:
     tol: float = 1e-4
     fit_points: int = 512
     polish_steps: int = 2
+    give_up: float = 0.0
 
     def __post_init__(self):
         if self.restarts < 1:
@@ -52,6 +57,8 @@ class GradientConfig:
             raise ValueError(f"steps must be >= 0, got {self.steps}")
         if self.derivatives not in ("finite-difference", "autograd"):
             raise ValueError(f"derivatives must be 'finite-difference' or 'autograd', got '{self.derivatives}'")
+        if not 0 <= self.give_up:
+            raise ValueError(f"give_up must be >= 0, got {self.give_up}")
         if self.fit_points < 0 or self.polish_steps < 0:
             raise ValueError(f"fit_points and polish_steps must be >= 0, got {self.fit_points}, {self.polish_steps}")
 
@@ -68,16 +75,27 @@ class GradientFit:
 
 
 class _Objective:
-    """S per candidate with invalid (non-finite or constant) masked to +inf; counts evaluator calls."""
+    """S per candidate with invalid (non-finite or constant) masked to +inf; counts evaluator calls (``calls``,
+    shared with its restrictions)."""
 
-    def __init__(self, evaluate: Evaluator, index: Tensor):
-        self.evaluate, self.index, self.calls = evaluate, index, 0
+    def __init__(self, evaluate: Evaluator, index: Tensor, calls: list[int] | None = None):
+        self.evaluate, self.index, self._calls = evaluate, index, [0] if calls is None else calls
+
+    @property
+    def calls(self) -> int:
+        return self._calls[0]
 
     def __call__(self, c: Tensor) -> Tensor:
-        self.calls += 1
+        self._calls[0] += 1
         values, finite = self.evaluate(c)
         s = conservation_score(values, self.index)
         return torch.where(finite & torch.isfinite(s), s, torch.full_like(s, math.inf))
+
+    def restrict(self, keep: Tensor) -> _Objective | None:
+        """The objective of candidates ``keep`` (bool [n]) alone, when the evaluator can restrict itself (an
+        ``evaluate.restrict(keep)`` attribute, see ``fit_gradient``); else None."""
+        restrict = getattr(self.evaluate, "restrict", None)
+        return None if restrict is None else _Objective(restrict(keep), self.index, self._calls)
 
 
 def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *, config: GradientConfig = GradientConfig(),
@@ -85,7 +103,9 @@ def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *, 
                  steps: int | None = None) -> GradientFit:
     """Fit C [n, K] minimising S_i for every candidate at once (deterministic: the screen is a fixed grid).
 
-    evaluate: C [n, K] -> (values [n, N], finite [n]), differentiable in C for ``derivatives="autograd"``;
+    evaluate: C [n, K] -> (values [n, N], finite [n]), differentiable in C for ``derivatives="autograd"``; when it
+    has an attribute ``restrict(keep [n] bool) -> Evaluator`` for a subset of its candidates, the Newton iterations
+    stop evaluating the candidates that have converged once they are half the batch (most converge in 3-4 steps);
     n_params [n]: parameters each candidate uses (slots beyond stay 0); index: the sequence grouping ([m, L], or
     L when the N points are in sequence order);
     starts [r, n, K]: start from these instead of screening (e.g. to polish a fit made on a subsample);
@@ -97,6 +117,7 @@ def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *, 
     device = like.device if like is not None else torch.device("cpu")
     used = (torch.arange(k, device=device)[None, :] < n_params.to(device)[:, None]).to(dtype)
     objective = _Objective(evaluate, index)
+    refine = starts is not None
     if starts is None:
         starts, s_starts = _screen(objective, used, config.restarts)
     else:
@@ -105,11 +126,12 @@ def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *, 
             s_starts = torch.stack([objective(c) for c in starts])
     if steps is not None:
         config = replace(config, steps=steps)
+    first_give_up = 0 if refine else GIVE_UP_AFTER
     best_s = torch.full((n,), math.inf, dtype=dtype, device=device)
     best_c = torch.zeros(n, k, dtype=dtype, device=device)
     best_conv = torch.zeros(n, dtype=torch.bool, device=device)
     for r in range(starts.shape[0]):
-        c, s, conv = _newton(objective, evaluate, index, starts[r], s_starts[r], used, config)
+        c, s, conv = _newton(objective, index, starts[r], s_starts[r], used, config, first_give_up)
         better = s < best_s
         best_s = torch.where(better, s, best_s)
         best_c = torch.where(better[:, None], c, best_c)
@@ -152,18 +174,25 @@ def _screen(objective: _Objective, used: Tensor, keep: int) -> tuple[Tensor, Ten
     return torch.stack(starts), torch.stack(values)
 
 
-def _newton(objective: _Objective, evaluate: Evaluator, index: Tensor, c: Tensor, s: Tensor, used: Tensor,
-            config: GradientConfig) -> tuple[Tensor, Tensor, Tensor]:
-    """Damped saddle-free Newton from starts c [n, K] with scores s [n]. Returns (c, S, converged)."""
+def _newton(objective: _Objective, index: Tensor, c: Tensor, s: Tensor, used: Tensor, config: GradientConfig,
+            first_give_up: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+    """Damped saddle-free Newton from starts c [n, K] with scores s [n]. Returns (c, S, converged). The give-up
+    test (``GradientConfig.give_up``) applies from iteration ``first_give_up`` on.
+
+    Once the finished candidates (converged, or without a finite S) are half of those still iterated, and the
+    objective can restrict itself to a subset, they are set aside with their current values and the rest go on
+    alone: a candidate's iterations never depend on the others'."""
     n, k = c.shape
     damping = torch.full((n,), 1e-6, dtype=c.dtype, device=c.device)
     decrement = torch.full((n,), math.inf, dtype=c.dtype, device=c.device)
-    for _ in range(config.steps if k else 0):
+    rows = torch.arange(n, device=c.device)  # the batch's rows still iterated
+    out_c, out_s, out_dec = c.clone(), s.clone(), decrement.clone()
+    for iteration in range(config.steps if k else 0):
         active = torch.isfinite(s)
         if not bool(active.any()):
             break
         if config.derivatives == "autograd":
-            grad, hess = _autograd_derivatives(evaluate, index, c, used)
+            grad, hess = _autograd_derivatives(objective.evaluate, index, c, used)
         else:
             grad, hess = _fd_derivatives(objective, c, s, used)
         grad = (grad * used).nan_to_num(0.0, 0.0, 0.0)
@@ -171,8 +200,16 @@ def _newton(objective: _Objective, evaluate: Evaluator, index: Tensor, c: Tensor
         step = _saddle_free_step(grad, hess, damping, used)
         decrement = -0.5 * (grad * _saddle_free_step(grad, hess, torch.zeros_like(damping), used)).sum(-1)
         done = ~active | (decrement <= config.tol * s.clamp_min(1e-300)) | (s < 1e-14)
+        if config.give_up and iteration >= first_give_up:
+            done |= s - GIVE_UP_MARGIN * decrement.clamp_min(0) > config.give_up
         if bool(done.all()):
             break
+        if 2 * int(done.sum()) >= len(rows) and (narrower := objective.restrict(~done)) is not None:
+            out_c[rows], out_s[rows], out_dec[rows] = c, s, decrement
+            keep = ~done
+            rows, c, s, used, damping, decrement, step, active = (
+                t[keep] for t in (rows, c, s, used, damping, decrement, step, active))
+            objective = narrower
         limit = c.abs() + 0.1  # trust region: a step at most doubles a parameter's magnitude (plus 0.1)
         step = torch.maximum(torch.minimum(step, limit), -limit)
         best_s, best_a = s, torch.zeros_like(s)
@@ -186,11 +223,14 @@ def _newton(objective: _Objective, evaluate: Evaluator, index: Tensor, c: Tensor
         s = best_s
         damping = torch.where(best_a == 1.0, damping / 10, torch.where(best_a == 0, damping * 10, damping))
         damping = damping.clamp(1e-9, 1e6)
-    converged = torch.isfinite(s) & ((decrement <= config.tol * s.clamp_min(1e-300)) | (s < 1e-14))
-    return c, s, converged
+    out_c[rows], out_s[rows], out_dec[rows] = c, s, decrement
+    converged = torch.isfinite(out_s) & ((out_dec <= config.tol * out_s.clamp_min(1e-300)) | (out_s < 1e-14))
+    return out_c, out_s, converged
 
 
 TRIAL_STEPS = (1.0, 0.3, 0.1)
+GIVE_UP_MARGIN = 10.0  # see GradientConfig.give_up
+GIVE_UP_AFTER = 2  # iterations from a screened start before the give-up test applies
 
 
 def _saddle_free_step(grad: Tensor, hess: Tensor, damping: Tensor, used: Tensor) -> Tensor:

@@ -179,3 +179,60 @@ def test_independence_counts_invariants_of_a_2d_oscillator():
     x2 = x[:, :2]
     h = [lambda s: s[:, 1] ** 2 - 3 * torch.cos(s[:, 0]), lambda s: (s[:, 1] ** 2 - 3.01 * torch.cos(s[:, 0])) ** 2]
     assert independent_set([state_gradients(f, x2) for f in h]) == [0]
+
+
+def _pendulum_space_evaluator(restrictable: bool, counter: list):
+    """The pendulum's depth-5 non-affine candidates as a fit_gradient evaluator (optionally restrictable), counting
+    the candidate-rows it evaluates."""
+    from noether.dsl import space_for
+
+    traj = load_system("pendulum", noise=0.1)
+    space = space_for(traj, depth=5)
+    sub = space.subset(np.flatnonzero(~space.linear & (space.n_params > 0)))
+    seq = torch.tensor(sequences(traj))
+    m, length, d = seq.shape
+    x = seq.reshape(-1, d)
+
+    def make(s):
+        def evaluate(c):
+            counter[0] += len(s)
+            ev = s.evaluate(x, c)
+            return ev.values, ev.finite
+        if restrictable:
+            evaluate.restrict = lambda keep: make(s.subset(np.flatnonzero(keep.numpy())))
+        return evaluate
+    return make(sub), torch.as_tensor(sub.n_params), sequence_index(m, length), int(space.max_params)
+
+
+def test_newton_sets_converged_candidates_aside_without_changing_the_others():
+    plain, rows_plain = [0], [0]
+    compact, rows_compact = [0], [0]
+    evaluate, n_params, index, k = _pendulum_space_evaluator(False, rows_plain)
+    plain[0] = fit_gradient(evaluate, n_params, index, max_params=k)
+    evaluate, n_params, index, k = _pendulum_space_evaluator(True, rows_compact)
+    compact[0] = fit_gradient(evaluate, n_params, index, max_params=k)
+    a, b = plain[0], compact[0]
+    both = torch.isfinite(a.score) & torch.isfinite(b.score)
+    assert bool((torch.isfinite(a.score) == torch.isfinite(b.score)).all())
+    # a converged candidate set aside stops where it converged: S within the convergence tolerance of going on
+    rel = (b.score[both] - a.score[both]).abs() / a.score[both].clamp_min(1e-12)
+    assert float(torch.quantile(rel, 0.99)) < 1e-3
+    assert rows_compact[0] < 0.7 * rows_plain[0]  # and far fewer candidate evaluations
+
+
+def test_giving_up_stops_hopeless_fits_and_leaves_the_promising_ones():
+    rows = [0]
+    evaluate, n_params, index, k = _pendulum_space_evaluator(True, rows)
+    full = fit_gradient(evaluate, n_params, index, max_params=k)
+    rows_full, rows[0] = rows[0], 0
+    bound = 0.8  # about the lowest quarter of S here (the filter's bound, 1/3, is below every depth-5 candidate)
+    quick = fit_gradient(evaluate, n_params, index, max_params=k, config=GradientConfig(give_up=bound))
+    assert rows[0] < rows_full
+    promising = torch.isfinite(full.score) & (full.score < bound)
+    assert int(promising.sum()) > 0
+    # the same fits, up to where a converged one was set aside (within the convergence tolerance, as above)
+    assert torch.allclose(quick.score[promising], full.score[promising], rtol=1e-3, atol=1e-12)
+    # every candidate the rule could accept is still below the bound, and none above it fell below
+    assert bool(((quick.score < bound) == (full.score < bound))[torch.isfinite(full.score)].all())
+    with pytest.raises(ValueError, match="give_up"):
+        GradientConfig(give_up=-1)

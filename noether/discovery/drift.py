@@ -71,13 +71,23 @@ class DriftRule:
 @dataclass(frozen=True)
 class Drift:
     """Per law [n]: excess (within / white-noise variance), trend_p (p-value of 'no slope in time'),
-    spikiness (of the third differences), spread (sqrt(S_true), relative within-sequence spread), conserved."""
+    spikiness (of the third differences), spread (sqrt(S_true), relative within-sequence spread), conserved;
+    and the bounds the three tests used."""
 
     excess: np.ndarray
     trend_p: np.ndarray
     spikiness: np.ndarray
     spread: np.ndarray
     conserved: np.ndarray
+    excess_bound: float = math.inf
+    alpha: float = 0.0
+    spikiness_bound: float = math.inf
+
+    @property
+    def only_spiky(self) -> np.ndarray:
+        """Laws that fail test 3 alone (white enough, no trend): [n] bool."""
+        return ~self.conserved & (self.excess <= self.excess_bound) & (self.trend_p >= self.alpha) & \
+            (self.spikiness > self.spikiness_bound)
 
     @property
     def verdicts(self) -> list[str]:
@@ -178,4 +188,5 @@ def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, ru
     noisy_ok = (excess <= bound) & (trend >= rule.alpha) & (spiky <= rule.spikiness)
     conserved = (spread <= rule.exact) | noisy_ok
     return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread,
-                 conserved=np.asarray(conserved, bool))
+                 conserved=np.asarray(conserved, bool), excess_bound=bound, alpha=rule.alpha,
+                 spikiness_bound=rule.spikiness)

@@ -34,11 +34,13 @@ RESULTS = Path(__file__).parent / "results"
 #: user would pass with --ops / --derive), term depth and terms per law
 SETTINGS = {
     "oscillator-2d": dict(),
-    "kepler": dict(term_depth=3, derived={"r": "sqrt(x**2 + y**2)"}),
-    "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2, beam=32),
+    "kepler": dict(term_depth=3, derived={"r": "sqrt(x**2 + y**2)"}, products=3, ops=("mul", "div", "square")),
+    "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2, beam=32,
+                     products=1),
     "lotka-volterra": dict(ops=(*DEFAULT_OPERATORS, "log")),
-    "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=6, beam=32),
-    "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32),
+    "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=6, beam=32, term_depth=2, products=2),
+    "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32, products=3,
+                            ops=("mul", "square", "cos")),
     "rigid-body": dict(),
     "lorenz": dict(),
     "van-der-pol": dict(),
@@ -64,13 +66,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--systems", default=",".join(SETTINGS))
     ap.add_argument("--noise", default="0,0.01,0.05")
+    ap.add_argument("--independence-tol", type=float, default=CompositeConfig.independence_tol)
     args = ap.parse_args()
     rows, raw = [], []
     for name in args.systems.split(","):
         spec = SYSTEMS[name]
         for noise in (float(v) for v in args.noise.split(",")):
             traj = load_system(name, noise=noise)
-            config = CompositeConfig(**SETTINGS.get(name, {}))
+            config = CompositeConfig(**(SETTINGS.get(name, {}) | {"independence_tol": args.independence_tol}))
             start = time.perf_counter()
             res = composite_laws(traj, config)
             took = time.perf_counter() - start

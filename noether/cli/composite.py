@@ -18,6 +18,8 @@ from .options import data_options, out, parse_pairs
               help="Nodes per library term.")
 @click.option("--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True,
               help="Terms per law.")
+@click.option("--products", type=int, default=CompositeConfig.products, show_default=True,
+              help="Also products of pairs of terms of at most this many nodes (x**2*y from x**2 and y; 0: none).")
 @click.option("--beam", type=int, default=CompositeConfig.beam, show_default=True,
               help="Supports kept per size in the beam search.")
 @click.option("--ops", default=",".join(DEFAULT_OPERATORS), show_default=True,
@@ -26,13 +28,14 @@ from .options import data_options, out, parse_pairs
               help="An extra input built from the states, e.g. --derive r='sqrt(x**2 + y**2)' or a relative "
                    "coordinate --derive dx='x1 - x2' (repeatable); laws are reported in the states.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random sequences.")
-def composite_command(traj: Trajectories, term_depth, max_terms, beam, ops, derived, seed) -> None:
+def composite_command(traj: Trajectories, term_depth, max_terms, products, beam, ops, derived, seed) -> None:
     """Find conserved sparse sums of enumerated terms, and how many are functionally independent."""
     names = tuple(o.strip() for o in ops.split(",") if o.strip())
     unknown = sorted(set(names) - set(OPERATORS))
     if unknown:
         raise click.UsageError(f"unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
-    config = CompositeConfig(term_depth=term_depth, max_terms=max_terms, beam=beam, ops=names, seed=seed,
+    config = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products, beam=beam, ops=names,
+                             seed=seed,
                              derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()))
     res = composite_laws(traj, config)
     table = Table(title=f"composite laws of {traj.name} ({len(res.library)} library terms, "

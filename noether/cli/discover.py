@@ -44,6 +44,9 @@ from .options import data_options, device_option, out, parse_pairs
               help="Nodes per library term of --composite.")
 @click.option("--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True,
               help="Terms per composite law.")
+@click.option("--products", type=int, default=CompositeConfig.products, show_default=True,
+              help="The composite library also holds products of pairs of terms of at most this many nodes "
+                   "(x**2*y from x**2 and y; 0: none).")
 @click.option("--composite-ops", default=",".join(DEFAULT_OPERATORS), show_default=True,
               help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).")
 @click.option("--derive", "derived", multiple=True, metavar="NAME=FORMULA",
@@ -87,7 +90,7 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
-                     term_depth, max_terms, composite_ops, derived, min_ratio, accept, window, noise_std, top,
+                     term_depth, max_terms, products, composite_ops, derived, min_ratio, accept, window, noise_std, top,
                      max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
                      true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
@@ -96,7 +99,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
-    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, seed=seed, rule=rule,
+    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products, seed=seed, rule=rule,
                               ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
                               derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()))
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,

@@ -64,3 +64,22 @@ def test_a_library_over_the_limit_is_refused_with_the_sizes():
     traj = load_system("oscillator-2d", noise=0.0)
     with pytest.raises(Exception, match="max_library"):
         composite_laws(traj, CompositeConfig(term_depth=3, max_library=10))
+
+
+def test_a_product_term_reaches_the_henon_heiles_energy():
+    traj = load_system("henon-heiles", noise=0.0).select(list(range(12)) + list(range(40, 50)))
+    base = dict(ops=("add", "sub", "mul", "square", "cube"), term_depth=2, max_terms=6, beam=16)
+    without = composite_laws(traj, CompositeConfig(**base))
+    with_products = composite_laws(traj, CompositeConfig(**base, products=2))
+    energy = SYSTEMS["henon-heiles"].laws[0]
+    assert not any(_fresh_corr(law.law, energy, traj) > 0.999 for law in without.laws)  # x**2*y is out of reach
+    assert any(_fresh_corr(law.law, energy, traj) > 0.999 for law in with_products.laws if law.verdict == "conserved")
+
+
+def test_noisy_lotka_volterra_is_found_and_conserved_with_its_uneven_noise():
+    traj = load_system("lotka-volterra", noise=0.01)
+    res = composite_laws(traj, CompositeConfig(ops=("add", "sub", "mul", "div", "square", "log")))
+    truth = SYSTEMS["lotka-volterra"].laws[0]
+    conserved = [law for law in res.laws if law.verdict == "conserved"]
+    assert any(_fresh_corr(law.law, truth, traj) > 0.999 for law in conserved)
+    assert len(res.independent) == 1

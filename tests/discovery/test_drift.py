@@ -138,3 +138,21 @@ def test_excess_of_candidates_without_parameters_is_measured():
     fine = np.isfinite(res.table.s_true.to_numpy())
     assert fine.any()
     np.testing.assert_allclose(res.table.excess.to_numpy()[fine], expected[fine], rtol=1e-6)
+
+
+def test_uneven_white_noise_is_spiky_until_read_in_units_of_its_own_scale():
+    from noether.discovery.drift import spikiness
+    from noether.discovery.score import Segments
+
+    gen = torch.Generator().manual_seed(1)
+    m, length = 25, 45
+    scale = torch.exp(2.5 * torch.sin(torch.linspace(0, 40, m * length, dtype=torch.float64)))[None]  # 1/12..12
+    values = scale * torch.randn(1, m * length, generator=gen, dtype=torch.float64)
+    assert float(spikiness(values, length)[0]) > 4  # a few loud stretches carry the variation
+    assert 0.8 < float(spikiness(values, length, scale=scale)[0]) < 1.3  # white, once each point's scale is known
+    ragged = Segments.contiguous(np.full(m, length))  # the segment path gives the same
+    assert float(spikiness(values, ragged, scale=scale)[0]) == pytest.approx(
+        float(spikiness(values, length, scale=scale)[0]), rel=1e-9)
+    drift = measure_drift(values, length, np.array([0.5]), scale=scale)
+    plain = measure_drift(values, length, np.array([0.5]))
+    assert plain.only_spiky[0] and drift.verdicts == ["conserved"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RUNS = "pendulum:7,oscillator-2d:7,henon-heiles:7,kepler:7,rigid-body:7,two-body:5"
+DEFAULT_RUNS = "pendulum:7,oscillator-2d:7,kepler:7,rigid-body:7,two-body:5"
 
 
 def worker(system: str, depth: int) -> dict:
@@ -62,6 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", default=DEFAULT_RUNS, help="system:depth, comma-separated")
     ap.add_argument("--baseline", default=None, help="a git revision to time beside this tree")
+    ap.add_argument("--name", default="filter", help="results file stem (benchmarks/results/NAME.md)")
     ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "DEPTH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -125,8 +126,8 @@ def write(rows: list[dict], args) -> None:
         laws = "; ".join(f"`{e}`" for e in n["independent"]) or "-"
         lines.append(line + f" {n['accepted']} | {laws} |")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "filter.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "filter.json").write_text(json.dumps(rows, indent=1))
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(rows, indent=1))
     print("\n".join(lines))
 
 

@@ -3,8 +3,8 @@
 The filter evaluates formulas chunk by chunk on tensors of tens of MB. glibc serves each such block with a fresh
 ``mmap`` and returns it to the system when freed, so every chunk touches new pages and the kernel zeroes them
 again: on the 4-input oscillator (177,213 candidates, depth 7) the filter spent 136 s of system time in 184 s of
-wall time. With ``mmap`` off and the heap kept (``mallopt``), the same filter took 110 s with 9 s of system time
-and gave the same table (``benchmarks/bench_filter.py`` measures both in one run).
+wall time. With ``mmap`` off and the heap kept (glibc's ``MALLOC_MMAP_MAX_=0`` and ``MALLOC_TRIM_THRESHOLD_``,
+what ``mallopt`` sets here), the same filter took 110 s with 9 s of system time and gave the same table.
 
 ``reuse_freed_memory()`` sets this for the duration of a block and restores glibc's defaults after, returning the
 kept memory (``malloc_trim``), so a program that imports noether keeps its own allocator behaviour outside it.

@@ -15,7 +15,9 @@ trajectories. A law is **conserved** when its variation along the sequences is w
 3. its third differences are not dominated by a few points: mean square over (1.4826 x median absolute
    deviation)^2 ("spikiness") at most ``spikiness`` (white Gaussian noise gives 1.0, 1.23 at its 99.9% quantile
    for 25 x 45 points; the heteroscedastic noise of q^2 + p^2 on HNN's noisy spring 1.8; a law near a
-   singularity, such as y/vx on orbits where vx passes through zero, 10^6 and more: its variation is not noise);
+   singularity, such as y/vx on orbits where vx passes through zero, 10^6 and more: its variation is not noise).
+   When each point's noise scale is known (``scale``: the composite search propagates the states' noise through
+   a law's gradient), each difference is read in units of its own noise, so noise that is merely uneven passes;
 
 or when it is constant to numerical precision (relative within-sequence spread sqrt(S_true) <= ``exact``, as on
 noise-free simulated data, where there is no noise to compare with). Every other accepted law is
@@ -71,23 +73,15 @@ class DriftRule:
 @dataclass(frozen=True)
 class Drift:
     """Per law [n]: excess (within / white-noise variance), trend_p (p-value of 'no slope in time'),
-    spikiness (of the third differences), spread (sqrt(S_true), relative within-sequence spread), conserved;
-    and the bounds the three tests used."""
+    spikiness (of the third differences), spread (sqrt(S_true), relative within-sequence spread), conserved,
+    only_spiky (not conserved, and test 3 alone failed: white enough, no trend)."""
 
     excess: np.ndarray
     trend_p: np.ndarray
     spikiness: np.ndarray
     spread: np.ndarray
     conserved: np.ndarray
-    excess_bound: float = math.inf
-    alpha: float = 0.0
-    spikiness_bound: float = math.inf
-
-    @property
-    def only_spiky(self) -> np.ndarray:
-        """Laws that fail test 3 alone (white enough, no trend): [n] bool."""
-        return ~self.conserved & (self.excess <= self.excess_bound) & (self.trend_p >= self.alpha) & \
-            (self.spikiness > self.spikiness_bound)
+    only_spiky: np.ndarray | None = None
 
     @property
     def verdicts(self) -> list[str]:
@@ -185,8 +179,8 @@ def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, ru
         bound = null_excess(len(sizes), max(sizes), rule.alpha, lengths=sizes)
     else:
         bound = null_excess(values.shape[-1] // length, length, rule.alpha)
-    noisy_ok = (excess <= bound) & (trend >= rule.alpha) & (spiky <= rule.spikiness)
-    conserved = (spread <= rule.exact) | noisy_ok
-    return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread,
-                 conserved=np.asarray(conserved, bool), excess_bound=bound, alpha=rule.alpha,
-                 spikiness_bound=rule.spikiness)
+    white_steady = (excess <= bound) & (trend >= rule.alpha)
+    smooth = spiky <= rule.spikiness
+    conserved = np.asarray((spread <= rule.exact) | (white_steady & smooth), bool)
+    return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread, conserved=conserved,
+                 only_spiky=~conserved & white_steady & ~smooth)

@@ -11,6 +11,7 @@ checkpointed under ``--runs`` so an interrupted benchmark resumes. Writes ``benc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from noether.video.evaluate import (METRICS, HorizonMetrics, aggregate, evaluate
 from noether.video.train import train_run
 
 RESULTS = Path(__file__).parent / "results"
+LR_FACTORS = (0.5, 2.0)
 LAW_FILE = Path("runs/pendulum/laws.json")
 LAW_FALLBACK = "p**2 - 3*cos(q)"  # the paper's discovered pendulum law (Table 1), used when no laws.json exists
 CLAIMS = {
@@ -59,6 +61,10 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
         items = [evaluate_run(run, device="cpu", label=label).to_dict()]
         if method.startswith("noether"):
             items.append(evaluate_run(run, device="cpu", tailored=False, label=f"{label}, no inner step").to_dict())
+            for factor in LR_FACTORS:  # inner-lr sensitivity: the trained model tailored at another step size
+                inner = dataclasses.replace(cfg.inner, lr=cfg.inner.lr * factor)
+                items.append(evaluate_run(run, device="cpu", inner=inner,
+                                          label=f"{label}, inner lr x{factor:g}").to_dict())
         if study_steps and dataset == "ramp" and method == "noether" and seed == 0:
             s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device="cpu")
             items.append({"study": {"inner": s.inner.tolist(), "outer": s.outer.tolist(), "config": s.config}})
@@ -126,7 +132,9 @@ def main() -> None:
     ap.add_argument("--study-steps", type=int, default=150)
     ap.add_argument("--report-only", action="store_true", help="only gather runs already finished under --runs")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_video"))
-    ap.add_argument("--preset", default="cpu", help="cpu (the benchmark) or ci (a smoke test)")
+    ap.add_argument("--preset", default="cpu", help="pilot (learns on a 2-core machine), cpu (short) or ci (smoke)")
+    ap.add_argument("--datasets", default="pendulum-controlled,ramp,pendulum-pixels",
+                    help="comma-separated datasets to train (the report gathers every finished run)")
     args = ap.parse_args()
     law = {"law_path": str(LAW_FILE)} if LAW_FILE.exists() else {"law_expr": LAW_FALLBACK}
     plan = []
@@ -134,6 +142,8 @@ def main() -> None:
         plan += [("pendulum-pixels", ["noether-law"], seed), ("pendulum-pixels", ["noether", "svg"], seed),
                  ("ramp", ["noether"], seed), ("ramp", ["svg"], seed),
                  ("pendulum-controlled", ["svg", "svg-more", "noether"], seed)]
+    wanted = set(args.datasets.split(","))
+    plan = [item for item in plan if item[0] in wanted]
     args.runs.mkdir(parents=True, exist_ok=True)
     stamp = args.runs / "started.txt"
     if not args.report_only or not stamp.exists():

@@ -9,7 +9,7 @@ from ..errors import NoetherError
 
 DATASETS: tuple[str, ...] = ("pendulum-controlled", "ramp", "pendulum-pixels")
 METHODS: tuple[str, ...] = ("svg", "svg-more", "noether", "noether-law")
-PRESETS: tuple[str, ...] = ("ci", "cpu", "paper")
+PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "paper")
 
 #: import name -> distribution of the packages that ``pip install 'noether[video]'`` adds
 EXTRAS: dict[str, str] = {"gymnasium": "gymnasium", "pymunk": "pymunk", "skimage": "scikit-image",

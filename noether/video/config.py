@@ -1,5 +1,7 @@
 """Run configurations and presets for video Noether Networks: ``ci`` (tiny, seconds), ``cpu`` (a 2-core machine,
-minutes per model), ``paper`` (the paper's sizes, App. D and E, for a GPU).
+minutes per model; too short to learn the motion), ``pilot`` (``cpu`` widths at the paper's sample counts, with
+early stopping on a validation split: what a 2-core machine can train in about an hour per model), ``paper``
+(the paper's sizes, App. D and E, for a GPU).
 
 Methods: ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more steps)": the baseline trained
 for ``tune_steps`` more), ``noether`` (learned Noether embedding), ``noether-law`` (a discovered law as the
@@ -24,6 +26,8 @@ class VideoConfig:
     embedding for ``tune_steps`` (``freeze_base``); ``svg-more`` trains the base for ``steps + tune_steps``.
     Ramp / pixels (App. E): ``noether`` meta-trains base and embedding together from scratch for ``steps``.
     ``noether-law`` first fits the state readout on the known states for ``readout_steps``.
+    ``cn_start="identity"`` (the official code's ``replace_cn_layers``): every tailoring starts the CN layers at
+    γ = 1, β = 0 and the outer optimiser never trains them; ``"learned"`` lets it train that shared start.
     """
 
     dataset: str
@@ -32,6 +36,9 @@ class VideoConfig:
     model: ModelConfig = ModelConfig()
     adapt: str = "cn"                       # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
     form: str = "b"                         # Eq. 2 (a) or (b)
+    reduction: str = "paper"                # inner loss over embedding dims: "paper" (mean) or "sum"
+    task_reduction: str = "paper"           # task loss over frames: "paper" (sum, as SVG's ELBO) or "mean"
+    cn_start: str = "identity"              # CN γ, β before each tailoring: "identity" (paper) or "learned"
     inner: InnerConfig = InnerConfig(lr=1e-4)
     steps: int = 10
     tune_steps: int = 0
@@ -52,6 +59,8 @@ class VideoConfig:
     eval_sequences: int = 0                 # test sequences evaluated (0 = all)
     eval_batch: int = 8
     ckpt_every: int = 50
+    val_every: int = 0                      # steps between validation scores (0: none; needs a val split)
+    patience: int = 0                       # validations without improvement before a phase stops (0: never)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -63,6 +72,11 @@ class VideoConfig:
             raise ValueError("method noether-law needs the pendulum-pixels dataset (its frames have known states)")
         if self.method == "svg-more" and self.dataset != "pendulum-controlled":
             raise ValueError("method svg-more is the controlled pendulum's baseline (pendulum-controlled)")
+        if self.reduction not in ("paper", "sum") or self.task_reduction not in ("paper", "mean"):
+            raise ValueError(f"reduction must be paper or sum and task_reduction paper or mean, got "
+                             f"'{self.reduction}', '{self.task_reduction}'")
+        if self.cn_start not in ("identity", "learned"):
+            raise ValueError(f"cn_start must be 'identity' or 'learned', got '{self.cn_start}'")
         if self.steps < 0 or self.tune_steps < 0 or self.batch_size < 1:
             raise ValueError("steps, tune_steps must be >= 0 and batch_size >= 1")
 
@@ -87,14 +101,17 @@ class VideoConfig:
 
 
 def _controlled(preset: str) -> dict:
-    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32),
-             "cpu": ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128),
+    cpu = ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128)
+    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu,
              "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256)}[preset]
-    steps = {"ci": (2, 2), "cpu": (300, 100), "paper": (1350, 540)}[preset]  # paper: 50 + 20 epochs of 855 windows
+    # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch)
+    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "paper": (1350, 540)}[preset]
     return dict(model=model, adapt="outputs", form="b", inner=InnerConfig(lr=0.5, steps=1), steps=steps[0],
-                tune_steps=steps[1], batch_size={"ci": 2, "cpu": 8, "paper": 32}[preset], lr=1e-3, emb_lr=1e-3,
-                beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "paper": 512}[preset],
-                mlp_out={"ci": 8, "cpu": 100, "paper": 100}[preset], eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0))
+                tune_steps=steps[1], batch_size={"ci": 2, "cpu": 8, "pilot": 8, "paper": 32}[preset], lr=1e-3,
+                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "pilot": 256, "paper": 512}[preset],
+                mlp_out={"ci": 8, "cpu": 100, "pilot": 100, "paper": 100}[preset],
+                eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
+                val_every={"pilot": 107}.get(preset, 0), patience={"pilot": 8}.get(preset, 0))
 
 
 def _ramp(preset: str, stochastic: bool) -> dict:
@@ -102,19 +119,22 @@ def _ramp(preset: str, stochastic: bool) -> dict:
                                cn=True),
              "cpu": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64,
                                 cn=True),
+             "pilot": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64,
+                                  cn=True),
              "paper": ModelConfig(arch="vgg", nf=64, depth=(2, 2, 3, 3), g_dim=128, rnn=128, z_dim=64,
                                   post_rnn=256, cn=True)}[preset]
     if not stochastic:
         model = dataclasses.replace(model, z_dim=0)
     return dict(model=model, adapt="cn", form="b", inner=InnerConfig(lr=1e-4, steps=1),
-                steps={"ci": 2, "cpu": 120, "paper": 62_200}[preset],  # paper: 400 epochs of 311 at batch 2
-                train_pred={"ci": 0, "cpu": 10, "paper": 0}[preset],  # cpu: train on 10 of the 20 predictions
-                batch_size={"ci": 2, "cpu": 4, "paper": 2}[preset],
-                lr={"ci": 1e-4, "cpu": 1e-3, "paper": 1e-4}[preset],
-                emb_lr={"ci": 1e-4, "cpu": 1e-3, "paper": 1e-4}[preset],
-                emb_filters={"ci": (4, 8), "cpu": (16, 32), "paper": (32, 64)}[preset],
-                emb_dim={"ci": 8, "cpu": 64, "paper": 64}[preset],
-                readout_steps={"ci": 2, "cpu": 150, "paper": 2000}[preset],
+                # paper: 400 epochs of 311 at batch 2; pilot: 2,400 steps at batch 4 (the ramp has no val split)
+                steps={"ci": 2, "cpu": 120, "pilot": 2400, "paper": 62_200}[preset],
+                train_pred={"ci": 0, "cpu": 10, "pilot": 10, "paper": 0}[preset],  # cpu: 10 of the 20 predictions
+                batch_size={"ci": 2, "cpu": 4, "pilot": 4, "paper": 2}[preset],
+                lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
+                emb_lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
+                emb_filters={"ci": (4, 8), "cpu": (16, 32), "pilot": (16, 32), "paper": (32, 64)}[preset],
+                emb_dim={"ci": 8, "cpu": 64, "pilot": 64, "paper": 64}[preset],
+                readout_steps={"ci": 2, "cpu": 150, "pilot": 600, "paper": 2000}[preset],
                 eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0))
 
 
@@ -129,9 +149,10 @@ def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overr
         base = _ramp(preset, stochastic=True)
     elif dataset == "pendulum-pixels":
         base = _ramp(preset, stochastic=False)
-        base["steps"] = {"ci": 2, "cpu": 120, "paper": 20_000}[preset]
+        base["steps"] = {"ci": 2, "cpu": 120, "pilot": 3000, "paper": 20_000}[preset]
+        base["val_every"], base["patience"] = {"pilot": (150, 6)}.get(preset, (0, 0))
         if method == "noether-law":
-            base["inner"] = InnerConfig(lr={"ci": 1e-3, "cpu": 1e-3, "paper": 1e-3}[preset], steps=1)
+            base["inner"] = InnerConfig(lr=1e-3, steps=1)
     else:
         raise ValueError(f"unknown video dataset '{dataset}' (one of {', '.join(DATASETS)})")
     base.update(overrides)

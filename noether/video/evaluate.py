@@ -86,9 +86,12 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
         future = r.frames[:, q.n_cond - 1:].detach()
         parts.append({k: v.cpu() for k, v in frame_metrics(future, q.frames[:, q.n_cond:]).items()})
     arrays = {m: torch.cat([p[m] for p in parts]).double().numpy() for m in METRICS}
+    n = len(arrays["mse"])
     return HorizonMetrics(label or config.method, config.dataset, meta["seed"], **arrays,
                           meta={"tailored": tailored and net.embedding is not None, "inner": inner.__dict__,
-                                "run": str(run), "train_seconds": meta["seconds"]})
+                                "run": str(run), "train_seconds": meta["seconds"], "steps": meta["step"],
+                                "episodes": data.test.windows[:n, 0].tolist(),
+                                "validation": meta.get("validation")})
 
 
 @dataclass(frozen=True)

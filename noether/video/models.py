@@ -23,7 +23,9 @@ from .nets import Decoder, Encoder, GaussianLSTM, LSTMStack, gaussian_kl
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes of an SVG predictor. ``depth`` is used by the vgg arch only; ``z_dim`` = 0 means deterministic."""
+    """Sizes of an SVG predictor. ``depth`` is used by the vgg arch only; ``z_dim`` = 0 means deterministic.
+    ``cond_z``: where z comes from while the conditioning frames are read at test time: ``"posterior"`` (SVG's
+    and the paper's code: those frames' successors are known) or ``"prior"`` (the prior throughout)."""
 
     arch: str = "dcgan"
     nf: int = 64
@@ -34,6 +36,7 @@ class ModelConfig:
     z_dim: int = 0
     post_rnn: int = 256
     cn: bool = False
+    cond_z: str = "posterior"
 
     def __post_init__(self):
         if self.arch not in ("dcgan", "vgg"):
@@ -42,6 +45,8 @@ class ModelConfig:
             raise ValueError("model sizes must be positive")
         if len(self.depth) != 4 or min(self.depth) < 1:
             raise ValueError(f"depth needs 4 positive entries, got {self.depth}")
+        if self.cond_z not in ("posterior", "prior"):
+            raise ValueError(f"cond_z must be 'posterior' or 'prior', got '{self.cond_z}'")
 
 
 @dataclass
@@ -102,12 +107,13 @@ class VideoPredictor(nn.Module):
             h = h_known[t] if t < n_known else h_prev
             parts = [h]
             if z_dim:
-                if teacher_forcing:  # posterior of the true next frame (SVG-LP training)
+                z, mu_p, lv_p, prior_state = self.prior.sample(h, prior_state, eps[t])
+                # the posterior of the true next frame: in training (SVG-LP), and at test time while that frame
+                # is a conditioning one (``cond_z``)
+                if teacher_forcing or (t + 1 < n_cond and self.config.cond_z == "posterior"):
                     z, mu, lv, post_state = self.posterior.sample(h_known[t + 1], post_state, eps[t])
-                    _, mu_p, lv_p, prior_state = self.prior.sample(h, prior_state, eps[t])
-                    kls.append(gaussian_kl(mu, lv, mu_p, lv_p))
-                else:
-                    z, _, _, prior_state = self.prior.sample(h, prior_state, eps[t])
+                    if teacher_forcing:
+                        kls.append(gaussian_kl(mu, lv, mu_p, lv_p))
                 parts.append(z)
             if self.action_dim:
                 parts.append(actions[:, t])

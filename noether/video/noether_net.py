@@ -5,6 +5,12 @@ the CN layers' γ, β (CNGRAD, App. E; ``adapt="cn"``) or the LSTM's future outp
 and predict x̂ with the tailored tensors. Every query in a batch is tailored separately in one pass: the tailored
 tensors are per-example ([B, ...]) and the inner loss is the sum of the per-example losses, so each example's
 gradient only involves its own loss (exact for SGD and for Adam, which are elementwise).
+
+Inner-loss reduction (``reduction``): ``"paper"`` (default) is the official code's ``inner_crit``: per example,
+the squared change of g is averaged over the k embedding dimensions and summed over time. The official code
+adapts one shared γ, β per batch on the batch mean; tailored per example, the same formula gives each query the
+step that code gives a batch of one, whatever the batch size. ``"sum"`` sums over k too (k times larger steps at
+the same lr; this project's behaviour before the paper's was made the default).
 Training (Algorithm 1) backpropagates the task loss of x̂ through the inner step (second order) into θ and φ.
 """
 
@@ -22,6 +28,9 @@ from ..tailoring.loss import noether_loss
 from .cn import per_example
 from .models import Rollout, VideoPredictor
 
+REDUCTIONS = ("paper", "sum")          # inner loss over the embedding's k dimensions: mean (paper) or sum
+TASK_REDUCTIONS = ("paper", "mean")    # task loss over predicted frames: sum (paper, SVG's ELBO) or mean
+
 
 @dataclass(frozen=True)
 class Query:
@@ -38,14 +47,21 @@ class NoetherVideo(nn.Module):
     """f_θ (``predictor``) with a Noether embedding g_φ (``embedding``; None = the plain SVG baseline)."""
 
     def __init__(self, predictor: VideoPredictor, embedding: nn.Module | None = None, *, adapt: str = "cn",
-                 form: str = "b", inner: InnerConfig = InnerConfig(lr=1e-4)):
+                 form: str = "b", inner: InnerConfig = InnerConfig(lr=1e-4), reduction: str = "paper"):
         super().__init__()
         if adapt not in ("cn", "outputs"):
             raise ValueError(f"adapt must be 'cn' or 'outputs', got '{adapt}'")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"inner-loss reduction must be one of {', '.join(REDUCTIONS)}, got '{reduction}'")
         if adapt == "cn" and embedding is not None and not predictor.theta_cn():
             raise ValueError("adapt='cn' needs a predictor with CN layers (ModelConfig.cn=True)")
         self.predictor, self.embedding = predictor, embedding
-        self.adapt, self.form, self.inner = adapt, form, inner
+        self.adapt, self.form, self.inner, self.reduction = adapt, form, inner, reduction
+
+    def _reduce(self, e_ref: Tensor, e_seq: Tensor) -> Tensor:
+        """Eq. 2 per example [B], over the k dimensions as ``reduction`` says (see the module docstring)."""
+        value = noether_loss(e_ref, e_seq, self.form)
+        return value / e_seq.shape[-1] if self.reduction == "paper" else value
 
     # --- pieces of PREDICTSEQUENCE ----------------------------------------------------------------------------
     def rollout(self, q: Query, cn: dict[str, Tensor] | None = None) -> Rollout:
@@ -63,14 +79,14 @@ class NoetherVideo(nn.Module):
         if q.n_cond < 2:
             raise ValueError("a frame-pair Noether embedding needs n_cond >= 2")
         e = self.embedding.pairs(self.sequence(q, predicted))  # [B, T-1, k], pair j = frames (j, j+1)
-        return noether_loss(e[:, q.n_cond - 2], e[:, q.n_cond - 1:], self.form)
+        return self._reduce(e[:, q.n_cond - 2], e[:, q.n_cond - 1:])
 
     def output_inner_loss(self, q: Query, outputs: Tensor) -> Tensor:
         """Eq. 2 over LSTM outputs (App. D): e_j = g(o_{j-1}, o_j, a_j); g_ref from the history's outputs -> [B]."""
         if q.n_cond < 3:
             raise ValueError("the LSTM-output Noether embedding needs n_cond >= 3")
         e = self.embedding.sequence(outputs, q.actions[:, :outputs.shape[1]])  # e[:, j-1] = g(o_{j-1}, o_j, a_j)
-        return noether_loss(e[:, q.n_cond - 3], e[:, q.n_cond - 2:], self.form)
+        return self._reduce(e[:, q.n_cond - 3], e[:, q.n_cond - 2:])
 
     # --- PREDICTSEQUENCE ----------------------------------------------------------------------------------------
     def forward(self, q: Query, inner: InnerConfig | None = None,
@@ -107,7 +123,12 @@ class NoetherVideo(nn.Module):
                        r.skips)
 
 
-def task_loss(q: Query, r: Rollout, beta: float = 0.0) -> Tensor:
-    """L_task: MSE of the predicted frames 1 … T-1 plus β · KL (SVG-LP's ELBO at teacher forcing), mean over B."""
-    mse = (r.frames - q.frames[:, 1:]).square().flatten(1).mean(1)
+def task_loss(q: Query, r: Rollout, beta: float = 0.0, reduction: str = "paper") -> Tensor:
+    """L_task, mean over the batch: SVG-LP's ELBO at teacher forcing. ``"paper"``: the per-frame MSE (mean over
+    pixels) summed over the predicted frames 1 … T-1, plus β times the KL summed over them (SVG's and the
+    official code's ``svg_crit``); ``"mean"``: the MSE averaged over frames instead, against the same summed KL."""
+    if reduction not in TASK_REDUCTIONS:
+        raise ValueError(f"task-loss reduction must be one of {', '.join(TASK_REDUCTIONS)}, got '{reduction}'")
+    mse = (r.frames - q.frames[:, 1:]).square().flatten(2).mean(2)  # [B, T-1]
+    mse = mse.sum(1) if reduction == "paper" else mse.mean(1)
     return (mse + beta * r.kl).mean()

@@ -20,6 +20,7 @@ from ..device import resolve_device
 from ..errors import NoetherError
 from ..io import atomic_path, atomic_write_text
 from ..progress import stage
+from ..tailoring.inner import InnerConfig
 from .config import VideoConfig
 from .embeddings import FramePairEmbedding, LawEmbedding, OutputEmbedding, StateReadout
 from .laws import law_columns, law_from_expression, law_from_json
@@ -43,7 +44,16 @@ def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 6
         if law is None:
             raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
         embedding = LawEmbedding(law, law_columns(law), StateReadout(channels, size, config.readout_width))
-    return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner)
+    return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner,
+                        reduction=config.reduction)
+
+
+def set_trainable(net: NoetherVideo, config: VideoConfig, theta: bool) -> None:
+    """θ trainable or frozen (the tune phase); CN layers started at the identity stay frozen either way."""
+    net.predictor.requires_grad_(theta)
+    if config.cn_start == "identity":
+        for p in net.predictor.theta_cn().values():
+            p.requires_grad_(False)
 
 
 def phases(config: VideoConfig) -> list[tuple[str, int]]:
@@ -73,6 +83,58 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
     actions = batch["actions"].to(device).float() if net.predictor.action_dim else None
     eps = net.predictor.noise(B, T - 1, generator, device) if net.predictor.config.z_dim else None
     return Query(frames, n_cond, actions=actions, eps=eps, teacher_forcing=teacher_forcing)
+
+
+@torch.no_grad()
+def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool) -> float:
+    """Mean MSE of the open-loop predicted frames over every validation window (tailored when the phase trains
+    the embedding, as the model would predict): what early stopping watches."""
+    length = data.n_cond + data.n_pred
+    inner = InnerConfig(**{**config.inner.__dict__, "first_order": True, "steps": config.inner.steps * tailored})
+    total, count = 0.0, 0
+    for start in range(0, len(data.val), config.eval_batch):
+        idx = torch.arange(start, min(len(data.val), start + config.eval_batch))
+        gen = torch.Generator().manual_seed(start)
+        q = make_query(net, collate(data.val, idx, length), data.n_cond, device, gen, teacher_forcing=False)
+        r = net(q, inner)
+        err = (r.frames[:, q.n_cond - 1:] - q.frames[:, q.n_cond:]).square().flatten(1).mean(1)
+        total, count = total + float(err.sum()), count + len(idx)
+    return total / count
+
+
+class EarlyStop:
+    """Early stopping within one phase: keeps the weights of the best validation score and says when
+    ``patience`` scores in a row have not improved on it (0: never). ``log``: (step, phase, loss, best) rows."""
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.weights, self.bad, self.log = patience, None, None, 0, []
+
+    def score(self, step: int, phase: str, value: float, net: nn.Module) -> bool:
+        """Record a validation score; True when the phase should stop."""
+        if self.best is None or value < self.best:
+            self.best, self.bad = value, 0
+            self.weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            self.bad += 1
+        self.log.append((step, phase, value, self.best))
+        return self.patience > 0 and self.bad >= self.patience
+
+    def restore(self, net: nn.Module) -> None:
+        if self.weights is not None:
+            net.load_state_dict(self.weights)
+
+    def reset(self) -> None:
+        self.best, self.weights, self.bad = None, None, 0
+
+    def state(self) -> dict:
+        return {"best": self.best, "weights": self.weights, "bad": self.bad, "log": self.log}
+
+    @classmethod
+    def from_state(cls, patience: int, state: dict | None) -> EarlyStop:
+        stop = cls(patience)
+        if state:
+            stop.best, stop.weights, stop.bad, stop.log = state["best"], state["weights"], state["bad"], state["log"]
+        return stop
 
 
 def readout_loss(readout: StateReadout, frames: Tensor, states: Tensor) -> Tensor:
@@ -121,7 +183,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     action_dim = data.train[0]["actions"].shape[-1] if "actions" in data.train[0] else 0
     torch.manual_seed(seed)
     net = build_net(config, channels, action_dim, size, law).to(dev)
-    opt_theta = torch.optim.Adam(net.predictor.parameters(), lr=config.lr)
+    set_trainable(net, config, True)
+    opt_theta = torch.optim.Adam([p for p in net.predictor.parameters() if p.requires_grad], lr=config.lr)
     opt_phi = torch.optim.Adam(net.embedding.parameters(), lr=config.emb_lr) if net.embedding is not None else None
     opt_read = (torch.optim.Adam(net.embedding.readout.parameters(), lr=config.readout_lr)
                 if config.method == "noether-law" else None)
@@ -129,12 +192,18 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             "size": size, "action_dim": action_dim, "n_cond": data.n_cond, "n_pred": data.n_pred,
             "law": None if law is None else str(getattr(law, "expression", law)), "device": str(dev)}
     step, history, elapsed = 0, [], 0.0
+    stopper = EarlyStop(config.patience)
+    validating = config.val_every > 0
+    if validating and data.val is None:
+        raise NoetherError(f"{config.dataset} [{config.preset}] has no validation split for val_every; use the "
+                           f"pilot preset or val_every=0")
     ckpt = out / CHECKPOINT
     if ckpt.exists():
         state = torch.load(ckpt, map_location=dev, weights_only=False)
         if state["meta"]["config"] != meta["config"] or state["meta"]["seed"] != seed:
             raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
         step, history, elapsed = state["step"], state["history"], state["seconds"]
+        stopper = EarlyStop.from_state(config.patience, state.get("early_stop"))
         net.load_state_dict(state["net"])
         for opt, key in ((opt_theta, "opt_theta"), (opt_phi, "opt_phi"), (opt_read, "opt_read")):
             if opt is not None and state.get(key):
@@ -152,6 +221,7 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
 
     def save():
         state = {"net": net.state_dict(), "opt_theta": opt_theta.state_dict(), "step": step, "history": history,
+                 "early_stop": stopper.state(),
                  "opt_phi": opt_phi.state_dict() if opt_phi else None, "seconds": elapsed,
                  "opt_read": opt_read.state_dict() if opt_read else None, "meta": meta}
         with atomic_path(ckpt) as tmp:
@@ -166,7 +236,10 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
         ends = [sum(n for _, n in schedule[:i + 1]) for i in range(len(schedule))]
         stop = total if max_steps is None else min(total, step + max_steps)
         while step < stop:
-            phase = next(p for (p, _), end in zip(schedule, ends) if step < end)
+            phase, end = next((p, end) for (p, _), end in zip(schedule, ends) if step < end)
+            scored = validating and phase != "readout"
+            if scored and stopper.best is None:  # the phase's starting point is a candidate too
+                stopper.score(step, phase, validation_loss(net, config, data, dev, phase != "base"), net)
             gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
             data.train.set_epoch(step)
             idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
@@ -179,9 +252,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
                 opt_read.step()
             else:
                 tailored = phase in ("tune", "meta")
-                net.predictor.requires_grad_(phase != "tune")
+                set_trainable(net, config, phase != "tune")
                 r = net(q) if tailored else net.rollout(q)
-                loss = task_loss(q, r, config.beta)
+                loss = task_loss(q, r, config.beta, config.task_reduction)
                 opt_theta.zero_grad()
                 if opt_phi:
                     opt_phi.zero_grad()
@@ -195,18 +268,31 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             history.append((step, phase, float(loss.detach())))
             step += 1
             advance()
+            if scored and ((step - (end - dict(schedule)[phase])) % config.val_every == 0 or step == end):
+                value = validation_loss(net, config, data, dev, phase != "base")
+                if log:
+                    log(f"step {step} [{phase}] validation MSE {value:.5f}")
+                if stopper.score(step, phase, value, net) or step == end:
+                    stopper.restore(net)
+                    if step < end and log:
+                        log(f"early stop of {phase} at step {step}: best validation MSE {stopper.log[-1][3]:.5f}")
+                    advance(end - step)
+                    step = end
+                    stopper.reset()
+                    save()
             elapsed = time.perf_counter() - start
             if log and (step % max(1, total // 10) == 0 or step == total):
                 log(f"step {step}/{total} [{phase}] loss {float(loss.detach()):.5f}")
             if step % config.ckpt_every == 0 or step == stop:
                 save()
-    net.predictor.requires_grad_(True)
+    set_trainable(net, config, True)
     if not ckpt.exists():
         save()
     if step < total:
         return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
     meta["seconds"] = elapsed
     meta["steps"] = step
+    meta["validation"] = stopper.log  # (step, phase, validation MSE, best so far) rows
     atomic_write_text(out / RUN_JSON, json.dumps(meta, indent=2, default=str))
     return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
 
@@ -223,5 +309,6 @@ def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, Noethe
     law = law_from_expression(meta["law"]) if meta.get("law") else None
     net = build_net(config, meta["channels"], meta["action_dim"], meta["size"], law).to(dev)
     net.load_state_dict(state["net"])
-    meta = {**meta, "step": state["step"], "history": state["history"], "seconds": state["seconds"]}
+    meta = {**meta, "step": state["step"], "history": state["history"], "seconds": state["seconds"],
+            "validation": (state.get("early_stop") or {}).get("log")}
     return config, net.eval(), meta

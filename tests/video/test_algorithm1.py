@@ -7,6 +7,7 @@ import torch
 
 from noether.tailoring.inner import InnerConfig
 from noether.video.config import preset_config
+from noether.video import noether_net
 from noether.video.noether_net import Query, task_loss
 from noether.video.train import build_net
 
@@ -91,3 +92,47 @@ def test_batched_tailoring_equals_tailoring_each_query_alone(ramp_net, ramp_quer
     for b in range(3):
         one = Query(q.frames[b:b + 1], q.n_cond, eps=q.eps[:, b:b + 1], teacher_forcing=False)
         assert torch.allclose(net(one, inner).frames.detach(), batched[b:b + 1], atol=1e-5)
+
+
+def test_inner_reduction_matches_the_papers_formula(ramp_net, ramp_query):
+    """Per example, the tailored CN step equals the official code's SGD step for a batch of one on
+    Σ_t mean_k (g_t - g_{t-1})² (``inner_crit``, form b): lr × its gradient at the identity. "sum" is k times it."""
+    inner = InnerConfig(lr=0.3, first_order=True)
+    steps = {}
+    for reduction in ("paper", "sum"):
+        net = ramp_net(reduction=reduction).double()
+        q = ramp_query(net, B=3, T=5, teacher_forcing=False)
+        frames = q.frames.double()
+        q = Query(frames, q.n_cond, eps=q.eps.double(), teacher_forcing=False)
+        start = net.predictor.theta_cn()
+        captured = {}
+
+        def spy(adapted, loss, config, _tailor=noether_net.tailor):
+            out = _tailor(adapted, loss, config)
+            captured.update({k: (adapted[k] - out[k]) / config.lr for k in out})  # the gradient each row used
+            return out
+
+        noether_net.tailor, original = spy, noether_net.tailor
+        try:
+            net(q, inner)
+        finally:
+            noether_net.tailor = original
+        steps[reduction] = captured
+        # the official formula for example b alone, shared γ, β at the identity, batch of one
+        for b in range(3):
+            qb = Query(frames[b:b + 1], 2, eps=q.eps[:, b:b + 1], teacher_forcing=False)
+
+            def official(cn):
+                r = net.rollout(qb, {k: v.expand(1, -1) for k, v in cn.items()})
+                e = net.embedding.pairs(net.sequence(qb, r.frames))[0]  # [T-1, k], pair j = frames (j, j+1)
+                seq = e[qb.n_cond - 2:]
+                return (seq[1:] - seq[:-1]).square().mean(1).sum()
+
+            g = torch.func.grad(official)({k: v.detach() for k, v in start.items()})
+            if reduction == "paper":
+                for k in g:
+                    torch.testing.assert_close(captured[k][b], g[k][0], rtol=1e-6, atol=1e-12)
+    k = net.embedding.k
+    for name in steps["paper"]:
+        torch.testing.assert_close(steps["sum"][name], k * steps["paper"][name], rtol=1e-6, atol=1e-12)
+

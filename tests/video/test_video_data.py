@@ -49,10 +49,18 @@ def test_samples_have_the_stated_shapes(ci_data, name):
 
 def test_ci_sizes_and_splits(ci_data):
     pc, ramp, pix = ci_data["pendulum-controlled"], ci_data["ramp"], ci_data["pendulum-pixels"]
-    assert (len(pc.train), len(pc.test)) == (2 * (40 - 30 + 1), 2)  # 2 + 2 episodes of 40 steps
+    assert (len(pc.train), len(pc.test), len(pc.val)) == (2 * (40 - 30 + 1), 2, 1)  # 2 + 2 + 1 episodes, 40 steps
     assert (len(ramp.train), len(ramp.test)) == (8, 2)  # 10 sequences, 80/20
     assert set(ramp.arrays["train_index"]).isdisjoint(ramp.arrays["test_index"])
-    assert (len(pix.train), len(pix.test)) == (3 * (45 - 22 + 1), 3 * 2)  # 6 HNN trajectories of 45 points
+    # 6 HNN trajectories of 45 points: 3 train of which the last is validation, 3 test
+    assert (len(pix.train), len(pix.test), len(pix.val)) == (2 * (45 - 22 + 1), 3 * 2, 2)
+
+
+def test_validation_episodes_are_their_own(ci_data):
+    """Validation windows come from episodes that neither train nor test windows touch."""
+    for ds in (ci_data["pendulum-controlled"], ci_data["pendulum-pixels"]):
+        val = set(ds.val.windows[:, 0])
+        assert val and val.isdisjoint(ds.train.windows[:, 0]) and val.isdisjoint(ds.test.windows[:, 0])
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))

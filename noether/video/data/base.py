@@ -87,7 +87,8 @@ class VideoDataset:
     ``train`` and ``test`` yield dicts with ``frames`` float32 [T, C, H, W] in [0, 1], T = n_cond + n_pred, and the
     dataset's per-frame extras (``actions`` [T, a] for pendulum-controlled, ``states`` [T, 2] for the pendulums).
     ``meta`` records the generator, its configuration, sizes and seed. ``arrays`` holds everything stored on disk
-    (e.g. the ramp's simulator trace) for inspection and tests.
+    (e.g. the ramp's simulator trace) for inspection and tests. ``val`` (the ``pilot`` presets): held-out
+    episodes, disjoint from train and test, for early stopping.
     """
 
     name: str
@@ -98,6 +99,7 @@ class VideoDataset:
     n_pred_train: int
     meta: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    val: WindowDataset | None = None
 
     @property
     def frame_shape(self) -> tuple[int, int, int]:
@@ -107,6 +109,7 @@ class VideoDataset:
 
     def summary(self) -> str:
         c, h, w = self.frame_shape
-        return (f"{self.name} [{self.meta.get('preset')}, seed {self.meta.get('seed')}]: {len(self.train)} train / "
+        val = f" / {len(self.val)} val" if self.val is not None else ""
+        return (f"{self.name} [{self.meta.get('preset')}, seed {self.meta.get('seed')}]: {len(self.train)} train{val} / "
                 f"{len(self.test)} test windows of {self.n_cond} + {self.n_pred} frames "
                 f"(train on {self.n_pred_train}), {c}x{h}x{w}")

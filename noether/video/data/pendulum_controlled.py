@@ -23,11 +23,13 @@ N_COND, N_PRED, N_PRED_TRAIN = 4, 26, 10
 
 @dataclass(frozen=True)
 class ControlledConfig:
-    """Episode counts and lengths. Train windows: every start (stride 1); test windows: non-overlapping."""
+    """Episode counts and lengths. Train windows: every start (stride 1); test and validation windows:
+    non-overlapping. Validation episodes (the ``pilot`` preset's early stopping) come after the test ones."""
 
     train_episodes: int
     test_episodes: int
     steps: int  # frames per episode
+    val_episodes: int = 0
     omega: tuple[float, float] = (0.05, 0.15)
     amplitude: float = 2.0
 
@@ -40,8 +42,9 @@ class ControlledConfig:
 
 PRESETS = {
     "paper": ControlledConfig(train_episodes=5, test_episodes=195, steps=200),  # App. D
+    "pilot": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),  # App. D + val
     "cpu": ControlledConfig(train_episodes=5, test_episodes=40, steps=200),
-    "ci": ControlledConfig(train_episodes=2, test_episodes=2, steps=40),
+    "ci": ControlledConfig(train_episodes=2, test_episodes=2, steps=40, val_episodes=1),
 }
 
 
@@ -92,7 +95,7 @@ def record_episode(env, reset_seed: int, actions: np.ndarray, size: int):
 def generate(config: ControlledConfig, seed: int, size: int):
     """All episodes (train first). Returns (arrays, meta); arrays: frames, actions, states, omega, alpha, reset_seed."""
     rng = np.random.default_rng(seed)
-    n = config.train_episodes + config.test_episodes
+    n = config.train_episodes + config.test_episodes + config.val_episodes
     omega = rng.uniform(*config.omega, size=n)
     alpha = rng.uniform(0.0, 2.0 * np.pi, size=n)
     reset_seed = rng.integers(0, 2**31 - 1, size=n)
@@ -120,8 +123,11 @@ def build(arrays: dict, meta: dict, seed: int) -> VideoDataset:
     length = N_COND + N_PRED
     n_train = cfg["train_episodes"]
     n = n_train + cfg["test_episodes"]
+    n_val = cfg.get("val_episodes", 0)
     extras = {"actions": arrays["actions"], "states": arrays["states"]}
     train = WindowDataset(arrays["frames"], windows_of(range(n_train), length, cfg["steps"], 1), length, extras)
     test = WindowDataset(arrays["frames"], windows_of(range(n_train, n), length, cfg["steps"], length), length,
                          extras)
-    return VideoDataset("pendulum-controlled", train, test, N_COND, N_PRED, N_PRED_TRAIN, meta, arrays)
+    val = (WindowDataset(arrays["frames"], windows_of(range(n, n + n_val), length, cfg["steps"], length), length,
+                         extras) if n_val else None)
+    return VideoDataset("pendulum-controlled", train, test, N_COND, N_PRED, N_PRED_TRAIN, meta, arrays, val)

@@ -26,14 +26,20 @@ BOB = (0.15, 0.35, 0.85)
 
 @dataclass(frozen=True)
 class PixelsConfig:
-    trajectories: int  # HNN samples; the first half train
+    """trajectories: HNN samples, the first half train (HNN's split); val: the last ``val`` of those train
+    trajectories held out for early stopping instead (the ``pilot`` preset)."""
+
+    trajectories: int
+    val: int = 0
 
     def __post_init__(self):
-        if self.trajectories < 2:
-            raise ValueError(f"pendulum-pixels needs >= 2 trajectories, got {self.trajectories}")
+        if self.trajectories < 2 or not 0 <= self.val < self.trajectories // 2:
+            raise ValueError(f"pendulum-pixels needs >= 2 trajectories and fewer validation ones than train ones, "
+                             f"got {self.trajectories} and {self.val}")
 
 
-PRESETS = {"paper": PixelsConfig(200), "cpu": PixelsConfig(50), "ci": PixelsConfig(6)}
+PRESETS = {"paper": PixelsConfig(200), "pilot": PixelsConfig(200, val=10), "cpu": PixelsConfig(50),
+           "ci": PixelsConfig(6, val=1)}
 
 
 def render_pendulum(q: float, size: int) -> np.ndarray:
@@ -70,7 +76,10 @@ def build(arrays: dict, meta: dict, seed: int) -> VideoDataset:
     length = N_COND + N_PRED
     n, steps = arrays["frames"].shape[:2]
     n_train = meta["n_train"]
+    n_val = meta["config"].get("val", 0)
     extras = {"states": arrays["states"]}
-    train = WindowDataset(arrays["frames"], windows_of(range(n_train), length, steps, 1), length, extras)
+    train = WindowDataset(arrays["frames"], windows_of(range(n_train - n_val), length, steps, 1), length, extras)
     test = WindowDataset(arrays["frames"], windows_of(range(n_train, n), length, steps, length), length, extras)
-    return VideoDataset("pendulum-pixels", train, test, N_COND, N_PRED, N_PRED, meta, arrays)
+    val = (WindowDataset(arrays["frames"], windows_of(range(n_train - n_val, n_train), length, steps, length),
+                         length, extras) if n_val else None)
+    return VideoDataset("pendulum-pixels", train, test, N_COND, N_PRED, N_PRED, meta, arrays, val)

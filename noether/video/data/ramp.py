@@ -53,7 +53,7 @@ class RampConfig:
             raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
 
 
-PRESETS = {"paper": RampConfig(389), "cpu": RampConfig(389), "ci": RampConfig(10)}
+PRESETS = {"paper": RampConfig(389), "pilot": RampConfig(389), "cpu": RampConfig(389), "ci": RampConfig(10)}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from ..catalog import DATASETS
 from . import pendulum_controlled, pendulum_pixels, ramp
 from .base import VideoDataset
 
-FORMAT_VERSION = 2  # bump whenever a generator changes: old cache files are then ignored
+FORMAT_VERSION = 3  # bump whenever a generator changes: old cache files are then ignored
 
 
 @dataclass(frozen=True)

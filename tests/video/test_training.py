@@ -1,0 +1,71 @@
+"""Training as the paper's code does it: the summed task loss, CN layers restarted at the identity, posterior z on
+the conditioning frames, and early stopping on the validation split (the ``pilot`` presets)."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from noether.video.config import preset_config
+from noether.video.noether_net import Query, task_loss
+from noether.video.train import CHECKPOINT, RUN_JSON, load_run, train_run, validation_loss
+
+
+def test_task_loss_sums_the_frames_as_svg(ramp_net, ramp_query):
+    net = ramp_net("svg")
+    q = ramp_query(net, T=5)
+    r = net.rollout(q)
+    per_frame = (r.frames - q.frames[:, 1:]).square().flatten(2).mean(2)  # [B, T-1]
+    torch.testing.assert_close(task_loss(q, r, 0.0, "paper"), per_frame.sum(1).mean())
+    torch.testing.assert_close(task_loss(q, r, 0.0, "mean"), per_frame.mean(1).mean())
+    assert torch.allclose(task_loss(q, r, 0.5) - task_loss(q, r, 0.0), 0.5 * r.kl.mean())
+
+
+def test_conditioning_frames_set_z_through_the_posterior(ramp_net, ramp_query):
+    """At test time the prediction of frame 1 (a conditioning frame's successor) reads frame 1 through the
+    posterior; with ``cond_z="prior"`` it cannot."""
+    for cond_z, depends in (("posterior", True), ("prior", False)):
+        net = ramp_net("svg")
+        net.predictor.config = type(net.predictor.config)(**{**net.predictor.config.__dict__, "cond_z": cond_z})
+        q = ramp_query(net, T=5, teacher_forcing=False)
+        q = Query(q.frames, 3, eps=torch.ones_like(q.eps), teacher_forcing=False)
+        other = q.frames.clone()
+        other[:, 1] = torch.rand_like(other[:, 1])
+        a = net.rollout(q).frames[:, 0]
+        b = net.rollout(Query(other, 3, eps=q.eps, teacher_forcing=False)).frames[:, 0]
+        assert (not torch.allclose(a, b)) == depends
+
+
+def test_cn_layers_restart_at_the_identity_and_are_not_trained(tmp_path):
+    for start, moved in (("identity", False), ("learned", True)):
+        cfg = preset_config("ramp", "noether", "ci", steps=2, cn_start=start)
+        train_run(cfg, tmp_path / start, device="cpu")
+        _, net, _ = load_run(tmp_path / start, "cpu")
+        cn = net.predictor.theta_cn()
+        at_identity = all(torch.equal(v, torch.ones_like(v) if k.endswith("gamma") else torch.zeros_like(v))
+                          for k, v in cn.items())
+        assert cn and at_identity != moved
+
+
+def test_early_stopping_keeps_the_best_validation_weights(tmp_path):
+    cfg = preset_config("pendulum-controlled", "svg", "ci", steps=6, val_every=1, patience=2)
+    out = tmp_path / "run"
+    result = train_run(cfg, out, device="cpu")
+    log = json.loads((out / RUN_JSON).read_text())["validation"]
+    assert result.steps == cfg.total_steps  # a stopped phase jumps to its end: the run counts as finished
+    assert [row[0] for row in log][0] == 0 and len(log) >= 2
+    best = min(row[2] for row in log)
+    from noether.video.data import load_video_dataset
+
+    _, net, meta = load_run(out, "cpu")
+    data = load_video_dataset(cfg.dataset, preset=cfg.preset, seed=0)
+    assert abs(validation_loss(net, cfg, data, "cpu", False) - best) <= 1e-6 * best
+    bad, expected_end = 0, cfg.steps  # where the phase must end: two scores in a row without improvement
+    for (step, _, value, _), previous_best in zip(log[1:], [r[3] for r in log]):
+        bad = 0 if value < previous_best else bad + 1
+        if bad >= 2:
+            expected_end = step
+            break
+    assert log[-1][0] == expected_end
+    assert (out / CHECKPOINT).exists()

@@ -24,12 +24,14 @@ import torch
 from joblib import Parallel, delayed
 
 from noether.video.config import preset_config
-from noether.video.evaluate import (METRICS, HorizonMetrics, aggregate, evaluate_run, inner_steps_study,
-                                              plot_horizon, plot_study)
+from noether.video.compare import difference, is_trained, plot_differences
+from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, evaluate_baseline, evaluate_run,
+                                    inner_steps_study, plot_horizon, plot_study)
 from noether.video.train import train_run
 
 RESULTS = Path(__file__).parent / "results"
 LR_FACTORS = (0.5, 2.0)
+BASELINE_LABELS = set(BASELINES.values())
 LAW_FILE = Path("runs/pendulum/laws.json")
 LAW_FALLBACK = "p**2 - 3*cos(q)"  # the paper's discovered pendulum law (Table 1), used when no laws.json exists
 CLAIMS = {
@@ -73,56 +75,96 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
     return out
 
 
-def table(results: list[HorizonMetrics], horizons: list[int]) -> str:
-    lines = ["| method | seeds | metric | " + " | ".join(f"h={h}" for h in horizons) + " | mean over h | train s |",
-             "|---" * (len(horizons) + 5) + "|"]
-    secs = {}
+PRESET_NOTES = {
+    "pilot": "The `pilot` preset (`noether/video/config.py`): the `cpu` preset's narrow networks at the paper's "
+             "sample counts (controlled pendulum: 50 epochs of SVG, then 20 more for the Noether embedding or for "
+             "`svg (more steps)`, batch 8), each phase stopped early when the validation episodes' MSE has not "
+             "improved for 8 epochs, keeping the best weights. `train s`: the run's own seconds (controlled "
+             "`svg (more steps)` and `noether`: the steps after the shared svg base).",
+    "cpu": "The `cpu` preset is far smaller than the paper's runs: 120 (ramp, pixels) or 300 + 100 (controlled) "
+           "outer steps; its models do not learn the motion (see the sanity baselines).",
+}
+PAIRS = {"pendulum-controlled": [("noether", "svg"), ("noether", "svg (more steps)"), ("svg (more steps)", "svg")],
+         "ramp": [("noether", "svg")],
+         "pendulum-pixels": [("noether (law)", "svg"), ("noether", "svg"), ("noether (law)", "noether")]}
+
+
+def baselines(dataset: str, preset: str, runs: list[HorizonMetrics]) -> list[HorizonMetrics]:
+    """copy-last and mean-frame on the windows each seed's runs were scored on."""
+    out = []
+    for seed in sorted({r.seed for r in runs}):
+        n = next(len(r.mse) for r in runs if r.seed == seed)
+        out += [evaluate_baseline(dataset, kind, preset=preset, seed=seed, max_sequences=n)
+                for kind in ("copy-last", "mean-frame")]
+    return out
+
+
+def trained_labels(runs: list[HorizonMetrics]) -> dict[str, tuple[int, int]]:
+    """label -> (seeds whose model beats copy-last at horizon 1, seeds)."""
+    copy = {r.seed: r for r in runs if r.meta.get("baseline") == "copy-last"}
+    out: dict[str, tuple[int, int]] = {}
+    for r in runs:
+        if "baseline" in r.meta:
+            continue
+        ok, n = out.get(r.label, (0, 0))
+        out[r.label] = (ok + is_trained(r, copy[r.seed]), n + 1)
+    return out
+
+
+def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str, tuple[int, int]]) -> str:
+    lines = ["| method | seeds | trained | metric | " + " | ".join(f"h={h}" for h in horizons)
+             + " | mean over h | steps | train s |", "|---" * (len(horizons) + 7) + "|"]
+    info: dict[str, tuple[list, list]] = {}
     for r in results:
-        secs.setdefault(r.label, []).append(r.meta.get("train_seconds", float("nan")))
+        secs, steps = info.setdefault(r.label, ([], []))
+        secs.append(r.meta.get("train_seconds", float("nan")))
+        steps.append(r.meta.get("steps", float("nan")))
     for metric in METRICS:
         for label, (mean, se, n) in aggregate(results, metric).items():
+            ok, total = trained.get(label, (n, n))
+            state = ("—" if label in BASELINE_LABELS else "yes" if ok == total
+                     else f"**no** ({ok}/{total} seeds beat copy-last)")
             cells = [f"{mean[h - 1]:.4g} ± {se[h - 1]:.2g}" for h in horizons]
-            lines.append(f"| {label} | {n} | {metric.upper()} | " + " | ".join(cells)
-                         + f" | {mean.mean():.4g} ± {se.mean():.2g} | {np.mean(secs[label]):.0f} |")
+            secs, steps = info[label]
+            lines.append(f"| {label} | {n} | {state} | {metric.upper()} | " + " | ".join(cells)
+                         + f" | {mean.mean():.4g} | {_count(steps)} | {_count(secs)} |")
     return "\n".join(lines)
 
 
-def paired(results: list[HorizonMetrics]) -> str:
-    """Per method: mean ± SE over seeds of (method - svg) for each metric (mean over horizons; last horizon)."""
-    base = {r.seed: r for r in results if r.label == "svg"}
-    lines = ["| method | seeds | " + " | ".join(f"Δ{m.upper()} (all h) | Δ{m.upper()} (last h)" for m in METRICS)
-             + " |", "|---" * (2 + 2 * len(METRICS)) + "|"]
-    for label in dict.fromkeys(r.label for r in results if r.label != "svg"):
-        runs = [r for r in results if r.label == label and r.seed in base]
-        if not runs:
-            continue
-        cells = []
-        for m in METRICS:
-            for pick in (lambda c: c.mean(), lambda c: c[-1]):
-                d = np.array([pick(r.curve(m)) - pick(base[r.seed].curve(m)) for r in runs])
-                se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
-                cells.append(f"{d.mean():+.3g} ± {se:.2g}")
-        lines.append(f"| {label} | {len(runs)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def _count(values: list) -> str:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return f"{np.mean(values):.0f}" if values else "—"
 
 
-def verdict(results: list[HorizonMetrics]) -> str:
-    """One line per Noether method: better / worse than svg per metric (paired mean over horizons, with SE)."""
-    base = {r.seed: r for r in results if r.label == "svg"}
-    out = []
+def comparisons(runs: list[HorizonMetrics], dataset: str, trained: dict[str, tuple[int, int]],
+                horizons: list[int]) -> tuple[list, list[str]]:
+    """The dataset's method pairs and inner-lr sensitivity as a markdown table (only trained models)."""
+    pairs = list(PAIRS[dataset])
     for label in ("noether", "noether (law)"):
-        runs = [r for r in results if r.label == label and r.seed in base]
-        if not runs:
+        pairs += [(f"{label}, {v}", label) for v in ("no inner step", *(f"inner lr x{f:g}" for f in LR_FACTORS))]
+    rows, diffs, skipped = [], [], []
+    for a, b in pairs:
+        if a not in trained or b not in trained:
             continue
-        words = []
-        for m, sign in (("mse", -1), ("psnr", 1), ("ssim", 1)):
-            d = sign * np.array([r.curve(m).mean() - base[r.seed].curve(m).mean() for r in runs])
-            se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
-            state = "better" if d.mean() > 2 * se else "worse" if d.mean() < -2 * se else "no clear difference"
-            words.append(f"{m.upper()} {state}")
-        out.append(f"Ours, `{label}` vs `svg` (paired, mean over horizons, 'clear' = beyond 2 SE over "
-                   f"{len(runs)} seeds): " + ", ".join(words) + ".")
-    return "  \n".join(out)
+        untrained = [x for x in (a, b) if trained[x][0] < trained[x][1]]
+        if untrained:
+            skipped.append(f"`{a}` vs `{b}`: not compared, {' and '.join(untrained)} not trained")
+            continue
+        d = difference(runs, a, b, "mse")
+        if d is None:
+            continue
+        if not a.startswith(b + ","):
+            diffs.append(d)
+        cells = [f"{d.mean[h - 1]:+.2e} [{d.low[h - 1]:+.1e}, {d.high[h - 1]:+.1e}]" for h in horizons]
+        lower = int((d.high < 0).sum()), int((d.low > 0).sum())
+        words = (f"`{a}` lower at {lower[0]}/{len(d.mean)} h, higher at {lower[1]}/{len(d.mean)} h"
+                 if any(lower) else "no clear difference at any h")
+        rows.append(f"| {a} − {b} | {d.seeds} | {d.units} | " + " | ".join(cells)
+                    + f" | {d.slope:+.2e} [{d.slope_interval[0]:+.1e}, {d.slope_interval[1]:+.1e}] | {words} |")
+    head = ["| ΔMSE | seeds | episodes | " + " | ".join(f"h={h}" for h in horizons) + " | trend per frame | "
+            "verdict (95%) |", "|---" * (len(horizons) + 5) + "|"]
+    return diffs, (head + rows if rows else ["No comparison: no pair of trained models."]) + [""] + \
+        [f"- {s}" for s in skipped]
 
 
 def main() -> None:
@@ -161,32 +203,38 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "video_metrics.json").write_text(json.dumps(items))
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    law_note = (f"`{LAW_FILE}`" if "law_path" in law
+                else f"no laws.json found, used `{LAW_FALLBACK}` (the paper's discovered pendulum law)")
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
-          f"Command: `{cmd}`  ", f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}; "
-          f"{args.jobs} runs in parallel, 1 thread each; wall time {wall / 60:.1f} min (other jobs shared the "
-          f"machine).  ", f"Seeds: {args.seeds} (data, initial weights and batches); mean ± standard error over seeds "
-          "of the per-seed mean over held-out sequences. LPIPS is not computed: it needs pretrained weights that "
-          "cannot be fetched here.  ",
-          f"Law plug-in: {'`' + str(LAW_FILE) + '`' if 'law_path' in law else 'no laws.json found, used `' + LAW_FALLBACK + '` (the paper’s discovered pendulum law)'}.",
-          "", "The `cpu` preset is far smaller than the paper's runs (see `noether/video/config.py`): "
-          "narrow encoders/decoders, 120 (ramp, pixels) or 300 + 100 (controlled) outer steps instead of 50-400 epochs, the ramp/pixel models "
-          "trained on 10 (not 20) predicted frames at a larger outer lr (1e-3). `… no inner step` rows evaluate the "
-          "same Noether weights without tailoring, isolating the effect of the test-time inner step. `train s`: the run's "
-          "own training seconds (controlled `svg (more steps)` and `noether`: only the steps after the shared svg "
-          "base). Different seeds also draw different data, so the paired table below is the sharper comparison.",
-          ""]
+          f"Command: `{cmd}`  ",
+          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {args.jobs} "
+          f"runs in parallel, 1 thread each; wall time {wall / 60:.1f} min.  ",
+          "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "
+          "LPIPS is not computed: it needs pretrained weights that cannot be fetched here.  ",
+          f"Law plug-in: {law_note}.", "", PRESET_NOTES.get(args.preset, ""), "",
+          "**Sanity baselines.** `copy last frame` repeats the last conditioning frame; `mean training frame` "
+          "predicts the average training frame. A model whose horizon-1 MSE is not below copying the last frame "
+          "has not learned the motion: it is marked *not trained* and not compared.", "",
+          "**Differences** are paired (same seed, same windows), averaged over each test episode's windows, with "
+          "95% percentile intervals from resampling the (seed, episode) units (2,000 resamples, "
+          "`noether/video/compare.py`); *trend*: least-squares slope of the difference per frame of horizon, "
+          "with its interval. Negative ΔMSE: the first model predicts better.", ""]
     for dataset in ("pendulum-controlled", "ramp", "pendulum-pixels"):
         sub = [r for r in results if r.dataset == dataset]
         if not sub:
             continue
+        sub += baselines(dataset, args.preset, sub)
         H = sub[0].mse.shape[1]
-        horizons = sorted({1, H // 4, H // 2, 3 * H // 4, H} - {0})
-        png = RESULTS / f"video_{dataset}.png"
+        horizons = sorted({1, 5, H // 2, H} - {0})
+        png = RESULTS / f"video_{args.preset}_{dataset}.png"
         plot_horizon(sub, png, title=f"{dataset} ({args.preset} preset)")
-        md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}  ", verdict(sub), "", table(sub, horizons), "",
-               "Paired by seed (same data, same initial weights), difference to `svg` of the mean over horizons and "
-               "at the last horizon (negative MSE / positive PSNR, SSIM = better than svg):", "",
-               paired(sub), "", f"![]({png.name})", ""]
+        trained = trained_labels(sub)
+        diffs, lines = comparisons(sub, dataset, trained, horizons)
+        dpng = RESULTS / f"video_{args.preset}_{dataset}_diff.png"
+        if diffs:
+            plot_differences(diffs, dpng, title=f"{dataset}: paired ΔMSE, 95% intervals")
+        md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", table(sub, horizons, trained), "",
+               *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
     if studies:
         s = studies[0]
         inner, outer = np.asarray(s["inner"]), np.asarray(s["outer"])
@@ -198,7 +246,8 @@ def main() -> None:
                f"Ours ({len(inner) - 1} Adam steps, lr 1e-4, {s['config']['sequences']} test sequences): inner loss "
                f"{inner[0]:.4g} -> {inner[-1]:.4g}; outer MSE {outer[0]:.5f} at 0 steps, best {outer.min():.5f} at "
                f"step {int(k[outer.argmin()])}, {outer[-1]:.5f} at the end.", "", "![](video_inner_steps.png)", ""]
-    (RESULTS / "video.md").write_text("\n".join(md))
+    name = "video.md" if args.preset == "pilot" else f"video_{args.preset}.md"
+    (RESULTS / name).write_text("\n".join(md))
     print("\n".join(md))
 
 

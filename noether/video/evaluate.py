@@ -94,6 +94,39 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
                                 "validation": meta.get("validation")})
 
 
+BASELINES = {"copy-last": "copy last frame", "mean-frame": "mean training frame"}
+
+
+def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int = 0, max_sequences: int = 0,
+                      batch_size: int = 32, data_root=None) -> HorizonMetrics:
+    """The sanity baselines on a dataset's test windows, per horizon: ``copy-last`` repeats the last conditioning
+    frame; ``mean-frame`` predicts the mean training frame at every step. A model that does not beat copy-last at
+    horizon 1 has not learned the motion."""
+    from .data import load_video_dataset
+
+    if kind not in BASELINES:
+        raise ValueError(f"unknown baseline '{kind}' (one of {', '.join(BASELINES)})")
+    data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root)
+    mean = None
+    if kind == "mean-frame":
+        frames = data.train.frames  # uint8 [E, L, H, W, C]; every training window's frames come from these
+        used = np.unique(np.concatenate([e * frames.shape[1] + s + np.arange(data.train.length)
+                                         for e, s in data.train.windows]))
+        flat = frames.reshape(-1, *frames.shape[2:])[used]
+        mean = torch.from_numpy(flat.mean(0, dtype=np.float64).transpose(2, 0, 1)).float().div_(255.0)
+    n = len(data.test) if not max_sequences else min(max_sequences, len(data.test))
+    length, c = data.n_cond + data.n_pred, data.n_cond
+    parts = []
+    for start in range(0, n, batch_size):
+        frames = collate(data.test, torch.arange(start, min(n, start + batch_size)), length)["frames"]
+        truth = frames[:, c:]
+        pred = (frames[:, c - 1:c] if mean is None else mean[None, None]).expand_as(truth)
+        parts.append(frame_metrics(pred, truth))
+    arrays = {m: torch.cat([p[m] for p in parts]).double().numpy() for m in METRICS}
+    return HorizonMetrics(BASELINES[kind], dataset, seed, **arrays,
+                          meta={"baseline": kind, "episodes": data.test.windows[:n, 0].tolist()})
+
+
 @dataclass(frozen=True)
 class InnerStudy:
     """Fig. 6: mean inner (Noether) loss and outer (task, MSE of the future frames) loss after k inner steps,

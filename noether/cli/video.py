@@ -1,4 +1,4 @@
-"""``noether video make-data | train | evaluate``: thin commands over ``noether.video``. The video path needs the
+"""``noether video make-data | train | evaluate | explain``: thin commands over ``noether.video``. The video path needs the
 optional ``[video]`` extra; its modules are imported inside each command, after ``require_video`` has said in one
 line which extra to install when it is missing, so the rest of the CLI works on a core-only install."""
 
@@ -135,6 +135,32 @@ def evaluate_cmd(runs, out, sequences, untailored, study_steps, study_lr, device
     click.echo(f"metrics -> {out / 'metrics.json'}, plots -> {out / 'horizon.png'}")
 
 
+@click.command("explain")
+@click.argument("run", type=click.Path(file_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Where the PNGs go (default: RUN/explain).")
+@click.option("--sequences", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Test sequences the embedding's PCA is fitted on.")
+@click.option("--dims", type=click.IntRange(min=1), default=6, show_default=True, help="PCA dimensions shown.")
+@click.option("--times", type=click.IntRange(min=1), default=3, show_default=True, help="Time steps shown.")
+@click.option("--examples", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Test sequences drawn as Grad-CAM grids.")
+@device_option
+@CACHE
+def explain_cmd(run, out, sequences, dims, times, examples, device, root):
+    """What a Noether run's embedding attends to (Figs. 5, 7): PCA of g over test frames, then Grad-CAM per PCA
+    dimension on its last convolutional layer."""
+    require_video()
+    from ..video.explain import explain_run
+
+    result = explain_run(run, out or Path(run) / "explain", sequences=sequences, dims=dims, times=times,
+                         examples=examples, device=device, data_root=root)
+    shares = ", ".join(f"{v:.1%}" for v in result.explained[:dims])
+    click.echo(f"explained variance of the first PCA dimensions: {shares}")
+    click.echo(f"figures -> {result.pca_png}, " + ", ".join(str(p) for p in result.cam_pngs))
+
+
 video_group.add_command(make_data)
+video_group.add_command(explain_cmd)
 video_group.add_command(train_cmd)
 video_group.add_command(evaluate_cmd)

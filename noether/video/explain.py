@@ -171,3 +171,48 @@ def plot_pca_trajectory(pca: EmbeddingPCA, path: str | Path, title: str = "", n_
     fig.suptitle(title)
     fig.tight_layout()
     _save(fig, path)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The figures of one run: the PCA trajectory plot, one Grad-CAM grid per example sequence, and the share
+    of variance each PCA dimension explains on the test frames."""
+
+    pca_png: Path
+    cam_pngs: list[Path]
+    explained: list[float]
+
+
+def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: int = 6, times: int = 3,
+                examples: int = 2, device: str = "cpu", data_root=None) -> Explanation:
+    """Figs. 5 and 7 for a trained run with a frame embedding: PCA over ``sequences`` test sequences, then a
+    Grad-CAM grid (``times`` evenly spaced pairs x the first ``dims`` PCA dimensions) for ``examples`` of them."""
+    from ..errors import NoetherError
+    from .data import load_video_dataset
+    from .train import collate, load_run
+
+    config, net, meta = load_run(run, device)
+    embedding = net.embedding
+    if embedding is None or not hasattr(embedding, "pairs"):
+        raise NoetherError(f"'{run}' has no frame embedding to explain (a {config.method} run on {config.dataset}; "
+                           "the controlled pendulum's g reads LSTM outputs, not frames)")
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+    n = max(1, min(sequences, len(data.test)))
+    seqs = collate(data.test, torch.arange(n), data.n_cond + data.n_pred)["frames"]
+    pca = embedding_pca(embedding, seqs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pca_png = out / "embedding_pca.png"
+    plot_pca_trajectory(pca, pca_png, title=f"{config.method} on {config.dataset}: embedding PCA, {n} test sequences")
+    k = pca.components.shape[0]
+    chosen_dims = list(range(min(dims, k)))
+    T = seqs.shape[1]
+    chosen_times = sorted({round(i * (T - 2) / max(times - 1, 1)) for i in range(times)})
+    pngs = []
+    for i in range(min(examples, n)):
+        maps = grad_cam(embedding, seqs[i], pca, chosen_dims, chosen_times)
+        png = out / f"grad_cam_{i}.png"
+        plot_grad_cam(seqs[i], maps, chosen_dims, chosen_times, pca.explained_variance_ratio, png,
+                      title=f"test sequence {i}: Grad-CAM per embedding PCA dimension")
+        pngs.append(png)
+    return Explanation(pca_png, pngs, pca.explained_variance_ratio.tolist())

@@ -38,6 +38,14 @@ def test_train_and_evaluate_ramp_with_inner_steps_study(tmp_path):
     study = next(iter(doc["inner_steps"].values()))
     assert len(study["inner"]) == len(study["outer"]) == 3
     assert (tmp_path / "eval" / "horizon.png").stat().st_size > 0
+    # Figs. 5/7 of the trained Noether run: PCA of its embedding, Grad-CAM grids; svg has no embedding to explain
+    r = _run("explain", tmp_path / "noether", "--sequences", "2", "--dims", "3", "--examples", "1")
+    assert r.exit_code == 0, r.output
+    assert "explained variance" in r.output
+    assert [p.name for p in sorted((tmp_path / "noether" / "explain").iterdir())] == ["embedding_pca.png",
+                                                                                        "grad_cam_0.png"]
+    r = _run("explain", tmp_path / "svg")
+    assert r.exit_code != 0 and "no frame embedding" in r.output
     # re-running a finished run resumes (nothing left to do); a different config in its directory is refused
     again = _run("train", "ramp", "--method", "svg", "--preset", "ci", "--out", tmp_path / "svg")
     assert again.exit_code == 0 and "2 steps" in again.output

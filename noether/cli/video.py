@@ -1,6 +1,6 @@
-"""``noether video make-data | train | evaluate | explain``: thin commands over ``noether.video``. The video path needs the
-optional ``[video]`` extra; its modules are imported inside each command, after ``require_video`` has said in one
-line which extra to install when it is missing, so the rest of the CLI works on a core-only install."""
+"""``noether video make-data | train | evaluate | explain``: thin commands over ``noether.video``. The video path
+needs the optional ``[video]`` extra; its modules are imported inside each command, after ``require_video`` has said
+in one line which extra to install when it is missing, so the rest of the CLI works on a core-only install."""
 
 from __future__ import annotations
 

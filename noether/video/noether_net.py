@@ -75,7 +75,8 @@ class NoetherVideo(nn.Module):
         return torch.cat([q.frames[:, :q.n_cond], predicted[:, q.n_cond - 1:]], 1)
 
     def frame_inner_loss(self, q: Query, predicted: Tensor) -> Tensor:
-        """Eq. 2 over frame pairs: g_ref = g(x_{c-2}, x_{c-1}) (ground truth), g_seq = g of the predicted pairs -> [B]."""
+        """Eq. 2 over frame pairs: g_ref = g(x_{c-2}, x_{c-1}) (ground truth), g_seq = g of the predicted pairs
+        -> [B]."""
         if q.n_cond < 2:
             raise ValueError("a frame-pair Noether embedding needs n_cond >= 2")
         e = self.embedding.pairs(self.sequence(q, predicted))  # [B, T-1, k], pair j = frames (j, j+1)

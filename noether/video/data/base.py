@@ -110,6 +110,7 @@ class VideoDataset:
     def summary(self) -> str:
         c, h, w = self.frame_shape
         val = f" / {len(self.val)} val" if self.val is not None else ""
-        return (f"{self.name} [{self.meta.get('preset')}, seed {self.meta.get('seed')}]: {len(self.train)} train{val} / "
+        where = f"{self.name} [{self.meta.get('preset')}, seed {self.meta.get('seed')}]"
+        return (f"{where}: {len(self.train)} train{val} / "
                 f"{len(self.test)} test windows of {self.n_cond} + {self.n_pred} frames "
                 f"(train on {self.n_pred_train}), {c}x{h}x{w}")

@@ -21,9 +21,12 @@ from pathlib import Path
 import torch
 
 from noether.video.config import preset_config
-from noether.video.data.pendulum_controlled import N_COND as C_COND, N_PRED_TRAIN as C_PRED
-from noether.video.data.pendulum_pixels import N_COND as P_COND, N_PRED as P_PRED
-from noether.video.data.ramp import N_COND as R_COND, N_PRED as R_PRED
+from noether.video.data.pendulum_controlled import N_COND as C_COND
+from noether.video.data.pendulum_controlled import N_PRED_TRAIN as C_PRED
+from noether.video.data.pendulum_pixels import N_COND as P_COND
+from noether.video.data.pendulum_pixels import N_PRED as P_PRED
+from noether.video.data.ramp import N_COND as R_COND
+from noether.video.data.ramp import N_PRED as R_PRED
 from noether.video.noether_net import Query, task_loss
 from noether.video.train import build_net, phases, set_trainable
 
@@ -88,10 +91,12 @@ def main() -> None:
           f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
           f"threads, no GPU.  ",
           f"Seconds per outer step: median of {args.steps} steps after a warm-up, at the preset's batch and frame "
-          "count (the Noether methods' step includes the second-order inner step). Projected hours: that times the "
+          "count (the Noether methods' step includes the second-order inner step). Projected hours: that times "
+          "the "
           "preset's steps for the method, base phases (the controlled pendulum's svg start) at svg's cost; the "
           "law's readout fit is left out.", "",
-          "| dataset | method | batch | frames | s / step | steps | projected h |", "|---|---|---:|---:|---:|---:|---:|",
+          "| dataset | method | batch | frames | s / step | steps | projected h |",
+          "|---|---|---:|---:|---:|---:|---:|",
           *rows, ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"video_cost_{args.preset}.md").write_text("\n".join(md))

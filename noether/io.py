@@ -41,6 +41,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> None:
+    """Write a matplotlib figure atomically in the format its suffix names (PNG by default) and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=dpi)
+    plt.close(fig)
+
+
 def check_output_dir(path: str | os.PathLike) -> Path:
     """Fail before any work when ``path`` cannot be an output folder: it, or a folder above it, is a file, or
     the nearest existing folder is not writable. Returns the path (not created)."""

@@ -80,7 +80,7 @@ def plot_differences(diffs: list[Difference], path, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io import atomic_path
+    from ..io import save_figure
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for d in diffs:
@@ -94,6 +94,4 @@ def plot_differences(diffs: list[Difference], path, title: str = "") -> None:
     ax.legend(fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -194,7 +194,7 @@ def plot_horizon(results: list[HorizonMetrics], path: str | Path, title: str = "
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io import atomic_path
+    from ..io import save_figure
 
     fig, axes = plt.subplots(1, len(METRICS), figsize=(4.2 * len(METRICS), 3.4))
     for ax, metric in zip(axes, METRICS):
@@ -208,9 +208,7 @@ def plot_horizon(results: list[HorizonMetrics], path: str | Path, title: str = "
     axes[0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_study(study: InnerStudy, path: str | Path, title: str = "") -> None:
@@ -220,7 +218,7 @@ def plot_study(study: InnerStudy, path: str | Path, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io import atomic_path
+    from ..io import save_figure
 
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
     axes[0].plot(study.steps, study.inner)
@@ -232,6 +230,4 @@ def plot_study(study: InnerStudy, path: str | Path, title: str = "") -> None:
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)

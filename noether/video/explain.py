@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..io import save_figure
+
 
 @dataclass
 class EmbeddingPCA:
@@ -109,17 +111,6 @@ def _image(frame: Tensor):
     return img[0].numpy() if img.shape[0] == 1 else img[:3].permute(1, 2, 0).numpy()
 
 
-def _save(fig, path: str | Path) -> None:
-    """Write a figure atomically (a failed save leaves no half-written file)."""
-    import matplotlib.pyplot as plt
-
-    from ..io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-
-
 def plot_grad_cam(frames: Tensor, maps: Tensor, dims: Sequence[int], times: Sequence[int],
                   explained: Sequence[float] | Tensor, path: str | Path, title: str = "") -> None:
     """Fig. 5: rows = time steps, columns = PCA dims; each cell is frame t+1 of ``frames`` [T, C, H, W] with the
@@ -143,7 +134,7 @@ def plot_grad_cam(frames: Tensor, maps: Tensor, dims: Sequence[int], times: Sequ
                 ax.set_ylabel(f"t = {t + 1}", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_pca_trajectory(pca: EmbeddingPCA, path: str | Path, title: str = "", n_components: int = 3) -> None:
@@ -170,7 +161,7 @@ def plot_pca_trajectory(pca: EmbeddingPCA, path: str | Path, title: str = "", n_
     axes[-1].set_ylabel("explained variance ratio")
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Noether Networks on video (paper §4.1-4.2, App. D, E), a sibling of the symbolic pipeline that shares only the
 tailoring core: datasets (``data``), SVG predictors with CN layers, Noether embeddings (learned CNN / MLP, or a
-discovered law over a state readout), Algorithm-1 training and per-horizon evaluation.
+discovered law over a state readout), Algorithm-1 training with early stopping, per-horizon evaluation against
+sanity baselines, paired comparisons with intervals, and what an embedding attends to (Grad-CAM, PCA).
 
 It needs the optional ``[video]`` extra (gymnasium, pymunk, scikit-image, torchmetrics). The names below load on
 first use, so ``import noether.video`` (and the catalog of names) works on a core-only install.
@@ -16,10 +17,13 @@ _EXPORTS = {
     "cn": ("CondNorm", "NormCN", "cn_parameters", "per_example"),
     "config": ("VideoConfig", "preset_config"),
     "embeddings": ("FramePairEmbedding", "LawEmbedding", "OutputEmbedding", "StateReadout"),
-    "evaluate": ("HorizonMetrics", "InnerStudy", "evaluate_run", "frame_metrics", "inner_steps_study"),
+    "evaluate": ("HorizonMetrics", "InnerStudy", "evaluate_baseline", "evaluate_run", "frame_metrics",
+                 "inner_steps_study"),
+    "compare": ("Difference", "difference", "is_trained", "plot_differences"),
+    "explain": ("EmbeddingPCA", "Explanation", "embedding_pca", "explain_run", "grad_cam"),
     "models": ("ModelConfig", "Rollout", "VideoPredictor"),
     "noether_net": ("NoetherVideo", "Query", "task_loss"),
-    "train": ("TrainResult", "build_net", "load_run", "train_run"),
+    "train": ("EarlyStop", "TrainResult", "build_net", "load_run", "train_run", "validation_loss"),
     "data": ("load_video_dataset", "VideoDataset"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

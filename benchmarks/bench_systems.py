@@ -66,6 +66,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--systems", default=",".join(SETTINGS))
     ap.add_argument("--noise", default="0,0.01,0.05")
+    ap.add_argument("--note", default="", help="what else ran on the machine (goes into the report)")
     ap.add_argument("--independence-tol", type=float, default=CompositeConfig.independence_tol)
     args = ap.parse_args()
     rows, raw = [], []
@@ -95,7 +96,8 @@ def main() -> None:
             print(rows[-1], flush=True)
     lines = ["# Composite laws on the built-in systems", "",
              f"Command: `python benchmarks/bench_systems.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU", "",
+             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU"
+             + (f"; {args.note}" if args.note else ""), "",
              "The composite search (`noether composite`, `discovery/composite.py`) on each system's training "
              "trajectories, with the library settings of `SETTINGS` in the script (operators and derived inputs "
              "a user would pass). Noise is relative (σ = noise × each state's spread). *recovered*: true laws "

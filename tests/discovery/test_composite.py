@@ -83,3 +83,29 @@ def test_noisy_lotka_volterra_is_found_and_conserved_with_its_uneven_noise():
     conserved = [law for law in res.laws if law.verdict == "conserved"]
     assert any(_fresh_corr(law.law, truth, traj) > 0.999 for law in conserved)
     assert len(res.independent) == 1
+
+
+def test_elimination_paths_peel_off_one_law_after_another():
+    """Three planted two-term laws, each noisier than the last. Three paths find all three when each found law is
+    left out whole before the one-term variants (breadth first alone re-finds the second law on paths 2 and 3)."""
+    from noether.discovery.supports import _eliminations
+
+    rng = np.random.default_rng(0)
+    n_seq, length, k = 40, 25, 10
+    x = rng.normal(size=(n_seq, length, k)).cumsum(1)  # wandering terms: nothing conserved by itself
+    for (a, b), noise in zip([(0, 1), (2, 3), (4, 5)], [1e-4, 1e-3, 1e-2]):
+        level = rng.normal(size=(n_seq, 1)) * 5
+        x[..., b] = level - x[..., a] + noise * rng.normal(size=(n_seq, length))  # t_a + t_b constant
+
+    def scatter(seqs):
+        centred = seqs - seqs.mean(1, keepdims=True)
+        return np.einsum("sti,stj->ij", centred, centred)
+
+    flat = x.reshape(-1, k)
+    total = (flat - flat.mean(0)).T @ (flat - flat.mean(0))
+    within, within_r = scatter(x), scatter(flat[rng.permutation(len(flat))].reshape(x.shape))
+    d = 1 / np.sqrt(np.diag(total))
+    w, wr, t = (m * d[:, None] * d[None, :] for m in (within, within_r, total))
+    config = CompositeConfig(paths=3, ridges=(1e-9,), max_terms=3)
+    supports = _eliminations(w, wr, t, config)
+    assert {(0, 1), (2, 3), (4, 5)} <= supports

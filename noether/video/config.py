@@ -60,6 +60,7 @@ class VideoConfig:
     eval_batch: int = 8
     ckpt_every: int = 50
     val_every: int = 0                      # steps between validation scores (0: none; needs a val split)
+    val_horizon: int = 0                    # predicted frames validation scores (0: all the dataset predicts)
     patience: int = 0                       # validations without improvement before a phase stops (0: never)
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -111,7 +112,8 @@ def _controlled(preset: str) -> dict:
                 emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "pilot": 256, "paper": 512}[preset],
                 mlp_out={"ci": 8, "cpu": 100, "pilot": 100, "paper": 100}[preset],
                 eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
-                val_every={"pilot": 107}.get(preset, 0), patience={"pilot": 8}.get(preset, 0))
+                val_every={"pilot": 107}.get(preset, 0), patience={"pilot": 8}.get(preset, 0),
+                val_horizon={"pilot": 10}.get(preset, 0))
 
 
 def _ramp(preset: str, stochastic: bool) -> dict:
@@ -151,6 +153,7 @@ def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overr
         base = _ramp(preset, stochastic=False)
         base["steps"] = {"ci": 2, "cpu": 120, "pilot": 3000, "paper": 20_000}[preset]
         base["val_every"], base["patience"] = {"pilot": (150, 6)}.get(preset, (0, 0))
+        base["val_horizon"] = {"pilot": 10}.get(preset, 0)
         if method == "noether-law":
             base["inner"] = InnerConfig(lr=1e-3, steps=1)
     else:

@@ -87,9 +87,11 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
 
 @torch.no_grad()
 def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool) -> float:
-    """Mean MSE of the open-loop predicted frames over every validation window (tailored when the phase trains
-    the embedding, as the model would predict): what early stopping watches."""
-    length = data.n_cond + data.n_pred
+    """Mean MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon``
+    of them (the training horizon in the pilot presets; at longer horizons a blurred mean frame scores better
+    than a sharp prediction that drifts), tailored when the phase trains the embedding: what early stopping
+    watches."""
+    length = data.n_cond + (config.val_horizon or data.n_pred)
     inner = InnerConfig(**{**config.inner.__dict__, "first_order": True, "steps": config.inner.steps * tailored})
     total, count = 0.0, 0
     for start in range(0, len(data.val), config.eval_batch):

@@ -219,6 +219,10 @@ def main() -> None:
           "95% percentile intervals from resampling the (seed, episode) units (2,000 resamples, "
           "`noether/video/compare.py`); *trend*: least-squares slope of the difference per frame of horizon, "
           "with its interval. Negative ΔMSE: the first model predicts better.", ""]
+    notes = args.runs / "NOTE.txt"
+    if notes.exists():  # what happened to these runs that their configuration does not say
+        md += ["**Run notes** (`" + notes.as_posix() + "`):", "", *[f"- {line}" for line in
+                                                                    notes.read_text().splitlines() if line], ""]
     for dataset in ("pendulum-controlled", "ramp", "pendulum-pixels"):
         sub = [r for r in results if r.dataset == dataset]
         if not sub:

@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--preset", default="paper")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--note", default="", help="what else ran on the machine (goes into the report)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows, base = [], {}
@@ -89,7 +90,7 @@ def main() -> None:
     md = [f"# Video training cost, `{args.preset}` preset, on this machine", "",
           f"Command: `{cmd}`  ",
           f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
-          f"threads, no GPU.  ",
+          f"threads, no GPU{'; ' + args.note if args.note else ''}.  ",
           f"Seconds per outer step: median of {args.steps} steps after a warm-up, at the preset's batch and frame "
           "count (the Noether methods' step includes the second-order inner step). Projected hours: that times "
           "the "

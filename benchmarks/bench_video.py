@@ -131,6 +131,32 @@ def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str,
     return "\n".join(lines)
 
 
+def sanity(runs: list[HorizonMetrics]) -> list[str]:
+    """Per method: at which horizons its mean MSE is below each sanity baseline's (same seeds)."""
+    out = []
+    for label in dict.fromkeys(r.label for r in runs if "baseline" not in r.meta and "," not in r.label):
+        seeds = {r.seed for r in runs if r.label == label}
+        mean = np.mean([r.curve("mse") for r in runs if r.label == label], 0)
+        words = []
+        for kind, name in BASELINES.items():
+            base = np.mean([r.curve("mse") for r in runs if r.meta.get("baseline") == kind and r.seed in seeds], 0)
+            below = np.flatnonzero(mean < base) + 1
+            words.append(f"{name}: below at {len(below)}/{len(mean)} horizons"
+                         + (f" (h = {_ranges(below)})" if 0 < len(below) < len(mean) else ""))
+        out.append(f"- `{label}` MSE vs " + "; ".join(words))
+    return out
+
+
+def _ranges(h: np.ndarray) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7'."""
+    parts, start = [], h[0]
+    for a, b in zip(h, [*h[1:], None]):
+        if b != a + 1:
+            parts.append(f"{start}" if start == a else f"{start}-{a}")
+            start = b
+    return ", ".join(parts)
+
+
 def _count(values: list) -> str:
     values = [v for v in values if v is not None and np.isfinite(v)]
     return f"{np.mean(values):.0f}" if values else "—"
@@ -201,7 +227,8 @@ def main() -> None:
     studies = [x["study"] for x in items if "study" in x]
     results = [HorizonMetrics.from_dict(x) for x in items if "study" not in x]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "video_metrics.json").write_text(json.dumps(items))
+    stem = "video" if args.preset == "pilot" else f"video_{args.preset}"
+    (RESULTS / f"{stem}_metrics.json").write_text(json.dumps(items))
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     law_note = (f"`{LAW_FILE}`" if "law_path" in law
                 else f"no laws.json found, used `{LAW_FALLBACK}` (the paper's discovered pendulum law)")
@@ -238,6 +265,7 @@ def main() -> None:
         if diffs:
             plot_differences(diffs, dpng, title=f"{dataset}: paired ΔMSE, 95% intervals")
         md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", table(sub, horizons, trained), "",
+               "Against the sanity baselines (mean over seeds, per horizon):", "", *sanity(sub), "",
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
     if studies:
         s = studies[0]
@@ -250,8 +278,7 @@ def main() -> None:
                f"Ours ({len(inner) - 1} Adam steps, lr 1e-4, {s['config']['sequences']} test sequences): inner loss "
                f"{inner[0]:.4g} -> {inner[-1]:.4g}; outer MSE {outer[0]:.5f} at 0 steps, best {outer.min():.5f} at "
                f"step {int(k[outer.argmin()])}, {outer[-1]:.5f} at the end.", "", "![](video_inner_steps.png)", ""]
-    name = "video.md" if args.preset == "pilot" else f"video_{args.preset}.md"
-    (RESULTS / name).write_text("\n".join(md))
+    (RESULTS / f"{stem}.md").write_text("\n".join(md))
     print("\n".join(md))
 
 

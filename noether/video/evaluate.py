@@ -16,7 +16,7 @@ import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from ..tailoring.inner import InnerConfig
-from .train import collate, load_run, make_query
+from .train import load_run, make_query, inner_at_test, window_batches
 
 METRICS = ("mse", "psnr", "ssim")
 
@@ -58,11 +58,9 @@ def frame_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, torch.Ten
 
 def _test_batches(config, net, meta, data, device, max_sequences, batch_size, seed):
     n = len(data.test) if not max_sequences else min(max_sequences, len(data.test))
-    length = data.n_cond + data.n_pred
-    for start in range(0, n, batch_size):
-        idx = torch.arange(start, min(n, start + batch_size))
+    for start, batch in window_batches(data.test, n, data.n_cond + data.n_pred, batch_size):
         gen = torch.Generator().manual_seed(seed * 7919 + start)
-        yield make_query(net, collate(data.test, idx, length), data.n_cond, device, gen, teacher_forcing=False)
+        yield make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
 
 
 def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | None = None,
@@ -75,10 +73,7 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
     dev = next(net.parameters()).device
     net.requires_grad_(False)
     data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
-    inner = (inner or config.inner)
-    inner = InnerConfig(**{**inner.__dict__, "first_order": True})  # no outer gradient at test time
-    if not tailored:
-        inner = InnerConfig(**{**inner.__dict__, "steps": 0})
+    inner = inner_at_test(inner or config.inner, tailored)
     max_sequences = config.eval_sequences if max_sequences is None else max_sequences
     parts = []
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
@@ -117,8 +112,8 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
     n = len(data.test) if not max_sequences else min(max_sequences, len(data.test))
     length, c = data.n_cond + data.n_pred, data.n_cond
     parts = []
-    for start in range(0, n, batch_size):
-        frames = collate(data.test, torch.arange(start, min(n, start + batch_size)), length)["frames"]
+    for _, batch in window_batches(data.test, n, length, batch_size):
+        frames = batch["frames"]
         truth = frames[:, c:]
         pred = (frames[:, c - 1:c] if mean is None else mean[None, None]).expand_as(truth)
         parts.append(frame_metrics(pred, truth))

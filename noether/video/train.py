@@ -8,6 +8,7 @@ Batches and latent noise of step s depend only on (seed, s), so a resumed run dr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -76,6 +77,17 @@ def collate(dataset, indices: Tensor, length: int) -> dict[str, Tensor]:
     return {k: torch.stack([s[k][:length] for s in samples]) for k in samples[0]}
 
 
+def window_batches(dataset, n: int, length: int, batch_size: int):
+    """(first index, batch) over the first ``n`` windows of a window dataset, in order, ``length`` frames each."""
+    for start in range(0, n, batch_size):
+        yield start, collate(dataset, torch.arange(start, min(n, start + batch_size)), length)
+
+
+def inner_at_test(inner: InnerConfig, tailored: bool = True) -> InnerConfig:
+    """The inner step as predictions use it: first order (no outer gradient), none at all when not tailored."""
+    return dataclasses.replace(inner, first_order=True, steps=inner.steps if tailored else 0)
+
+
 def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device, generator, *,
                teacher_forcing: bool) -> Query:
     frames = batch["frames"].to(device)
@@ -92,16 +104,14 @@ def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailor
     than a sharp prediction that drifts), tailored when the phase trains the embedding: what early stopping
     watches."""
     length = data.n_cond + (config.val_horizon or data.n_pred)
-    inner = InnerConfig(**{**config.inner.__dict__, "first_order": True, "steps": config.inner.steps * tailored})
-    total, count = 0.0, 0
-    for start in range(0, len(data.val), config.eval_batch):
-        idx = torch.arange(start, min(len(data.val), start + config.eval_batch))
+    inner = inner_at_test(config.inner, tailored)
+    total = 0.0
+    for start, batch in window_batches(data.val, len(data.val), length, config.eval_batch):
         gen = torch.Generator().manual_seed(start)
-        q = make_query(net, collate(data.val, idx, length), data.n_cond, device, gen, teacher_forcing=False)
+        q = make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
         r = net(q, inner)
-        err = (r.frames[:, q.n_cond - 1:] - q.frames[:, q.n_cond:]).square().flatten(1).mean(1)
-        total, count = total + float(err.sum()), count + len(idx)
-    return total / count
+        total += float((r.frames[:, q.n_cond - 1:] - q.frames[:, q.n_cond:]).square().flatten(1).mean(1).sum())
+    return total / len(data.val)
 
 
 class EarlyStop:

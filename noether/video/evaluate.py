@@ -16,7 +16,7 @@ import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from ..tailoring.inner import InnerConfig
-from .train import load_run, make_query, inner_at_test, window_batches
+from .train import inner_at_test, load_run, make_query, window_batches
 
 METRICS = ("mse", "psnr", "ssim")
 

@@ -31,12 +31,14 @@ from noether.systems.registry import SYSTEMS
 RESULTS = Path(__file__).parent / "results"
 
 #: the library each system is searched with: extra operators and derived inputs where its laws need them (what a
-#: user would pass with --ops / --derive), term depth and terms per law
+#: user would pass with --ops / --derive / --relative), term depth and terms per law; two-body: 32 elimination
+#: paths, since with 16 its 0.01 run peels off 5 of its 6 independent laws (measured with this script)
 SETTINGS = {
     "oscillator-2d": dict(),
     "kepler": dict(term_depth=3, derived={"r": "sqrt(x**2 + y**2)"}, products=3, ops=("mul", "div", "square")),
     "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2, beam=32,
-                     products=1),
+                     products=1, ops=("mul", "div", "square"), relative_products=3, paths=32,
+                     relative={"rx": "x1 - x2", "ry": "y1 - y2", "rvx": "vx1 - vx2", "rvy": "vy1 - vy2"}),
     "lotka-volterra": dict(ops=(*DEFAULT_OPERATORS, "log")),
     "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=6, beam=32, term_depth=2, products=2),
     "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32, products=3,
@@ -47,16 +49,17 @@ SETTINGS = {
 }
 
 
-def recovered(found: list[Law], truth: str, traj) -> tuple[bool, float]:
-    """(recovered?, best |corr|) of a true law against the found conserved laws, on the test states."""
+def recovered(found: list[Law], independent: list[Law], truth: str, traj) -> tuple[bool, float]:
+    """(recovered?, best |corr|) of a true law against the found conserved laws, on the test states; failing a
+    match, recovered when it is a function of the independent ones."""
     x = traj.split()[1].states.reshape(-1, traj.dim)
     ref = Law.reference(truth, traj.names)
     y = ref.numpy(x)
     corr = max((abs(np.corrcoef(law.numpy(x), y)[0, 1]) for law in found), default=0.0)
-    if corr >= 0.999 or not found:
+    if corr >= 0.999 or not independent:
         return corr >= 0.999, corr
     xt = torch.as_tensor(x[:: max(1, len(x) // 400)])
-    grads = torch.stack([state_gradients(law.torch, xt) for law in found], -1)
+    grads = torch.stack([state_gradients(law.torch, xt) for law in independent], -1)
     g = state_gradients(ref.torch, xt).unsqueeze(-1)
     resid = (grads @ torch.linalg.lstsq(grads, g).solution - g).norm(dim=(1, 2)) / g.norm(dim=(1, 2)).clamp_min(1e-300)
     return bool(resid.median() < 1e-3), corr
@@ -80,7 +83,7 @@ def main() -> None:
             took = time.perf_counter() - start
             conserved = [law for law in res.laws if law.verdict == "conserved"]
             found = [law.law for law in res.independent_laws]
-            checks = [recovered([law.law for law in conserved] + found, truth, traj) for truth in spec.laws]
+            checks = [recovered([law.law for law in conserved], found, truth, traj) for truth in spec.laws]
             n_true = spec.independent or 0
             ok = all(c[0] for c in checks) and len(res.independent) == n_true
             rows.append(f"| {name} | {noise:g} | {len(res.library)} | {len(conserved)} | "

@@ -51,6 +51,13 @@ from .options import data_options, device_option, out, parse_pairs
               help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).")
 @click.option("--derive", "derived", multiple=True, metavar="NAME=FORMULA",
               help="An extra input of the composite library, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable).")
+@click.option("--paths", type=int, default=CompositeConfig.paths, show_default=True,
+              help="Backward-elimination paths per ridge of --composite (more peel off more laws).")
+@click.option("--relative", multiple=True, metavar="NAME=A-B",
+              help="A relative coordinate of a system translation-invariant in A and B, e.g. --relative "
+                   "rx='x1 - x2' (repeatable): the composite library gains terms over these coordinates alone.")
+@click.option("--relative-products", type=int, default=CompositeConfig.relative_products, show_default=True,
+              help="Products of pairs of relative-coordinate terms of at most this many nodes.")
 @click.option("--min-ratio", type=float, default=None,
               help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
                    "noise-aware rule (see README, 'Conservation filter').")
@@ -90,7 +97,8 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
-                     term_depth, max_terms, products, composite_ops, derived, min_ratio, accept, window, noise_std, top,
+                     term_depth, max_terms, products, composite_ops, derived, paths, relative, relative_products,
+                     min_ratio, accept, window, noise_std, top,
                      max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
                      true_law, cache_dir, no_cache, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
@@ -100,8 +108,11 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
     library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products, seed=seed, rule=rule,
+                              paths=paths,
                               ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
-                              derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()))
+                              derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()),
+                              relative=tuple(parse_pairs(relative, "--relative", "A-B", str).items()),
+                              relative_products=relative_products)
     tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
                           inner=inner, integrator=IntegratorConfig(backend=integrator))

@@ -14,11 +14,13 @@ reported nor extended. Every support is judged by the filter's own rule
 (``null.AcceptanceRule``): its coefficients refitted on random sequences give S_random, and the noise floor
 comes from the terms' white-noise scatter. The accepted laws are then reduced to functionally independent ones
 (``independence.py``). ``derived`` inputs (``r = sqrt(x**2 + y**2)``, a relative coordinate ``x1 - x2``) join
-the library's inputs and are substituted back, so a law reads in the data's own states.
+the library's inputs and are substituted back, so a law reads in the data's own states; ``relative``
+coordinates of a translation-invariant system add a family of terms over them alone (``relative.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +35,7 @@ from ..threads import single_thread
 from .composite_config import CompositeConfig
 from .drift import CONSERVED, DriftRule, measure_drift
 from .independence import independent_set, state_gradients
+from .relative import relative_inputs
 from .null import ratio_of
 from .score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
 from .supports import Support, search
@@ -84,7 +87,14 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     start = time.perf_counter()
     seq = sequence_set(traj, "train", config.window)
     names, units, x, subs = _inputs(traj, seq.x, config.derived)
-    texts, values = _library(names, units, x, config)
+    texts, values = _library(names, units, x, config, config.products, config.max_library)
+    if config.relative:  # the translation-invariant family, after the plain terms (simpler ones stay first)
+        family = relative_inputs(traj, seq.x, config.relative, dict(subs), x[:, traj.dim:])
+        deeper = dataclasses.replace(config, term_depth=max(config.term_depth, config.relative_products))
+        more, more_values = _library(*family[:3], deeper, config.relative_products,
+                                     config.max_library - len(texts), exclude=set(texts))
+        texts, values = texts + more, np.concatenate([values, more_values])
+        subs |= family[3]
     seconds["library"] = time.perf_counter() - start
     start = time.perf_counter()
     index = Segments.contiguous(seq.lengths)
@@ -143,11 +153,14 @@ def _verdicts(laws: list[Support], law_of, values: np.ndarray, states: np.ndarra
     (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]. One that fails
     the spikiness test alone is tested again with each value's noise scale propagated from the states' through
     its Law (``law_of(i)``, see ``noise_scale``): a sum with log x or 1/r is far noisier where x or r is small,
-    and that unevenness is not drift."""
+    and that unevenness is not drift. The test's numerical-precision branch reads S measured on the values
+    themselves: the generalised eigenvalue's own float64 error (~1e-14 on an ill-conditioned support, a spread
+    of 1e-7) would hide a law that noise-free data keep to 1e-9."""
     if not laws:
         return []
     g = torch.as_tensor(np.stack([law.coef @ values[list(law.terms)] for law in laws]))
-    s_true = np.array([law.s_true for law in laws])
+    within, total = scatter_matrices(g[:, None, :], index)
+    s_true = (within / total.clamp_min(1e-300)).flatten().numpy()
     plain = measure_drift(g, index, s_true, rule)
     verdicts = plain.verdicts
     again = np.flatnonzero(plain.only_spiky).tolist()  # the noise scale changes test 3 alone
@@ -190,20 +203,22 @@ def _inputs(traj: Trajectories, x: np.ndarray, derived: tuple[tuple[str, str], .
     return names, units, np.concatenate(cols, axis=1), subs
 
 
-def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConfig
-             ) -> tuple[list[str], np.ndarray]:
+def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConfig, products: int, limit: int,
+             exclude: set[str] = frozenset()) -> tuple[list[str], np.ndarray]:
     """Parameter-free unit-valid terms up to ``term_depth`` nodes, their reciprocals, and the products of pairs of
-    terms of at most ``products`` nodes, as SymPy texts and values [K, N]; terms not finite or constant on the
-    data are dropped (and those linearly dependent on simpler ones later, ``_spanning``)."""
+    terms of at most ``products`` nodes, as SymPy texts and values [K, N], at most ``limit`` of them; terms not
+    finite, constant on the data or in ``exclude`` are dropped (and those linearly dependent on simpler ones
+    later, ``_spanning``)."""
     space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops,
                             seed=config.seed)
     formulas = list(space.formulas)
-    factors = [i for i, f in enumerate(formulas) if f.size <= config.products]
+    factors = [i for i, f in enumerate(formulas) if f.size <= products]
     pairs = [(a, b) for n, a in enumerate(factors) for b in factors[n:]]
-    if 2 * len(formulas) + len(pairs) > config.max_library:
-        raise DataError(f"the composite library would hold {2 * len(formulas) + len(pairs)} terms (depth "
-                        f"{config.term_depth}, products of terms up to {config.products} nodes, {len(names)} inputs), "
-                        f"over max_library={config.max_library}; lower term_depth or products, or raise max_library")
+    if 2 * len(formulas) + len(pairs) > limit:
+        raise DataError(f"the composite library would hold {2 * len(formulas) + len(pairs)} more terms (depth "
+                        f"{config.term_depth}, products of terms up to {products} nodes, {len(names)} inputs: "
+                        f"{', '.join(names)}), over the {limit} left of max_library={config.max_library}; lower "
+                        f"term_depth or products, or raise max_library")
     X = torch.as_tensor(x)
     vals = space.evaluate(X, torch.zeros(len(formulas), 0, dtype=X.dtype)).values.numpy()
     texts = [f.render(tuple(names)) for f in formulas]
@@ -214,6 +229,7 @@ def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConf
     vals = np.concatenate([vals, inv, prods])
     spread = np.nanstd(vals, axis=1)
     ok = np.isfinite(vals).all(1) & (spread > 1e-12 * np.maximum(1, np.abs(vals).max(1)))
+    ok &= np.array([t not in exclude for t in texts])
     return [t for t, k in zip(texts, ok) if k], vals[ok]
 
 

@@ -29,6 +29,12 @@ class CompositeConfig:
     function of the ones before it (``independence.independent_set``; the filter's 0.1 undercounts the true
     laws themselves on orbits: Kepler's energy, L and Runge-Lenz x give a median of 0.069, the two-body
     problem's six 0.019, while a law fitted as a function of others stays near its coefficients' error);
+    relative: relative coordinates, name -> 'a - b' of two states with one unit, for a system the user declares
+    translation-invariant in them: the library gains a family of terms over these coordinates alone (and the
+    derived inputs that do not change when each group of linked states shifts together), enumerated to
+    max(term_depth, relative_products) nodes, with products of family terms up to ``relative_products`` nodes
+    -- the cubic monomials of a relative Runge-Lenz vector, which the same products over all 8 two-body states
+    would multiply past ``max_library``;
     seed: the random sequences; window: sequence length (None: whole trajectories, as the filter); drift: the
     test that labels each accepted law conserved or approximate (the filter's)."""
 
@@ -42,6 +48,8 @@ class CompositeConfig:
     paths: int = 16
     ridges: tuple[float, ...] = (1e-9, 1e-3)
     products: int = 0
+    relative: tuple[tuple[str, str], ...] = ()
+    relative_products: int = 3
     independence_tol: float = 0.02
     max_library: int = 3000
     rule: AcceptanceRule = AcceptanceRule()
@@ -53,9 +61,11 @@ class CompositeConfig:
     def __post_init__(self):
         if isinstance(self.derived, Mapping):
             object.__setattr__(self, "derived", tuple(self.derived.items()))
+        if isinstance(self.relative, Mapping):
+            object.__setattr__(self, "relative", tuple(self.relative.items()))
         if self.term_depth < 1 or self.max_terms < 1 or self.beam < 1:
             raise ValueError(f"term_depth, max_terms and beam must be >= 1, got {self.term_depth}, "
                              f"{self.max_terms}, {self.beam}")
-        if self.products < 0 or self.paths < 0 or not self.independence_tol > 0:
-            raise ValueError(f"products and paths must be >= 0 and independence_tol > 0, got {self.products}, "
-                             f"{self.paths}, {self.independence_tol}")
+        if self.products < 0 or self.relative_products < 0 or self.paths < 0 or not self.independence_tol > 0:
+            raise ValueError(f"products, relative_products and paths must be >= 0 and independence_tol > 0, got "
+                             f"{self.products}, {self.relative_products}, {self.paths}, {self.independence_tol}")

@@ -264,6 +264,9 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
             base, exp = e.args
             if isinstance(base, sympy.Abs) and exp == sympy.Rational(1, 2):  # how the sqrt operator exports
                 return Formula("sqrt", (go(base.args[0]),))
+            if exp.is_Rational and exp.q == 2 and exp > 1:  # a**(k/2) = sqrt(a)**k (|a| as the sqrt operator reads it)
+                inner = base.args[0] if isinstance(base, sympy.Abs) else base
+                return _power(Formula("sqrt", (go(inner),)), int(exp.p))
             if exp.is_number and exp.is_negative and not exp.is_Integer:  # 1/sqrt(r): d / d**2 with d = sqrt(r)
                 d = go(base ** (-exp))
                 return Formula("div", (d, Formula("square", (d,))))
@@ -275,7 +278,7 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
             for name, op in OPERATORS.items():
                 if op.arity == 1 and op.units == "power" and exp.is_number and float(exp) == op.exponent:
                     return Formula(name, (go(base),))
-            raise FormulaError(f"the power '{e}' is not in the DSL (integer powers, sqrt and its reciprocal only)")
+            raise FormulaError(f"the power '{e}' is not in the DSL (integer powers of its operands and of sqrt only)")
         if e.is_Function:
             name = type(e).__name__.lower()
             if name == "log" and isinstance(e.args[0], sympy.Abs):  # how the log operator exports

@@ -1,0 +1,77 @@
+"""Relative coordinates: the inputs of a translation-invariant term family for the composite library.
+
+When the user says a system is translation-invariant in some states (two bodies' positions, and under Galilean
+invariance their velocities), its laws beyond the centre of mass's are functions of differences such as
+``x1 - x2``. A library over those few differences can afford the higher-degree products (a relative Runge-Lenz
+vector is cubic) that the same products over every state cannot, so the composite search enumerates a second
+family over them (``composite._library``) and substitutes each difference back into the states.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from ..dsl import Law
+from ..systems import Trajectories
+
+
+def relative_inputs(traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str, str], ...],
+                    derived: dict[sympy.Symbol, sympy.Expr], derived_x: np.ndarray
+                    ) -> tuple[list[str], list, np.ndarray, dict]:
+    """The family's inputs: each relative coordinate (a difference of two states with one unit) and each derived
+    input unchanged when every linked group of states shifts together. Returns names, units, values [N, d'] and
+    the SymPy substitutions back into the states. ``x``: the states; ``derived_x``: the derived inputs' values."""
+    units = dict(zip(traj.names, traj.units))
+    names, unit_list, cols, subs, pairs = [], [], [], {}, []
+    for name, text in relative:
+        if name in traj.names or sympy.Symbol(name) in derived:
+            raise ValueError(f"relative coordinate '{name}' has the name of a state or a derived input")
+        pairs.append(_difference(name, text, traj.names))
+        law = Law.parse(text, traj.names, units)  # a difference of two units fails here
+        names.append(name)
+        unit_list.append(law.unit)
+        cols.append(law.numpy(x)[:, None])
+        subs[sympy.Symbol(name)] = law.sympy()
+    shifted = _shifts(pairs)
+    for k, (symbol, expr) in enumerate(derived.items()):
+        if sympy.simplify(expr.subs(shifted, simultaneous=True) - expr) == 0:
+            names.append(str(symbol))
+            unit_list.append(Law.parse(str(expr), traj.names, units).unit)
+            cols.append(derived_x[:, k:k + 1])
+            subs[symbol] = expr
+    return names, unit_list, np.concatenate(cols, axis=1), subs
+
+
+def _difference(name: str, text: str, states: tuple[str, ...]) -> tuple[str, str]:
+    """The two states (a, b) of ``text`` = 'a - b', or a ValueError naming the coordinate."""
+    symbols = {s: sympy.Symbol(s) for s in states}
+    try:
+        expr = sympy.sympify(text, locals=symbols)
+    except (sympy.SympifyError, SyntaxError, TypeError) as exc:
+        raise ValueError(f"relative coordinate '{name}': cannot read '{text}' ({exc})") from None
+    terms = sympy.Add.make_args(sympy.expand(expr))
+    signs = {}
+    for term in terms:
+        coef, rest = term.as_coeff_Mul()
+        if rest.is_Symbol and str(rest) in symbols and coef in (1, -1):
+            signs[str(rest)] = int(coef)
+    if len(terms) != 2 or sorted(signs.values()) != [-1, 1]:
+        raise ValueError(f"relative coordinate '{name}' must be a difference of two states, 'a - b', got '{text}'")
+    a, b = sorted(signs, key=lambda s: -signs[s])
+    return a, b
+
+
+def _shifts(pairs: list[tuple[str, str]]) -> dict[sympy.Symbol, sympy.Expr]:
+    """Each state of a pair -> itself + the shift of its linked group (states joined by pairs shift together)."""
+    group: dict[str, str] = {}
+
+    def root(s: str) -> str:
+        while group.get(s, s) != s:
+            s = group[s]
+        return s
+    for a, b in pairs:
+        group.setdefault(a, a)
+        group.setdefault(b, b)
+        group[root(a)] = root(b)
+    return {sympy.Symbol(s): sympy.Symbol(s) + sympy.Symbol(f"_shift_{root(s)}") for s in group}

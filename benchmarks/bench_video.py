@@ -27,6 +27,7 @@ from noether.video.config import preset_config
 from noether.video.compare import difference, is_trained, plot_differences
 from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, evaluate_baseline, evaluate_run,
                                     inner_steps_study, plot_horizon, plot_study)
+from noether.video.explain import explain_run
 from noether.video.train import train_run
 
 RESULTS = Path(__file__).parent / "results"
@@ -109,6 +110,39 @@ def trained_labels(runs: list[HorizonMetrics]) -> dict[str, tuple[int, int]]:
         ok, n = out.get(r.label, (0, 0))
         out[r.label] = (ok + is_trained(r, copy[r.seed]), n + 1)
     return out
+
+
+def untrained(dataset: str) -> list[str]:
+    """A dataset with no finished run: said so, with the measured cost of its ``paper`` preset on this CPU
+    (``bench_video_cost.py``) where that table exists -- never a comparison."""
+    cost = RESULTS / "video_cost_paper.md"
+    rows = [line for line in cost.read_text().splitlines() if line.startswith(f"| {dataset} |")] \
+        if cost.exists() else []
+    text = (f"**Not trained here: needs a GPU.** No {dataset} run finished under this preset, so nothing is "
+            "compared; no GPU was lent to this project's sessions.")
+    if not rows:
+        return [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", text, ""]
+    return [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "",
+            text + f" The paper preset's measured cost on this CPU (`{cost.name}`, 1 thread, under load):", "",
+            "| dataset | method | batch | frames | s / step | steps | projected h |",
+            "|---|---|---:|---:|---:|---:|---:|", *rows, ""]
+
+
+def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[str]:
+    """Figs. 5/7 for the lowest-seed Noether run with a learned frame embedding that beats copy-last at horizon 1:
+    the PCA of g_phi along test sequences and Grad-CAM of its leading PCA dimensions (``noether video explain``)."""
+    copy = {r.seed: r for r in runs if r.meta.get("baseline") == "copy-last"}
+    picks = sorted((r for r in runs if r.label == "noether" and is_trained(r, copy[r.seed])), key=lambda r: r.seed)
+    run = Path(picks[0].meta["run"]) if picks else None
+    if run is None or not (run / "checkpoint.pt").exists():
+        return [f"No embedding figures: no trained `noether` run of {dataset} with its checkpoint under {root}.", ""]
+    out = RESULTS / f"video_explain_{dataset}"
+    exp = explain_run(run, out, device="cpu")
+    rel = [p.relative_to(RESULTS).as_posix() for p in [exp.pca_png, *exp.cam_pngs]]
+    share = ", ".join(f"{v:.0%}" for v in exp.explained[:3])
+    return [f"**The learned embedding g_phi** (`noether video explain {run.as_posix()}`, Figs. 5/7): PCA of its "
+            f"outputs over test sequences (first three components: {share} of the variance), then Grad-CAM of the "
+            "leading components: which pixels each one reads.", "", *[f"![]({p})" for p in rel], ""]
 
 
 def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str, tuple[int, int]]) -> str:
@@ -253,6 +287,7 @@ def main() -> None:
     for dataset in ("pendulum-controlled", "ramp", "pendulum-pixels"):
         sub = [r for r in results if r.dataset == dataset]
         if not sub:
+            md += untrained(dataset)
             continue
         sub += baselines(dataset, args.preset, sub)
         H = sub[0].mse.shape[1]
@@ -267,6 +302,7 @@ def main() -> None:
         md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", table(sub, horizons, trained), "",
                "Against the sanity baselines (mean over seeds, per horizon):", "", *sanity(sub), "",
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
+        md += explanation(dataset, sub, args.runs)
     if studies:
         s = studies[0]
         inner, outer = np.asarray(s["inner"]), np.asarray(s["outer"])

@@ -131,6 +131,9 @@ def untrained(dataset: str) -> list[str]:
 def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[str]:
     """Figs. 5/7 for the lowest-seed Noether run with a learned frame embedding that beats copy-last at horizon 1:
     the PCA of g_phi along test sequences and Grad-CAM of its leading PCA dimensions (``noether video explain``)."""
+    if preset_config(dataset, "noether").adapt == "outputs":
+        return [f"No embedding figures for {dataset}: its g reads the LSTM's outputs, not frames, so there are no "
+                "pixels for Grad-CAM to point at.", ""]
     copy = {r.seed: r for r in runs if r.meta.get("baseline") == "copy-last"}
     picks = sorted((r for r in runs if r.label == "noether" and is_trained(r, copy[r.seed])), key=lambda r: r.seed)
     run = Path(picks[0].meta["run"]) if picks else None

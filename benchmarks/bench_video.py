@@ -133,14 +133,15 @@ def untrained(dataset: str) -> list[str]:
     cost = RESULTS / "video_cost_paper.md"
     rows = [line for line in cost.read_text().splitlines() if line.startswith(f"| {dataset} |")] \
         if cost.exists() else []
-    text = (f"**Not trained here: needs a GPU.** No {dataset} run finished under this preset, so nothing is "
-            "compared; no GPU was lent to this project's sessions.")
-    if not rows:
-        return [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", text, ""]
-    return [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "",
-            text + f" The paper preset's measured cost on this CPU (`{cost.name}`, 1 thread, under load):", "",
-            "| dataset | method | batch | frames | s / step | steps | projected h |",
-            "|---|---|---:|---:|---:|---:|---:|", *rows, ""]
+    md = [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "",
+          f"**Not trained here: needs a GPU.** No {dataset} run finished under this preset, so nothing is compared; "
+          "no GPU was lent to this project's sessions." + (f" The paper preset's measured cost on this CPU "
+                                                           f"(`{cost.name}`, 1 thread, under load):" if rows else ""),
+          ""]
+    if rows:
+        md += ["| dataset | method | batch | frames | s / step | steps | projected h |",
+               "|---|---|---:|---:|---:|---:|---:|", *rows, ""]
+    return md
 
 
 def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[str]:

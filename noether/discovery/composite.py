@@ -35,6 +35,7 @@ from ..threads import single_thread
 from .composite_config import CompositeConfig
 from .drift import CONSERVED, DriftRule, measure_drift
 from .independence import independent_set, state_gradients
+from .inputs import named_inputs
 from .relative import relative_inputs
 from .null import ratio_of
 from .score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
@@ -86,15 +87,18 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seconds = {}
     start = time.perf_counter()
     seq = sequence_set(traj, "train", config.window)
-    names, units, x, subs = _inputs(traj, seq.x, config.derived)
-    texts, values = _library(names, units, x, config, config.products, config.max_library)
+    derived = named_inputs(traj, seq.x, config.derived)
+    subs = dict(derived.subs)
+    texts, values = _library([*traj.names, *derived.names], [*traj.units, *derived.units],
+                             np.concatenate([seq.x, derived.values], axis=1), config, config.products,
+                             config.max_library)
     if config.relative:  # the translation-invariant family, after the plain terms (simpler ones stay first)
-        family = relative_inputs(traj, seq.x, config.relative, dict(subs), x[:, traj.dim:])
+        family = relative_inputs(traj, seq.x, config.relative, derived)
         deeper = dataclasses.replace(config, term_depth=max(config.term_depth, config.relative_products))
-        more, more_values = _library(*family[:3], deeper, config.relative_products,
+        more, more_values = _library(family.names, family.units, family.values, deeper, config.relative_products,
                                      config.max_library - len(texts), exclude=set(texts))
         texts, values = texts + more, np.concatenate([values, more_values])
-        subs |= family[3]
+        subs |= family.subs
     seconds["library"] = time.perf_counter() - start
     start = time.perf_counter()
     index = Segments.contiguous(seq.lengths)
@@ -183,24 +187,6 @@ def noise_scale(laws: list[Law], states: np.ndarray, index: Segments) -> torch.T
 
 
 # ------------------------------------------------------------------------------------------------ the library
-
-
-def _inputs(traj: Trajectories, x: np.ndarray, derived: tuple[tuple[str, str], ...]):
-    """The library's inputs: the states and the derived quantities (names, unit texts, values [N, d'], and the
-    SymPy substitutions that turn a derived name back into its formula)."""
-    names = list(traj.names)
-    units = list(traj.units)
-    cols = [x]
-    subs = {}
-    for name, text in derived:
-        if name in names:
-            raise ValueError(f"derived input '{name}' has the name of an input")
-        law = Law.parse(text, traj.names, dict(zip(traj.names, traj.units)))
-        cols.append(law.numpy(x)[:, None])
-        names.append(name)
-        units.append(law.unit)
-        subs[sympy.Symbol(name)] = law.sympy()
-    return names, units, np.concatenate(cols, axis=1), subs
 
 
 def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConfig, products: int, limit: int,

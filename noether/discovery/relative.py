@@ -12,35 +12,26 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..dsl import Law
 from ..systems import Trajectories
+from .inputs import NamedInputs, named_inputs
 
 
 def relative_inputs(traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str, str], ...],
-                    derived: dict[sympy.Symbol, sympy.Expr], derived_x: np.ndarray
-                    ) -> tuple[list[str], list, np.ndarray, dict]:
-    """The family's inputs: each relative coordinate (a difference of two states with one unit) and each derived
-    input unchanged when every linked group of states shifts together. Returns names, units, values [N, d'] and
-    the SymPy substitutions back into the states. ``x``: the states; ``derived_x``: the derived inputs' values."""
-    units = dict(zip(traj.names, traj.units))
-    names, unit_list, cols, subs, pairs = [], [], [], {}, []
-    for name, text in relative:
-        if name in traj.names or sympy.Symbol(name) in derived:
-            raise ValueError(f"relative coordinate '{name}' has the name of a state or a derived input")
-        pairs.append(_difference(name, text, traj.names))
-        law = Law.parse(text, traj.names, units)  # a difference of two units fails here
-        names.append(name)
-        unit_list.append(law.unit)
-        cols.append(law.numpy(x)[:, None])
-        subs[sympy.Symbol(name)] = law.sympy()
+                    derived: NamedInputs) -> NamedInputs:
+    """The family's inputs: each relative coordinate (a difference of two states with one unit) evaluated on the
+    states ``x``, then each ``derived`` input unchanged when every linked group of states shifts together."""
+    taken = set(derived.names) & {name for name, _ in relative}
+    if taken:
+        raise ValueError(f"relative coordinate '{sorted(taken)[0]}' has the name of a derived input")
+    pairs = [_difference(name, text, traj.names) for name, text in relative]
+    coords = named_inputs(traj, x, relative, "relative coordinate")  # a difference of two units fails here
     shifted = _shifts(pairs)
-    for k, (symbol, expr) in enumerate(derived.items()):
-        if sympy.simplify(expr.subs(shifted, simultaneous=True) - expr) == 0:
-            names.append(str(symbol))
-            unit_list.append(Law.parse(str(expr), traj.names, units).unit)
-            cols.append(derived_x[:, k:k + 1])
-            subs[symbol] = expr
-    return names, unit_list, np.concatenate(cols, axis=1), subs
+    keep = [k for k, expr in enumerate(derived.subs.values())  # subs holds the derived inputs in their order
+            if sympy.simplify(expr.subs(shifted, simultaneous=True) - expr) == 0]
+    kept = {derived.names[k] for k in keep}
+    return NamedInputs(coords.names + [derived.names[k] for k in keep], coords.units + [derived.units[k] for k in keep],
+                       np.concatenate([coords.values, derived.values[:, keep]], axis=1),
+                       coords.subs | {s: e for s, e in derived.subs.items() if str(s) in kept})
 
 
 def _difference(name: str, text: str, states: tuple[str, ...]) -> tuple[str, str]:

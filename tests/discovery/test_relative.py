@@ -6,11 +6,12 @@ import pytest
 import sympy
 
 from noether.discovery.composite import CompositeConfig, composite_laws
+from noether.discovery.inputs import named_inputs
 from noether.discovery.relative import relative_inputs
 from noether.dsl import Law
 from noether.systems import Trajectories, load_system
-from noether.units import parse_unit
 from noether.systems.registry import SYSTEMS
+from noether.units import parse_unit
 
 RELATIVE = {"rx": "x1 - x2", "ry": "y1 - y2", "rvx": "vx1 - vx2", "rvy": "vy1 - vy2"}
 R = "sqrt((x1 - x2)**2 + (y1 - y2)**2)"
@@ -23,17 +24,14 @@ def _toy(units=("m", "m", "s")) -> Trajectories:
 
 
 def _derived(traj, texts: dict[str, str]):
-    subs = {sympy.Symbol(n): Law.parse(t, traj.names, dict(zip(traj.names, traj.units))).sympy()
-            for n, t in texts.items()}
     x = traj.states.reshape(-1, traj.dim)
-    cols = np.stack([Law.parse(t, traj.names, dict(zip(traj.names, traj.units))).numpy(x) for t in texts.values()], 1)
-    return x, subs, cols
+    return x, named_inputs(traj, x, tuple(texts.items()))
 
 
 def test_the_family_holds_the_differences_and_only_the_derived_inputs_that_ignore_a_shift():
     traj = _toy()
-    x, subs, cols = _derived(traj, {"d2": "(a - b)**2", "s": "a + b", "cc": "c"})
-    names, units, values, back = relative_inputs(traj, x, (("dab", "a - b"),), subs, cols)
+    x, derived = _derived(traj, {"d2": "(a - b)**2", "s": "a + b", "cc": "c"})
+    names, units, values, back = relative_inputs(traj, x, (("dab", "a - b"),), derived)
     assert names == ["dab", "d2", "cc"]  # a + b moves when a and b shift together; c is not in any pair
     np.testing.assert_allclose(values[:, 0], x[:, 0] - x[:, 1])
     np.testing.assert_allclose(values[:, 1], (x[:, 0] - x[:, 1]) ** 2)
@@ -44,16 +42,16 @@ def test_the_family_holds_the_differences_and_only_the_derived_inputs_that_ignor
                                            ("a - c", "unit"), ("a -", "cannot read")])
 def test_a_coordinate_that_is_not_a_difference_of_like_states_is_refused(text, message):
     traj = _toy()
-    x, subs, cols = _derived(traj, {"cc": "c"})
+    x, derived = _derived(traj, {"cc": "c"})
     with pytest.raises(Exception, match=message):
-        relative_inputs(traj, x, (("d", text),), subs, cols)
+        relative_inputs(traj, x, (("d", text),), derived)
 
 
 def test_a_coordinate_may_not_take_a_state_name():
     traj = _toy()
-    x, subs, cols = _derived(traj, {"cc": "c"})
+    x, derived = _derived(traj, {"cc": "c"})
     with pytest.raises(ValueError, match="name of a state"):
-        relative_inputs(traj, x, (("a", "a - b"),), subs, cols)
+        relative_inputs(traj, x, (("a", "a - b"),), derived)
 
 
 def test_the_relative_family_reaches_the_two_body_runge_lenz_vector():

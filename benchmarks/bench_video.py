@@ -26,8 +26,8 @@ from joblib import Parallel, delayed
 
 from noether.video.config import preset_config
 from noether.video.compare import difference, is_trained, plot_differences
-from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, evaluate_baseline, evaluate_run,
-                                    inner_steps_study, plot_horizon, plot_study)
+from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, conservation_check,
+                                    evaluate_baseline, evaluate_run, inner_steps_study, plot_horizon, plot_study)
 from noether.video.explain import explain_run
 from noether.video.train import train_run
 
@@ -54,7 +54,7 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
     for method in methods:
         cfg = preset_config(dataset, method, preset)
         run = runs / f"{dataset}_{method}_s{seed}"
-        init = runs / f"{dataset}_svg_s{seed}" if dataset == "pendulum-controlled" and method != "svg" else None
+        init = runs / f"{dataset}_svg_s{seed}" if cfg.freeze_base and method != "svg" else None
         extra = law if method == "noether-law" else {}
         done = run / "bench_eval.json"
         if done.exists():  # finished earlier (the benchmark resumes)
@@ -72,6 +72,8 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
         if study_steps and dataset == "ramp" and method == "noether" and seed == 0:
             s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device="cpu")
             items.append({"study": {"inner": s.inner.tolist(), "outer": s.outer.tolist(), "config": s.config}})
+        if method.startswith("noether") and cfg.adapt == "cn":
+            conservation(run)
         done.write_text(json.dumps(items))
         out += items
     return out
@@ -91,7 +93,8 @@ PRESET_NOTES = {
 }
 PAIRS = {"pendulum-controlled": [("noether", "svg"), ("noether", "svg (more steps)"), ("svg (more steps)", "svg")],
          "ramp": [("noether", "svg")],
-         "pendulum-pixels": [("noether (law)", "svg"), ("noether", "svg"), ("noether (law)", "noether")]}
+         "pendulum-pixels": [("noether (law)", "svg"), ("noether (law)", "svg (more steps)"), ("noether", "svg"),
+                             ("noether (law)", "noether"), ("svg (more steps)", "svg")]}
 
 
 def baselines(dataset: str, preset: str, runs: list[HorizonMetrics]) -> list[HorizonMetrics]:
@@ -162,6 +165,39 @@ def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[st
     return [f"**The learned embedding g_phi** (`noether video explain {run.as_posix()}`, Figs. 5/7): PCA of its "
             f"outputs over test sequences (first three components: {share} of the variance), then Grad-CAM of the "
             "leading components: which pixels each one reads.", "", *[f"![]({p})" for p in rel], ""]
+
+
+def conservation(run: Path) -> dict | None:
+    """The run's conservation check (truth / prediction / tailored), cached beside it; None without a checkpoint."""
+    cached = run / "conservation.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    if not (run / "checkpoint.pt").exists():
+        return None
+    check = conservation_check(run, device="cpu").to_dict()
+    cached.write_text(json.dumps(check))
+    return check
+
+
+def conservation_table(runs: list[HorizonMetrics]) -> list[str]:
+    """Per frame-embedding Noether method, the inner loss on the true frames, SVG's prediction (untailored) and
+    the tailored one, means over seeds: whether tailoring pulls the prediction towards what the truth conserves."""
+    rows = []
+    for label in ("noether (law)", "noether"):
+        checks = [c for r in runs if r.label == label and (c := conservation(Path(r.meta["run"])))]
+        if not checks:
+            continue
+        mean = {k: float(np.mean([c[k] for c in checks])) for k in checks[0]}
+        rows.append(f"| {label} | {len(checks)} | {mean['true']:.3g} | {mean['untailored']:.3g} | "
+                    f"{mean['tailored']:.3g} | {mean['mse_untailored']:.3g} | {mean['mse_tailored']:.3g} |")
+    if not rows:
+        return []
+    return ["**Is the embedding conserved?** (`noether.video.evaluate.conservation_check`) Mean inner loss (Eq. 2b "
+            "as trained, scaled by the learned scale) per test window on the true future frames, on the untailored "
+            "prediction (the frozen svg base) and after the inner step, beside the MSE over all predicted frames "
+            "before and after it; means over seeds.", "",
+            "| embedding | seeds | inner loss: truth | untailored | tailored | MSE untailored | MSE tailored |",
+            "|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str, tuple[int, int]]) -> str:
@@ -260,7 +296,7 @@ def main() -> None:
     law = {"law_path": str(LAW_FILE)} if LAW_FILE.exists() else {"law_expr": LAW_FALLBACK}
     plan = []
     for seed in range(args.seeds):  # longest chains first
-        plan += [("pendulum-pixels", ["noether-law"], seed), ("pendulum-pixels", ["noether", "svg"], seed),
+        plan += [("pendulum-pixels", ["svg", "noether-law", "noether", "svg-more"], seed),
                  ("ramp", ["noether"], seed), ("ramp", ["svg"], seed),
                  ("pendulum-controlled", ["svg", "svg-more", "noether"], seed)]
     wanted = set(args.datasets.split(","))
@@ -323,6 +359,8 @@ def main() -> None:
         md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", table(sub, horizons, trained), "",
                "Against the sanity baselines (mean over seeds, per horizon):", "", *sanity(sub), "",
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
+        if preset_config(dataset, "noether").adapt == "cn":
+            md += conservation_table(sub)
         md += explanation(dataset, sub, args.runs)
     if studies:
         s = studies[0]

@@ -54,7 +54,8 @@ CACHE = click.option("--cache-dir", "root", type=click.Path(file_okay=False), de
 @click.command("train")
 @click.argument("dataset", type=click.Choice(DATASETS))
 @click.option("--method", type=click.Choice(METHODS), default="svg", show_default=True,
-              help="svg baseline, svg-more (controlled pendulum), noether (learned embedding), noether-law.")
+              help="svg baseline, svg-more (svg trained on; controlled and pixel pendulum), noether (learned "
+                   "embedding), noether-law.")
 @click.option("--preset", type=click.Choice(PRESETS), default="ci", show_default=True,
               help="ci: seconds (tests); cpu: this 2-core machine; paper: the paper's sizes (GPU).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -65,7 +66,7 @@ CACHE = click.option("--cache-dir", "root", type=click.Path(file_okay=False), de
               help="laws.json of the discovery pipeline: its top law is the embedding (method noether-law).")
 @click.option("--law-expr", default=None, help='A law over q, p, e.g. "p**2 - 3*cos(q)" (method noether-law).')
 @click.option("--init", type=click.Path(file_okay=False), default=None,
-              help="A finished svg run to start from (controlled pendulum: skips the base phase).")
+              help="A finished svg run to start from (controlled and pixel pendulum: skips the base phase).")
 @click.option("--steps", type=click.IntRange(min=0), default=None, help="Override the preset's outer steps.")
 @click.option("--inner-lr", type=float, default=None, help="Override the preset's inner learning rate.")
 @device_option

@@ -166,6 +166,50 @@ def inner_steps_study(run: str | Path, *, steps: int = 500, lr: float = 1e-4, op
                       {"lr": lr, "optimizer": optimizer, "sequences": count, "run": str(run)})
 
 
+@dataclass(frozen=True)
+class ConservationCheck:
+    """Is the embedding conserved where it should be? Mean inner (Noether) loss per test window on the true future
+    frames, on the untailored prediction and on the tailored one, beside the two predictions' MSE: a law that
+    tailoring enforces but the truth does not keep, or a readout that misreads predicted frames, shows here."""
+
+    true: float
+    untailored: float
+    tailored: float
+    mse_untailored: float
+    mse_tailored: float
+    windows: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@torch.no_grad()
+def _frame_loss(net, q, frames) -> torch.Tensor:
+    return net.frame_inner_loss(q, frames)
+
+
+def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: int = 0, seed: int = 0,
+                       data_root=None) -> ConservationCheck:
+    """The inner loss of a frame-embedding Noether run on truth, prediction and tailored prediction."""
+    from .data import load_video_dataset
+
+    config, net, meta = load_run(run, device)
+    if net.embedding is None or net.adapt != "cn":
+        raise ValueError("the conservation check needs a Noether run whose embedding reads frames (adapt='cn')")
+    dev = next(net.parameters()).device
+    net.requires_grad_(False)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+    inner = inner_at_test(config.inner)
+    sums, n = np.zeros(5), 0
+    for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
+        truth, c = q.frames[:, 1:], q.n_cond
+        plain, tailored = net.rollout(q).frames.detach(), net(q, inner).frames.detach()
+        mse = [float((x[:, c - 1:] - truth[:, c - 1:]).square().flatten(1).mean(1).sum()) for x in (plain, tailored)]
+        sums += [float(_frame_loss(net, q, x).sum()) for x in (truth, plain, tailored)] + mse
+        n += q.frames.shape[0]
+    return ConservationCheck(*(sums / n).tolist(), windows=n)
+
+
 def _inner_value(net, q, rollout) -> float:
     if net.adapt == "cn":
         return float(net.frame_inner_loss(q, rollout.frames.detach()).sum())

@@ -66,6 +66,8 @@ def phases(config: VideoConfig) -> list[tuple[str, int]]:
         return [("base", config.steps + config.tune_steps)]
     if config.method == "noether" and config.freeze_base:
         return [("base", config.steps), ("tune", config.tune_steps)]
+    if config.method == "noether-law" and config.freeze_base:
+        return [("base", config.steps), ("readout", config.readout_steps), ("tune", config.tune_steps)]
     if config.method == "noether-law":
         return [("readout", config.readout_steps), ("meta", config.steps)]
     return [("meta", config.steps)]
@@ -256,7 +258,7 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             data.train.set_epoch(step)
             idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
             batch = collate(data.train, idx, length)
-            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=True)
+            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing)
             if phase == "readout":
                 loss = readout_loss(net.embedding.readout, q.frames, batch["states"])
                 opt_read.zero_grad()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -39,3 +40,22 @@ def test_aggregate_gives_mean_and_standard_error_over_seeds():
             for s in (1, 3)]
     mean, se, n = aggregate(runs, "mse")["a"]
     assert n == 2 and np.allclose(mean, 2.0) and np.allclose(se, 1.0)  # std (ddof 1) sqrt(2) / sqrt(2)
+
+
+def test_conservation_check_scores_truth_prediction_and_tailoring(tmp_path):
+    """All five numbers are finite, and the one inner step lowers the inner loss it descends."""
+    from noether.video.config import preset_config
+    from noether.video.evaluate import conservation_check
+    from noether.video.train import train_run
+
+    cfg = preset_config("pendulum-pixels", "noether-law", "ci", readout_steps=2, steps=2, freeze_base=False)
+    train_run(cfg, tmp_path / "law", device="cpu", law_expr="p**2 - 3*cos(q)")
+    check = conservation_check(tmp_path / "law", device="cpu")
+    assert check.windows > 0
+    values = [check.true, check.untailored, check.tailored, check.mse_untailored, check.mse_tailored]
+    assert all(v >= 0 and v == v for v in values)
+    assert check.tailored < check.untailored
+    svg = preset_config("pendulum-pixels", "svg", "ci", steps=1)
+    train_run(svg, tmp_path / "svg", device="cpu")
+    with pytest.raises(ValueError, match="conservation check"):
+        conservation_check(tmp_path / "svg", device="cpu")

@@ -69,3 +69,33 @@ def test_early_stopping_keeps_the_best_validation_weights(tmp_path):
             break
     assert log[-1][0] == expected_end
     assert (out / CHECKPOINT).exists()
+
+
+def test_frozen_base_tailoring_keeps_the_svg_weights_and_trains_only_the_embedding(tmp_path):
+    """pendulum-pixels protocol: the law plug-in and the learned embedding start from a finished svg run, fit
+    (the law's readout, then) the embedding with Algorithm 1 while f_θ stays the svg run's; svg-more trains on."""
+    from noether.video.train import phases
+
+    svg = preset_config("pendulum-pixels", "svg", "ci", steps=2)
+    train_run(svg, tmp_path / "svg", device="cpu")
+    _, base, _ = load_run(tmp_path / "svg", "cpu")
+    for method, extra in (("noether-law", {"law_expr": "p**2 - 2.4*cos(q)"}), ("noether", {}), ("svg-more", {})):
+        cfg = preset_config("pendulum-pixels", method, "ci", steps=2, tune_steps=2, freeze_base=True)
+        assert [p for p, _ in phases(cfg)][0] == "base" and cfg.total_steps == 2 + 2
+        train_run(cfg, tmp_path / method, device="cpu", init=tmp_path / "svg", **extra)
+        _, net, meta = load_run(tmp_path / method, "cpu")
+        same = all(torch.equal(v, base.predictor.state_dict()[k]) for k, v in net.predictor.state_dict().items())
+        assert same == (method != "svg-more"), method
+        assert meta["step"] == cfg.total_steps + (cfg.readout_steps if method == "noether-law" else 0)
+
+
+def test_free_running_training_reads_its_own_predictions(ramp_net, ramp_query):
+    """teacher_forcing=False: the training rollout's later predictions do not read the true later frames."""
+    net = ramp_net("svg")
+    q = ramp_query(net, T=5, teacher_forcing=False)
+    other = q.frames.clone()
+    other[:, 3:] = torch.rand_like(other[:, 3:])
+    free = net.rollout(Query(other, 2, eps=q.eps, teacher_forcing=False)).frames
+    assert torch.allclose(net.rollout(Query(q.frames, 2, eps=q.eps, teacher_forcing=False)).frames, free)
+    forced = net.rollout(Query(other, 2, eps=q.eps, teacher_forcing=True)).frames
+    assert not torch.allclose(forced[:, 3:], free[:, 3:])

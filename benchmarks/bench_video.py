@@ -81,13 +81,16 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
 
 PRESET_NOTES = {
     "pilot": "The `pilot` preset (`noether/video/config.py`): the `cpu` preset's narrow networks at the paper's "
-             "sample counts (controlled pendulum: 50 epochs of SVG, then 20 more for the Noether embedding or for "
-             "`svg (more steps)`, batch 8), each phase stopped early when the validation episodes' MSE has not "
-             "improved for 8 epochs, keeping the best weights; pixel pendulum: up to 4,000 outer steps at lr 1e-4, "
-             "batch 4, validated every 150 steps on 10 held-out trajectories, patience 6 (`steps` gives the "
-             "configured budget, the law's including its 600-step readout fit). `train s`: the run's own seconds "
-             "(controlled `svg (more steps)` and `noether`: the steps after the shared svg base). The wall time "
-             "is the pixel runs' (the controlled runs' results were restored, see the run notes).",
+             "sample counts (controlled pendulum, batch 8: 50 epochs of SVG teacher forced on 10 frames as in App. D, "
+             "then 20 epochs on its own predictions over all 26 frames, then 20 more for the Noether embedding or "
+             "for `svg (more steps)`, these two also free running), each phase stopped early when the validation "
+             "episodes' MSE (10 frames in the first phase, 26 after) has not improved for 8 epochs, keeping the "
+             "best weights; pixel pendulum: svg up to 4,000 outer steps at lr 1e-4, "
+             "batch 4, validated every 150 steps on 10 held-out trajectories, patience 6; then, as on the "
+             "controlled pendulum, the law plug-in (its state readout first fitted on the known states for 6,000 "
+             "steps) and the learned embedding are tuned for up to 1,600 steps on that svg run, frozen, and "
+             "`svg (more steps)` trains it on for as many (`steps`: the configured budget, the law's including its "
+             "readout fit). `train s`: the run's own seconds (methods built on an svg run: the steps after it).",
     "cpu": "The `cpu` preset is far smaller than the paper's runs: 120 (ramp, pixels) or 300 + 100 (controlled) "
            "outer steps; its models do not learn the motion (see the sanity baselines).",
 }

@@ -58,16 +58,18 @@ def set_trainable(net: NoetherVideo, config: VideoConfig, theta: bool) -> None:
 
 
 def phases(config: VideoConfig) -> list[tuple[str, int]]:
-    """The run's schedule: (phase, steps) with phase in base (SVG loss), tune (Alg. 1, θ frozen), meta (Alg. 1),
-    readout (fit the law's state readout on known states)."""
+    """The run's schedule: (phase, steps) with phase in base (SVG loss), free (SVG loss on its own predictions over
+    every frame, ``free_steps``), tune (Alg. 1, θ frozen), meta (Alg. 1), readout (fit the law's state readout on
+    known states)."""
+    base = [("base", config.steps)] + ([("free", config.free_steps)] if config.free_steps else [])
     if config.method == "svg":
-        return [("base", config.steps)]
-    if config.method == "svg-more":
-        return [("base", config.steps + config.tune_steps)]
+        return base
+    if config.method == "svg-more":  # the svg run's last phase, trained on
+        return base[:-1] + [(base[-1][0], base[-1][1] + config.tune_steps)]
     if config.method == "noether" and config.freeze_base:
-        return [("base", config.steps), ("tune", config.tune_steps)]
+        return base + [("tune", config.tune_steps)]
     if config.method == "noether-law" and config.freeze_base:
-        return [("base", config.steps), ("readout", config.readout_steps), ("tune", config.tune_steps)]
+        return base + [("readout", config.readout_steps), ("tune", config.tune_steps)]
     if config.method == "noether-law":
         return [("readout", config.readout_steps), ("meta", config.steps)]
     return [("meta", config.steps)]
@@ -100,19 +102,26 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
 
 
 @torch.no_grad()
-def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool) -> float:
+def free_running(config: VideoConfig, phase: str) -> bool:
+    """Whether ``phase`` trains on the model's own predictions over every predicted frame (``free_steps``): the free
+    phase and what builds on it."""
+    return config.free_steps > 0 and phase in ("free", "tune")
+
+
+def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool,
+                    horizon: int | None = None) -> float:
     """Mean MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon``
     of them (the training horizon in the pilot presets; at longer horizons a blurred mean frame scores better
-    than a sharp prediction that drifts), tailored when the phase trains the embedding: what early stopping
-    watches."""
-    length = data.n_cond + (config.val_horizon or data.n_pred)
+    than a sharp prediction that drifts) or ``horizon`` (free-running phases: all), tailored when the phase
+    trains the embedding: what early stopping watches."""
+    length = data.n_cond + (horizon or config.val_horizon or data.n_pred)
     inner = inner_at_test(config.inner, tailored)
     total = 0.0
     for start, batch in window_batches(data.val, len(data.val), length, config.eval_batch):
         gen = torch.Generator().manual_seed(start)
         q = make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
         r = net(q, inner)
-        total += float((r.frames[:, q.n_cond - 1:] - q.frames[:, q.n_cond:]).square().flatten(1).mean(1).sum())
+        total += float((r.frames[:, q.n_cond - 1:].detach() - q.frames[:, q.n_cond:]).square().flatten(1).mean(1).sum())
     return total / len(data.val)
 
 
@@ -214,7 +223,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     ckpt = out / CHECKPOINT
     if ckpt.exists():
         state = torch.load(ckpt, map_location=dev, weights_only=False)
-        if state["meta"]["config"] != meta["config"] or state["meta"]["seed"] != seed:
+        # read through the dataclass: a checkpoint from before a field was added compares with its default
+        if VideoConfig.from_dict(state["meta"]["config"]).to_dict() != meta["config"] or state["meta"]["seed"] != seed:
             raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
         step, history, elapsed = state["step"], state["history"], state["seconds"]
         stopper = EarlyStop.from_state(config.patience, state.get("early_stop"))
@@ -226,12 +236,12 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
         base = torch.load(Path(init) / CHECKPOINT, map_location=dev, weights_only=False)
         bcfg = base["meta"]["config"]
         if (bcfg["method"], bcfg["dataset"], bcfg["model"], base["meta"]["seed"]) != (
-                "svg", config.dataset, meta["config"]["model"], seed) or base["step"] < config.steps:
+                "svg", config.dataset, meta["config"]["model"], seed) or base["step"] < config.base_steps:
             raise NoetherError(f"--init '{init}' is not a finished svg run of this dataset, model and seed")
         net.predictor.load_state_dict({k[len("predictor."):]: v for k, v in base["net"].items()
                                        if k.startswith("predictor.")})
         opt_theta.load_state_dict(base["opt_theta"])
-        step, history = config.steps, list(base["history"][:config.steps])
+        step, history = config.base_steps, list(base["history"][:config.base_steps])
 
     def save():
         state = {"net": net.state_dict(), "opt_theta": opt_theta.state_dict(), "step": step, "history": history,
@@ -242,6 +252,10 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             torch.save(state, tmp)
 
     length = data.n_cond + (config.train_pred or data.n_pred_train)
+
+    def validate(phase: str) -> float:
+        tailored = phase in ("tune", "meta")
+        return validation_loss(net, config, data, dev, tailored, data.n_pred if free_running(config, phase) else None)
     schedule = phases(config)
     total = sum(n for _, n in schedule)
     start = time.perf_counter() - elapsed
@@ -253,12 +267,15 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             phase, end = next((p, end) for (p, _), end in zip(schedule, ends) if step < end)
             scored = validating and phase != "readout"
             if scored and stopper.best is None:  # the phase's starting point is a candidate too
-                stopper.score(step, phase, validation_loss(net, config, data, dev, phase != "base"), net)
+                stopper.score(step, phase, validate(phase), net)
             gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
             data.train.set_epoch(step)
             idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
             batch = collate(data.train, idx, length)
-            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing)
+            free = free_running(config, phase)
+            if free:
+                batch = collate(data.train, idx, data.n_cond + data.n_pred)
+            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing and not free)
             if phase == "readout":
                 loss = readout_loss(net.embedding.readout, q.frames, batch["states"])
                 opt_read.zero_grad()
@@ -283,7 +300,7 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             step += 1
             advance()
             if scored and ((step - (end - dict(schedule)[phase])) % config.val_every == 0 or step == end):
-                value = validation_loss(net, config, data, dev, phase != "base")
+                value = validate(phase)
                 if log:
                     log(f"step {step} [{phase}] validation MSE {value:.5f}")
                 if stopper.score(step, phase, value, net) or step == end:

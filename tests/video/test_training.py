@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from noether.video.config import preset_config
@@ -99,3 +100,34 @@ def test_free_running_training_reads_its_own_predictions(ramp_net, ramp_query):
     assert torch.allclose(net.rollout(Query(q.frames, 2, eps=q.eps, teacher_forcing=False)).frames, free)
     forced = net.rollout(Query(other, 2, eps=q.eps, teacher_forcing=True)).frames
     assert not torch.allclose(forced[:, 3:], free[:, 3:])
+
+
+def test_free_running_phase_follows_the_base_and_what_builds_on_it_starts_after_it(tmp_path):
+    from noether.video.train import free_running, phases
+
+    svg = preset_config("pendulum-controlled", "svg", "ci", steps=2, free_steps=2)
+    assert phases(svg) == [("base", 2), ("free", 2)] and svg.total_steps == 4
+    assert not free_running(svg, "base") and free_running(svg, "free")
+    more = preset_config("pendulum-controlled", "svg-more", "ci", steps=2, free_steps=2, tune_steps=3)
+    assert phases(more) == [("base", 2), ("free", 5)]
+    train_run(svg, tmp_path / "svg", device="cpu")
+    noether = preset_config("pendulum-controlled", "noether", "ci", steps=2, free_steps=2, tune_steps=2)
+    assert free_running(noether, "tune")
+    result = train_run(noether, tmp_path / "noether", device="cpu", init=tmp_path / "svg")
+    assert result.steps == 6
+    no_free = preset_config("pendulum-controlled", "noether", "ci", steps=2, tune_steps=2)
+    train_run(preset_config("pendulum-controlled", "svg", "ci", steps=1), tmp_path / "short", device="cpu")
+    with pytest.raises(Exception, match="not a finished svg run"):
+        train_run(no_free, tmp_path / "refused", device="cpu", init=tmp_path / "short")
+
+
+def test_a_checkpoint_from_before_a_new_field_resumes_with_its_default(tmp_path):
+    cfg = preset_config("pendulum-controlled", "svg", "ci", steps=4)
+    train_run(cfg, tmp_path / "run", device="cpu", max_steps=2)
+    state = torch.load(tmp_path / "run" / CHECKPOINT, weights_only=False)
+    del state["meta"]["config"]["free_steps"]  # as written before the field existed
+    torch.save(state, tmp_path / "run" / CHECKPOINT)
+    assert train_run(cfg, tmp_path / "run", device="cpu").steps == 4
+    with pytest.raises(Exception, match="different configuration"):
+        train_run(preset_config("pendulum-controlled", "svg", "ci", steps=4, free_steps=1), tmp_path / "run",
+                  device="cpu")

@@ -57,6 +57,14 @@ def set_trainable(net: NoetherVideo, config: VideoConfig, theta: bool) -> None:
             p.requires_grad_(False)
 
 
+def outer_parameters(net: NoetherVideo, config: VideoConfig) -> list[nn.Parameter]:
+    """φ, what Algorithm 1's outer step trains in g: all of it, or for a law whose readout stays the state readout
+    fitted on the known states (``train_readout=False``) only the law's scale, i.e. the inner step's size."""
+    if config.method == "noether-law" and not config.train_readout:
+        return [net.embedding.log_scale]
+    return list(net.embedding.parameters())
+
+
 def phases(config: VideoConfig) -> list[tuple[str, int]]:
     """The run's schedule: (phase, steps) with phase in base (SVG loss), free (SVG loss on its own predictions over
     every frame, ``free_steps``), tune (Alg. 1, θ frozen), meta (Alg. 1), readout (fit the law's state readout on
@@ -208,7 +216,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     net = build_net(config, channels, action_dim, size, law).to(dev)
     set_trainable(net, config, True)
     opt_theta = torch.optim.Adam([p for p in net.predictor.parameters() if p.requires_grad], lr=config.lr)
-    opt_phi = torch.optim.Adam(net.embedding.parameters(), lr=config.emb_lr) if net.embedding is not None else None
+    opt_phi = (torch.optim.Adam(outer_parameters(net, config), lr=config.emb_lr)
+               if net.embedding is not None else None)
     opt_read = (torch.optim.Adam(net.embedding.readout.parameters(), lr=config.readout_lr)
                 if config.method == "noether-law" else None)
     meta = {"config": config.to_dict(), "seed": seed, "dataset": data.summary(), "channels": channels,

@@ -131,3 +131,16 @@ def test_a_checkpoint_from_before_a_new_field_resumes_with_its_default(tmp_path)
     with pytest.raises(Exception, match="different configuration"):
         train_run(preset_config("pendulum-controlled", "svg", "ci", steps=4, free_steps=1), tmp_path / "run",
                   device="cpu")
+
+
+def test_a_law_with_a_fixed_readout_meta_learns_only_its_scale(tmp_path):
+    cfg = preset_config("pendulum-pixels", "noether-law", "ci", steps=2, readout_steps=2, tune_steps=3,
+                        train_readout=False, emb_lr=1e-2)
+    law = {"law_expr": "p**2 - 3*cos(q)"}
+    train_run(cfg, tmp_path / "law", device="cpu", max_steps=4, **law)  # base and readout fit only
+    fitted = torch.load(tmp_path / "law" / CHECKPOINT, weights_only=False)["net"]
+    train_run(cfg, tmp_path / "law", device="cpu", **law)
+    tuned = torch.load(tmp_path / "law" / CHECKPOINT, weights_only=False)["net"]
+    readout = [k for k in tuned if ".readout." in k]
+    assert readout and all(torch.equal(tuned[k], fitted[k]) for k in readout)
+    assert not torch.equal(tuned["embedding.log_scale"], fitted["embedding.log_scale"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,18 @@ def outer_parameters(net: NoetherVideo, config: VideoConfig) -> list[nn.Paramete
     if config.method == "noether-law" and not config.train_readout:
         return [net.embedding.log_scale]
     return list(net.embedding.parameters())
+
+
+@torch.no_grad()
+def start_scale(embedding: nn.Module, grid: tuple[float, ...], score) -> list[tuple[float, float]]:
+    """Start the law's scale s (the inner step grows as s²) at the grid value with the lowest validation MSE
+    (``score()``), so that meta-learning it begins from a step that does not overshoot. -> (s, MSE) rows."""
+    rows = []
+    for s in grid:
+        embedding.log_scale.fill_(math.log(s))
+        rows.append((s, score()))
+    embedding.log_scale.fill_(math.log(min(rows, key=lambda r: r[1])[0]))
+    return rows
 
 
 def phases(config: VideoConfig) -> list[tuple[str, int]]:
@@ -236,6 +249,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
         if VideoConfig.from_dict(state["meta"]["config"]).to_dict() != meta["config"] or state["meta"]["seed"] != seed:
             raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
         step, history, elapsed = state["step"], state["history"], state["seconds"]
+        if "scale_search" in state["meta"]:
+            meta["scale_search"] = state["meta"]["scale_search"]
         stopper = EarlyStop.from_state(config.patience, state.get("early_stop"))
         net.load_state_dict(state["net"])
         for opt, key in ((opt_theta, "opt_theta"), (opt_phi, "opt_phi"), (opt_read, "opt_read")):
@@ -276,6 +291,10 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             phase, end = next((p, end) for (p, _), end in zip(schedule, ends) if step < end)
             scored = validating and phase != "readout"
             if scored and stopper.best is None:  # the phase's starting point is a candidate too
+                if phase == "tune" and config.method == "noether-law" and config.scale_grid:
+                    meta["scale_search"] = start_scale(net.embedding, config.scale_grid, lambda: validate(phase))
+                    if log:
+                        log(f"law scale search (scale, validation MSE): {meta['scale_search']}")
                 stopper.score(step, phase, validate(phase), net)
             gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
             data.train.set_epoch(step)

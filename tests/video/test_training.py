@@ -144,3 +144,24 @@ def test_a_law_with_a_fixed_readout_meta_learns_only_its_scale(tmp_path):
     readout = [k for k in tuned if ".readout." in k]
     assert readout and all(torch.equal(tuned[k], fitted[k]) for k in readout)
     assert not torch.equal(tuned["embedding.log_scale"], fitted["embedding.log_scale"])
+
+
+def test_the_law_scale_starts_at_the_grid_value_validation_prefers():
+    import math
+
+    from noether.video.train import start_scale
+
+    emb = torch.nn.Module()
+    emb.log_scale = torch.nn.Parameter(torch.zeros(()))
+    best = 0.1
+    rows = start_scale(emb, (1.0, 0.3, 0.1, 0.03), lambda: abs(float(emb.log_scale) - math.log(best)))
+    assert [s for s, _ in rows] == [1.0, 0.3, 0.1, 0.03]
+    assert math.isclose(float(emb.log_scale.exp()), best, rel_tol=1e-6)
+
+
+def test_the_law_tune_phase_records_its_scale_search(tmp_path):
+    cfg = preset_config("pendulum-pixels", "noether-law", "ci", steps=1, readout_steps=1, tune_steps=2,
+                        train_readout=False, scale_grid=(1.0, 0.1), val_every=1, patience=2)
+    train_run(cfg, tmp_path / "law", device="cpu", law_expr="p**2 - 3*cos(q)")
+    rows = json.loads((tmp_path / "law" / RUN_JSON).read_text())["scale_search"]
+    assert [s for s, _ in rows] == [1.0, 0.1] and all(v > 0 for _, v in rows)

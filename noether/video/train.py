@@ -331,7 +331,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
                 value = validate(phase)
                 if log:
                     log(f"step {step} [{phase}] validation MSE {value:.5f}")
-                if stopper.score(step, phase, value, net) or step == end:
+                stop_now = stopper.score(step, phase, value, net) and not (
+                    phase == "base" and step < config.min_base_steps)
+                if stop_now or step == end:
                     stopper.restore(net)
                     if step < end and log:
                         log(f"early stop of {phase} at step {step}: best validation MSE {stopper.log[-1][3]:.5f}")

@@ -165,3 +165,15 @@ def test_the_law_tune_phase_records_its_scale_search(tmp_path):
     train_run(cfg, tmp_path / "law", device="cpu", law_expr="p**2 - 3*cos(q)")
     rows = json.loads((tmp_path / "law" / RUN_JSON).read_text())["scale_search"]
     assert [s for s, _ in rows] == [1.0, 0.1] and all(v > 0 for _, v in rows)
+
+
+def test_the_base_phase_is_not_stopped_before_min_base_steps(tmp_path):
+    """At lr 0.1 the validation MSE gets worse after one step: patience 1 stops the phase there, unless the floor
+    says not before step 6."""
+    last = {}
+    for floor in (0, 6):
+        cfg = preset_config("pendulum-controlled", "svg", "ci", steps=8, val_every=1, patience=1,
+                            min_base_steps=floor, lr=0.1)
+        train_run(cfg, tmp_path / str(floor), device="cpu")
+        last[floor] = json.loads((tmp_path / str(floor) / RUN_JSON).read_text())["validation"][-1][0]
+    assert last[0] < 6 <= last[6]

@@ -279,7 +279,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
 
     def validate(phase: str) -> float:
         tailored = phase in ("tune", "meta")
-        return validation_loss(net, config, data, dev, tailored, data.n_pred if free_running(config, phase) else None)
+        full = free_running(config, phase) or phase == "tune"
+        return validation_loss(net, config, data, dev, tailored, data.n_pred if full else None)
     schedule = phases(config)
     total = sum(n for _, n in schedule)
     start = time.perf_counter() - elapsed
@@ -301,7 +302,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
             batch = collate(data.train, idx, length)
             free = free_running(config, phase)
-            if free:
+            # the inner loss sums over the predicted frames, so the inner step's size depends on how many: tuning
+            # the embedding (and its scale) on fewer frames than a query predicts mis-sizes the step at test time
+            if free or phase == "tune":
                 batch = collate(data.train, idx, data.n_cond + data.n_pred)
             q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing and not free)
             if phase == "readout":

@@ -64,7 +64,9 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
         label = {"svg-more": "svg (more steps)", "noether-law": "noether (law)"}.get(method, method)
         items = [evaluate_run(run, device="cpu", label=label).to_dict()]
         if method.startswith("noether"):
-            items.append(evaluate_run(run, device="cpu", tailored=False, label=f"{label}, no inner step").to_dict())
+            if not cfg.freeze_base:  # on a frozen base, no inner step is the svg run itself
+                items.append(evaluate_run(run, device="cpu", tailored=False,
+                                          label=f"{label}, no inner step").to_dict())
             for factor in LR_FACTORS:  # inner-lr sensitivity: the trained model tailored at another step size
                 inner = dataclasses.replace(cfg.inner, lr=cfg.inner.lr * factor)
                 items.append(evaluate_run(run, device="cpu", inner=inner,

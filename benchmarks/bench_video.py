@@ -361,7 +361,9 @@ def main() -> None:
         dpng = RESULTS / f"video_{args.preset}_{dataset}_diff.png"
         if diffs:
             plot_differences(diffs, dpng, title=f"{dataset}: paired ΔMSE, 95% intervals")
-        md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "", table(sub, horizons, trained), "",
+        section = args.runs / f"{dataset}.md"  # what the reader must know about these runs before the tables
+        md += [f"## {dataset}", "", f"Paper: {CLAIMS[dataset]}", "",
+               *([section.read_text().strip(), ""] if section.exists() else []), table(sub, horizons, trained), "",
                "Against the sanity baselines (mean over seeds, per horizon):", "", *sanity(sub), "",
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
         if preset_config(dataset, "noether").adapt == "cn":

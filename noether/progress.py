@@ -118,7 +118,9 @@ class _Plain:
         with self.lock:
             now = time.monotonic()
             self.announce(now)
-            if self.open and now - self.last_emit >= HEARTBEAT_S:
+            # quiet since the last line or since the stage opened, whichever is later, and never before the run
+            # was announced (a stale last line would make a just-opened stage print at once)
+            if self.open and self.open[0].announced and now - max(self.last_emit, self.open[-1].start) >= HEARTBEAT_S:
                 st = self.open[-1]
                 st.last_line = now
                 self.emit(st.line(now))

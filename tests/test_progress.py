@@ -88,3 +88,14 @@ def test_mode_follows_the_environment(monkeypatch):
     monkeypatch.delenv("NOETHER_PROGRESS")
     assert progress.mode() == "plain"  # pytest's stderr is not a terminal
     assert progress.duration(3725) == "1h 02m" and progress.duration(59.94) == "59.9 s"
+
+
+def test_a_stage_opened_long_after_the_last_line_does_not_print_at_once(monkeypatch, capsys, clock):
+    """The heartbeat counts quiet time from the later of the last line and the stage's start: a process whose
+    last line is minutes old (a test session, a notebook) must not print a bad-input run's stage."""
+    monkeypatch.setenv("NOETHER_PROGRESS", "plain")
+    monkeypatch.setattr(progress._plain, "last_emit", clock["t"] - 1000.0)
+    with pytest.raises(ValueError), progress.stage("enumerate"):
+        progress._plain.heartbeat()
+        raise ValueError("depth 100 is too deep")
+    assert capsys.readouterr().err == ""

@@ -183,11 +183,6 @@ class ConservationCheck:
         return dict(self.__dict__)
 
 
-@torch.no_grad()
-def _frame_loss(net, q, frames) -> torch.Tensor:
-    return net.frame_inner_loss(q, frames)
-
-
 def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: int = 0, seed: int = 0,
                        data_root=None) -> ConservationCheck:
     """The inner loss of a frame-embedding Noether run on truth, prediction and tailored prediction."""
@@ -205,7 +200,7 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
         truth, c = q.frames[:, 1:], q.n_cond
         plain, tailored = net.rollout(q).frames.detach(), net(q, inner).frames.detach()
         mse = [float((x[:, c - 1:] - truth[:, c - 1:]).square().flatten(1).mean(1).sum()) for x in (plain, tailored)]
-        sums += [float(_frame_loss(net, q, x).sum()) for x in (truth, plain, tailored)] + mse
+        sums += [float(net.frame_inner_loss(q, x).sum()) for x in (truth, plain, tailored)] + mse
         n += q.frames.shape[0]
     return ConservationCheck(*(sums / n).tolist(), windows=n)
 

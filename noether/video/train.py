@@ -129,6 +129,13 @@ def free_running(config: VideoConfig, phase: str) -> bool:
     return config.free_steps > 0 and phase in ("free", "tune")
 
 
+def full_horizon(config: VideoConfig, phase: str) -> bool:
+    """Whether ``phase`` trains and is scored on every predicted frame: the free-running phases, and the tune
+    phase, because the inner loss sums over the predicted frames, so the inner step's size depends on how many
+    (tuning the embedding and its scale on fewer frames than a query predicts mis-sizes the step at test time)."""
+    return free_running(config, phase) or phase == "tune"
+
+
 def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool,
                     horizon: int | None = None) -> float:
     """Mean MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon``
@@ -275,12 +282,12 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
         with atomic_path(ckpt) as tmp:
             torch.save(state, tmp)
 
-    length = data.n_cond + (config.train_pred or data.n_pred_train)
+    def length(phase: str) -> int:
+        return data.n_cond + (data.n_pred if full_horizon(config, phase) else config.train_pred or data.n_pred_train)
 
     def validate(phase: str) -> float:
         tailored = phase in ("tune", "meta")
-        full = free_running(config, phase) or phase == "tune"
-        return validation_loss(net, config, data, dev, tailored, data.n_pred if full else None)
+        return validation_loss(net, config, data, dev, tailored, data.n_pred if full_horizon(config, phase) else None)
     schedule = phases(config)
     total = sum(n for _, n in schedule)
     start = time.perf_counter() - elapsed
@@ -300,12 +307,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
             data.train.set_epoch(step)
             idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
-            batch = collate(data.train, idx, length)
+            batch = collate(data.train, idx, length(phase))
             free = free_running(config, phase)
-            # the inner loss sums over the predicted frames, so the inner step's size depends on how many: tuning
-            # the embedding (and its scale) on fewer frames than a query predicts mis-sizes the step at test time
-            if free or phase == "tune":
-                batch = collate(data.train, idx, data.n_cond + data.n_pred)
             q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing and not free)
             if phase == "readout":
                 loss = readout_loss(net.embedding.readout, q.frames, batch["states"])

@@ -137,20 +137,32 @@ def full_horizon(config: VideoConfig, phase: str) -> bool:
 
 
 def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool,
-                    horizon: int | None = None) -> float:
-    """Mean MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon``
-    of them (the training horizon in the pilot presets; at longer horizons a blurred mean frame scores better
-    than a sharp prediction that drifts) or ``horizon`` (free-running phases: all), tailored when the phase
-    trains the embedding: what early stopping watches."""
+                    horizon: int | None = None, metric: str = "mean") -> float:
+    """MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon`` of
+    them (the training horizon in the pilot presets; at longer horizons a blurred mean frame scores better than a
+    sharp prediction that drifts) or ``horizon`` (free-running phases: all), tailored when the phase trains the
+    embedding: what early stopping watches. Over horizons, ``metric`` "mean" averages the per-horizon MSEs;
+    "geometric" takes their geometric mean, so that halving the error at horizon 1 counts as much as halving it
+    at the last horizon (the mean lets a blur that hedges the far frames pass for progress)."""
     length = data.n_cond + (horizon or config.val_horizon or data.n_pred)
     inner = inner_at_test(config.inner, tailored)
-    total = 0.0
+    total = torch.zeros(length - data.n_cond, dtype=torch.float64)
     for start, batch in window_batches(data.val, len(data.val), length, config.eval_batch):
         gen = torch.Generator().manual_seed(start)
         q = make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
         r = net(q, inner)
-        total += float((r.frames[:, q.n_cond - 1:].detach() - q.frames[:, q.n_cond:]).square().flatten(1).mean(1).sum())
-    return total / len(data.val)
+        err = (r.frames[:, q.n_cond - 1:].detach() - q.frames[:, q.n_cond:]).square().flatten(2).mean(2)
+        total += err.sum(0).double().cpu()
+    return horizon_score(total / len(data.val), metric)
+
+
+def horizon_score(per_horizon: Tensor, metric: str = "mean") -> float:
+    """One validation score from per-horizon MSEs: their mean, or their geometric mean (``"geometric"``)."""
+    if metric == "geometric":
+        return float(per_horizon.double().clamp_min(1e-12).log().mean().exp())
+    if metric == "mean":
+        return float(per_horizon.double().mean())
+    raise ValueError(f"metric must be 'mean' or 'geometric', got '{metric}'")
 
 
 class EarlyStop:
@@ -186,6 +198,15 @@ class EarlyStop:
         if state:
             stop.best, stop.weights, stop.bad, stop.log = state["best"], state["weights"], state["bad"], state["log"]
         return stop
+
+
+def forced_loss(net: NoetherVideo, config: VideoConfig, batch: dict[str, Tensor], n_cond: int, n_pred: int,
+                device, generator) -> Tensor:
+    """The base phase's loss on the same windows, teacher forced over its ``n_pred`` frames. Added in the free
+    phase (``free_tf_weight``) so that learning to hedge the far frames does not blur the near ones."""
+    n = n_cond + n_pred
+    q = make_query(net, {k: v[:, :n] for k, v in batch.items()}, n_cond, device, generator, teacher_forcing=True)
+    return task_loss(q, net.rollout(q), config.beta, config.task_reduction)
 
 
 def readout_loss(readout: StateReadout, frames: Tensor, states: Tensor) -> Tensor:
@@ -287,7 +308,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
 
     def validate(phase: str) -> float:
         tailored = phase in ("tune", "meta")
-        return validation_loss(net, config, data, dev, tailored, data.n_pred if full_horizon(config, phase) else None)
+        full = full_horizon(config, phase)
+        return validation_loss(net, config, data, dev, tailored, data.n_pred if full else None,
+                               config.val_metric if full else "mean")
     schedule = phases(config)
     total = sum(n for _, n in schedule)
     start = time.perf_counter() - elapsed
@@ -320,6 +343,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
                 set_trainable(net, config, phase != "tune")
                 r = net(q) if tailored else net.rollout(q)
                 loss = task_loss(q, r, config.beta, config.task_reduction)
+                if phase == "free" and config.free_tf_weight:
+                    loss = loss + config.free_tf_weight * forced_loss(net, config, batch, data.n_cond,
+                                                                 config.train_pred or data.n_pred_train, dev, gen)
                 opt_theta.zero_grad()
                 if opt_phi:
                     opt_phi.zero_grad()

@@ -3,6 +3,7 @@ the conditioning frames, and early stopping on the validation split (the ``pilot
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -119,6 +120,34 @@ def test_free_running_phase_follows_the_base_and_what_builds_on_it_starts_after_
     train_run(preset_config("pendulum-controlled", "svg", "ci", steps=1), tmp_path / "short", device="cpu")
     with pytest.raises(Exception, match="not a finished svg run"):
         train_run(no_free, tmp_path / "refused", device="cpu", init=tmp_path / "short")
+
+
+def test_the_free_phase_adds_the_teacher_forced_loss_at_its_weight(tmp_path):
+    plain = preset_config("pendulum-controlled", "svg", "ci", steps=2, free_steps=2)
+    train_run(plain, tmp_path / "plain", device="cpu")
+    mixed = dataclasses.replace(plain, free_tf_weight=1.0)
+    train_run(mixed, tmp_path / "mixed", device="cpu")
+    h_plain = torch.load(tmp_path / "plain" / CHECKPOINT, weights_only=False)["history"]
+    h_mixed = torch.load(tmp_path / "mixed" / CHECKPOINT, weights_only=False)["history"]
+    assert [h[2] for h in h_plain[:2]] == [h[2] for h in h_mixed[:2]]  # the base is the same
+    assert h_mixed[2][1] == "free" and h_mixed[2][2] > h_plain[2][2]  # same weights, one more (positive) term
+    with pytest.raises(ValueError, match="free_tf_weight"):
+        dataclasses.replace(plain, free_tf_weight=-1.0)
+
+
+def test_the_geometric_validation_score_weighs_each_horizon_s_relative_error_alike():
+    from noether.video.train import horizon_score
+
+    errors = torch.tensor([1e-4, 1e-2])
+    assert horizon_score(errors, "mean") == pytest.approx(5.05e-3)
+    assert horizon_score(errors, "geometric") == pytest.approx(1e-3)
+    near, far = torch.tensor([0.5e-4, 1e-2]), torch.tensor([1e-4, 0.5e-2])
+    assert horizon_score(near, "geometric") == pytest.approx(horizon_score(far, "geometric"))
+    assert horizon_score(near, "mean") > horizon_score(far, "mean")
+    with pytest.raises(ValueError, match="metric"):
+        horizon_score(errors, "median")
+    with pytest.raises(ValueError, match="val_metric"):
+        preset_config("pendulum-controlled", "svg", "ci", val_metric="median")
 
 
 def test_a_checkpoint_from_before_a_new_field_resumes_with_its_default(tmp_path):

@@ -53,7 +53,8 @@ def variants(p, law, dt):
         out[f"SGD lr {lr:g}, dt_scale 1 (paper)"] = tailored_field(p, law, lr, dt, InnerSetting(kind="sgd"))
     for scale in (1.0, 0.1, 0.01):
         for alpha in (0.5, 1.0):
-            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(p, law, alpha, dt * scale, InnerSetting())
+            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(p, law, alpha, dt * scale,
+                                                                                  InnerSetting())
     for scale in (0.1, 0.01):
         out[f"Newton alpha 1, dt_scale {scale:g}, last layer"] = tailored_field(p, law, 1.0, dt * scale,
                                                                                 InnerSetting(adapt="last"))

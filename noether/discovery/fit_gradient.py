@@ -9,9 +9,9 @@ evaluator for the whole batch, and every quantity below is per candidate (candid
    the paper's space), the Hessian's eigenvalues made positive (S is concave away from a narrow basin around a
    conserved combination), a trust region that at most doubles a parameter per step, a step accepted only
    where it lowers that candidate's S (the best of 1, 0.3 and 0.1 times the step), damping divided by 10 after
-   a full step and multiplied by 10 when no trial lowers S. Derivatives come from central differences of S (forward passes
-   only, 2K² + 1 evaluations; the default, because a backward pass through the compiled evaluator costs ~100
-   forward passes) or from autograd (``derivatives="autograd"``, double backward).
+   a full step and multiplied by 10 when no trial lowers S. Derivatives come from central differences of S
+   (forward passes only, 2K² + 1 evaluations; the default, because a backward pass through the compiled
+   evaluator costs ~100 forward passes) or from autograd (``derivatives="autograd"``, double backward).
 3. The best start per candidate is kept; ``converged`` reports whether its last Newton decrement
    ½·gᵀ|H|⁻¹g was below ``tol``·S (or S reached round-off).
 """
@@ -98,8 +98,9 @@ class _Objective:
         return None if restrict is None else _Objective(restrict(keep), self.index, self._calls)
 
 
-def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *, config: GradientConfig = GradientConfig(),
-                 max_params: int | None = None, like: Tensor | None = None, starts: Tensor | None = None,
+def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *,
+                 config: GradientConfig = GradientConfig(), max_params: int | None = None,
+                 like: Tensor | None = None, starts: Tensor | None = None,
                  steps: int | None = None) -> GradientFit:
     """Fit C [n, K] minimising S_i for every candidate at once (deterministic: the screen is a fixed grid).
 

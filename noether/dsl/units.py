@@ -75,8 +75,8 @@ def check_units(formula: Formula, basis: DimensionBasis, names: Sequence[str]) -
 
 
 def infer_dims(formula: Formula, basis: DimensionBasis) -> tuple[list[tuple], tuple]:
-    """(one dimension per parameter in slot order, the formula's dimension) making the formula valid; where the units leave a parameter
-    free (``c0*q`` at the root) the least-norm choice, i.e. dimensionless where possible.
+    """(one dimension per parameter in slot order, the formula's dimension) making the formula valid; where the
+    units leave a parameter free (``c0*q`` at the root) the least-norm choice, i.e. dimensionless where possible.
 
     Each sub-formula's dimension is affine in the unknown parameter dimensions u_k; '+'/'-' and sin/cos give
     linear constraints, solved by least squares (exactly, for a unit-valid formula)."""

@@ -118,8 +118,8 @@ def tailor_mlp(params: Params, x: Tensor, inner_loss: InnerLoss, lr: float | Ten
 
     inner_loss(x, v) -> [n, N] must treat queries independently (e.g. the law loss of ``loss.law_inner_loss``).
     step: 'sgd' (Eq. 3: theta - lr grad L) or 'newton' (``newton_rate``; lr is then the fraction alpha of the
-    linearised residual removed); adapt: 'all' weights (the paper) or only the 'last' layer. Second order through the step when autograd is recording and ``first_order``
-    is False.
+    linearised residual removed); adapt: 'all' weights (the paper) or only the 'last' layer. Second order through
+    the step when autograd is recording and ``first_order`` is False.
     """
     check_step(step, adapt)
     second = torch.is_grad_enabled() and not first_order

@@ -227,17 +227,21 @@ def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str,
 
 
 def sanity(runs: list[HorizonMetrics]) -> list[str]:
-    """Per method: at which horizons its mean MSE is below each sanity baseline's (same seeds)."""
+    """Per method: at which horizons its mean MSE is below each sanity baseline's (same seeds), and with several
+    seeds at how many horizons each seed's is below its own baseline's (a mean over seeds can hide one that is not)."""
     out = []
     for label in dict.fromkeys(r.label for r in runs if "baseline" not in r.meta and "," not in r.label):
-        seeds = {r.seed for r in runs if r.label == label}
-        mean = np.mean([r.curve("mse") for r in runs if r.label == label], 0)
+        own = sorted((r for r in runs if r.label == label), key=lambda r: r.seed)
+        mean = np.mean([r.curve("mse") for r in own], 0)
         words = []
         for kind, name in BASELINES.items():
-            base = np.mean([r.curve("mse") for r in runs if r.meta.get("baseline") == kind and r.seed in seeds], 0)
+            base_of = {r.seed: r.curve("mse") for r in runs if r.meta.get("baseline") == kind}
+            base = np.mean([base_of[r.seed] for r in own], 0)
             below = np.flatnonzero(mean < base) + 1
+            per_seed = [f"s{r.seed} {int((r.curve('mse') < base_of[r.seed]).sum())}" for r in own]
             words.append(f"{name}: below at {len(below)}/{len(mean)} horizons"
-                         + (f" (h = {_ranges(below)})" if 0 < len(below) < len(mean) else ""))
+                         + (f" (h = {_ranges(below)})" if 0 < len(below) < len(mean) else "")
+                         + (f" [per seed: {', '.join(per_seed)}]" if len(own) > 1 else ""))
         out.append(f"- `{label}` MSE vs " + "; ".join(words))
     return out
 

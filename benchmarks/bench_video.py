@@ -314,14 +314,16 @@ def main() -> None:
     args.runs.mkdir(parents=True, exist_ok=True)
     stamp = args.runs / "started.txt"
     if not args.report_only or not stamp.exists():
-        stamp.write_text(f"{time.time():.0f}")
+        stamp.write_text(f"{time.time():.0f} {args.jobs}")  # when, and how many runs shared the machine
     if args.report_only:
         done = [json.loads(f.read_text()) for f in sorted(args.runs.glob("*/bench_eval.json"))]
     else:
         done = Parallel(n_jobs=args.jobs, backend="loky")(
             delayed(chain)(d, m, s, args.runs, args.study_steps, law, args.preset) for d, m, s in plan)
     finished = [f.stat().st_mtime for f in args.runs.glob("*/bench_eval.json")]
-    wall = (max(finished) if finished else time.time()) - float(stamp.read_text())
+    started, *jobs = stamp.read_text().split()
+    wall = (max(finished) if finished else time.time()) - float(started)
+    jobs = int(jobs[0]) if jobs else args.jobs
     items = [x for group in done for x in group]
     studies = [x["study"] for x in items if "study" in x]
     results = [HorizonMetrics.from_dict(x) for x in items if "study" not in x]
@@ -334,8 +336,8 @@ def main() -> None:
                 else f"no laws.json found, used `{LAW_FALLBACK}` (the paper's discovered pendulum law)")
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
           f"Command: `{cmd}`  ",
-          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {args.jobs} "
-          f"runs in parallel, 1 thread each; wall time {wall / 60:.1f} min.  ",
+          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {jobs} "
+          f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last evaluation {wall / 60:.1f} min.  ",
           "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "
           "LPIPS is not computed: it needs pretrained weights that cannot be fetched here.  ",
           f"Law plug-in: {law_note}.", "", PRESET_NOTES.get(args.preset, ""), "",

@@ -337,7 +337,8 @@ def main() -> None:
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
           f"Command: `{cmd}`  ",
           f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {jobs} "
-          f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last evaluation {wall / 60:.1f} min.  ",
+          f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last "
+          f"evaluation {wall / 60:.1f} min.  ",
           "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "
           "LPIPS is not computed: it needs pretrained weights that cannot be fetched here.  ",
           f"Law plug-in: {law_note}.", "", PRESET_NOTES.get(args.preset, ""), "",

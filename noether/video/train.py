@@ -122,7 +122,6 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
     return Query(frames, n_cond, actions=actions, eps=eps, teacher_forcing=teacher_forcing)
 
 
-@torch.no_grad()
 def free_running(config: VideoConfig, phase: str) -> bool:
     """Whether ``phase`` trains on the model's own predictions over every predicted frame (``free_steps``): the free
     phase and what builds on it."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..tailoring.inner import InnerConfig
 from .catalog import DATASETS, METHODS, PRESETS
+from .early_stop import VAL_METRICS
 from .models import ModelConfig
 
 
@@ -85,8 +86,8 @@ class VideoConfig:
         if self.reduction not in ("paper", "sum") or self.task_reduction not in ("paper", "mean"):
             raise ValueError(f"reduction must be paper or sum and task_reduction paper or mean, got "
                              f"'{self.reduction}', '{self.task_reduction}'")
-        if self.val_metric not in ("mean", "geometric"):
-            raise ValueError(f"val_metric must be 'mean' or 'geometric', got '{self.val_metric}'")
+        if self.val_metric not in VAL_METRICS:
+            raise ValueError(f"val_metric must be one of {', '.join(VAL_METRICS)}, got '{self.val_metric}'")
         if self.free_tf_weight < 0:
             raise ValueError(f"free_tf_weight must be >= 0, got {self.free_tf_weight}")
         if self.cn_start not in ("identity", "learned"):

@@ -24,6 +24,7 @@ from ..io import atomic_path, atomic_write_text
 from ..progress import stage
 from ..tailoring.inner import InnerConfig
 from .config import VideoConfig
+from .early_stop import EarlyStop, horizon_score
 from .embeddings import FramePairEmbedding, LawEmbedding, OutputEmbedding, StateReadout
 from .laws import law_columns, law_from_expression, law_from_json
 from .models import VideoPredictor
@@ -155,50 +156,6 @@ def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailor
     return horizon_score(total / len(data.val), metric)
 
 
-def horizon_score(per_horizon: Tensor, metric: str = "mean") -> float:
-    """One validation score from per-horizon MSEs: their mean, or their geometric mean (``"geometric"``)."""
-    if metric == "geometric":
-        return float(per_horizon.double().clamp_min(1e-12).log().mean().exp())
-    if metric == "mean":
-        return float(per_horizon.double().mean())
-    raise ValueError(f"metric must be 'mean' or 'geometric', got '{metric}'")
-
-
-class EarlyStop:
-    """Early stopping within one phase: keeps the weights of the best validation score and says when
-    ``patience`` scores in a row have not improved on it (0: never). ``log``: (step, phase, loss, best) rows."""
-
-    def __init__(self, patience: int):
-        self.patience, self.best, self.weights, self.bad, self.log = patience, None, None, 0, []
-
-    def score(self, step: int, phase: str, value: float, net: nn.Module) -> bool:
-        """Record a validation score; True when the phase should stop."""
-        if self.best is None or value < self.best:
-            self.best, self.bad = value, 0
-            self.weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            self.bad += 1
-        self.log.append((step, phase, value, self.best))
-        return self.patience > 0 and self.bad >= self.patience
-
-    def restore(self, net: nn.Module) -> None:
-        if self.weights is not None:
-            net.load_state_dict(self.weights)
-
-    def reset(self) -> None:
-        self.best, self.weights, self.bad = None, None, 0
-
-    def state(self) -> dict:
-        return {"best": self.best, "weights": self.weights, "bad": self.bad, "log": self.log}
-
-    @classmethod
-    def from_state(cls, patience: int, state: dict | None) -> EarlyStop:
-        stop = cls(patience)
-        if state:
-            stop.best, stop.weights, stop.bad, stop.log = state["best"], state["weights"], state["bad"], state["log"]
-        return stop
-
-
 def forced_loss(net: NoetherVideo, config: VideoConfig, batch: dict[str, Tensor], n_cond: int, n_pred: int,
                 device, generator) -> Tensor:
     """The base phase's loss on the same windows, teacher forced over its ``n_pred`` frames. Added in the free
@@ -302,8 +259,10 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
         with atomic_path(ckpt) as tmp:
             torch.save(state, tmp)
 
+    n_train = config.train_pred or data.n_pred_train  # frames the base phase predicts
+
     def length(phase: str) -> int:
-        return data.n_cond + (data.n_pred if full_horizon(config, phase) else config.train_pred or data.n_pred_train)
+        return data.n_cond + (data.n_pred if full_horizon(config, phase) else n_train)
 
     def validate(phase: str) -> float:
         tailored = phase in ("tune", "meta")
@@ -343,8 +302,8 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
                 r = net(q) if tailored else net.rollout(q)
                 loss = task_loss(q, r, config.beta, config.task_reduction)
                 if phase == "free" and config.free_tf_weight:
-                    loss = loss + config.free_tf_weight * forced_loss(net, config, batch, data.n_cond,
-                                                                 config.train_pred or data.n_pred_train, dev, gen)
+                    loss = loss + config.free_tf_weight * forced_loss(net, config, batch, data.n_cond, n_train,
+                                                                      dev, gen)
                 opt_theta.zero_grad()
                 if opt_phi:
                     opt_phi.zero_grad()

@@ -136,7 +136,7 @@ def test_the_free_phase_adds_the_teacher_forced_loss_at_its_weight(tmp_path):
 
 
 def test_the_geometric_validation_score_weighs_each_horizon_s_relative_error_alike():
-    from noether.video.train import horizon_score
+    from noether.video.early_stop import horizon_score
 
     errors = torch.tensor([1e-4, 1e-2])
     assert horizon_score(errors, "mean") == pytest.approx(5.05e-3)

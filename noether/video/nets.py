@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from .cn import NormCN
 
 State = list[tuple[Tensor, Tensor]]
@@ -46,7 +47,7 @@ class Encoder(nn.Module):
                  depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False):
         super().__init__()
         if arch not in ("dcgan", "vgg"):
-            raise ValueError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
+            raise ConfigError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
         self.arch = arch
         widths = [nf, 2 * nf, 4 * nf, 8 * nf]
         levels = []

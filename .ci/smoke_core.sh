@@ -24,6 +24,6 @@ set +e
 code=$?
 set -e
 [ "$code" -eq 2 ] || { echo "noether video make-data: exit $code, expected 2"; exit 1; }
-grep -q "pip install 'noether\[video\]'" "$OUT/video.err" || { cat "$OUT/video.err"; exit 1; }
+grep -q "pip install 'noether-networks\[video\]'" "$OUT/video.err" || { cat "$OUT/video.err"; exit 1; }
 [ "$(wc -l < "$OUT/video.err")" -eq 1 ] || { echo "video error is not one line:"; cat "$OUT/video.err"; exit 1; }
 echo "core-only smoke test: ok (discover spring, export, dsl count; video says which extra to install)"

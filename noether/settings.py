@@ -5,11 +5,14 @@ something overwritten silently."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from .errors import ConfigError
 
-C = TypeVar("C")
+C = TypeVar("C", bound="DataclassInstance")
 RUN = {"run": True}  # field metadata: a setting of how the work runs, not of what it computes
 
 
@@ -36,5 +39,5 @@ def hand_down(child: C, owner: str, **values: Any) -> C:
 def run_free(config: C) -> tuple:
     """What of ``config`` decides a result: its fields less the ones marked ``metadata={"run": True}`` (how the
     work is run -- threads, device, scheduler, memory per chunk -- which must not key a cache)."""
-    return (type(config).__name__,) + tuple((f.name, getattr(config, f.name)) for f in dataclasses.fields(config)
-                                            if not f.metadata.get("run"))
+    kept = tuple((f.name, getattr(config, f.name)) for f in dataclasses.fields(config) if not f.metadata.get("run"))
+    return (type(config).__name__, *kept)

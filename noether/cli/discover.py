@@ -44,7 +44,7 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--jobs", type=int, default=1, show_default=True, help="CPU worker threads (-1: all cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Send the filter's chunks to a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
-                   "'local' for a LocalCluster on this machine (needs noether[cluster]; see README).")
+                   "'local' for a LocalCluster on this machine (needs noether-networks[cluster]; see README).")
 @click.option("--composite", is_flag=True,
               help="Also search sparse sums of enumerated terms (laws beyond --depth; see README, 'Composite "
                    "laws'); they join the filter's survivors.")
@@ -208,7 +208,7 @@ def report_tailoring(result: DiscoveryResult, top: int) -> None:
                     "parameters meta-learned" if "filter_params" in r.scores else ""]
             note = ", ".join(n for n in note if n)
             verdict = r.scores.get("verdict", "")
-            out.print(f"  {r.rank}. {escape(r.law.display())}" + (f" [{verdict}]" if verdict else "")
+            out.print(f"  {r.rank}. {escape(r.law.display())}" + (escape(f" [{verdict}]") if verdict else "")
                       + (f"   ({note})" if note else ""))
     out.print("time per stage: " + ", ".join(f"{k} {_secs(result, k)}" for k in result.timings))
     if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?

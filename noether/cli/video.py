@@ -16,7 +16,7 @@ from .options import device_option
 
 @click.group("video")
 def video_group() -> None:
-    """Noether Networks on video: datasets (make-data), models (train, evaluate). Needs noether[video]."""
+    """Noether Networks on video: datasets (make-data), models (train, evaluate). Needs noether-networks[video]."""
 
 
 @click.command("make-data")

@@ -2,8 +2,9 @@
 
 When a search outgrows one machine, ``FilterConfig(scheduler="tcp://HOST:8786")`` sends each chunk (a joblib
 ``delayed`` task: a module-level function, the pickled ``_Context`` and the candidate indices) to the cluster's
-workers; ``scheduler="local"`` starts a ``LocalCluster`` on this machine for the run. Dask is imported only here
-and only when a scheduler is given, so the core imports and runs without it (``pip install "noether[cluster]"``).
+workers; ``scheduler="local"`` starts a ``LocalCluster`` on this machine for the run. Dask is imported only
+here and only when a scheduler is given, so the core imports and runs without it
+(``pip install "noether-networks[cluster]"``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..errors import ConfigError, NoetherError
 LOCAL = "local"  # start a LocalCluster on this machine for the run
 CONNECT_TIMEOUT_S = 30.0  # how long to wait for the scheduler, and then for its first worker
 _ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s/]+:\d+/?$|^inproc://\S+$")
-INSTALL_HINT = 'pip install "noether[cluster]"'
+INSTALL_HINT = 'pip install "noether-networks[cluster]"'
 
 
 class SchedulerError(NoetherError):

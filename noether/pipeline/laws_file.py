@@ -9,6 +9,7 @@ meta-tailoring meta-learned the parameters, ... — absent when not measured).
 ``read_laws`` is the one reader of the format (the CLI's ``export`` and the video law plug-in use it). A record
 written by hand may give only ``expression`` (and optionally ``names`` and ``units``); it is then parsed as a law
 in the DSL, unit-checked when units are given, else read in the data's own numbers (``Law.reference``).
+Files from older versions are read too: their renamed keys are mapped to today's (``RENAMED``; CHANGELOG.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ..io import atomic_write_text
 
 FORMATS = ("sympy", "latex", "json", "python")
 VERSION = 1
+#: keys of records written by older versions -> today's names (0.1.x before 2026-11-30)
+RENAMED = {"inner_lr": "screen_inner_lr", "inner_dt_scale": "screen_inner_dt_scale"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def read_laws(path: str | Path) -> tuple[list[RankedLaw], dict]:
         raise DataError(f"{p} is not a noether laws.json file (it needs a list 'laws' of records)")
     laws = []
     for i, rec in enumerate(records):
-        scores = {k: v for k, v in rec.items() if k not in _LAW_KEYS and k != "rank"}
+        scores = {RENAMED.get(k, k): v for k, v in rec.items() if k not in _LAW_KEYS and k != "rank"}
         try:
             laws.append(RankedLaw(int(rec.get("rank", i + 1)), _law_of(rec), scores))
         except (NoetherError, TypeError, ValueError) as exc:

@@ -11,7 +11,7 @@ DATASETS: tuple[str, ...] = ("pendulum-controlled", "ramp", "pendulum-pixels")
 METHODS: tuple[str, ...] = ("svg", "svg-more", "noether", "noether-law")
 PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "paper")
 
-#: import name -> distribution of the packages that ``pip install 'noether[video]'`` adds
+#: import name -> distribution of the packages that ``pip install 'noether-networks[video]'`` adds
 EXTRAS: dict[str, str] = {"gymnasium": "gymnasium", "pymunk": "pymunk", "skimage": "scikit-image",
                           "torchmetrics": "torchmetrics"}
 
@@ -29,5 +29,5 @@ def require_video() -> None:
     """Raise one clear error naming the extra to install when the video path's packages are missing."""
     missing = missing_video_packages()
     if missing:
-        raise MissingExtraError(f"the video path needs the optional extra: pip install 'noether[video]' "
+        raise MissingExtraError(f"the video path needs the optional extra: pip install 'noether-networks[video]' "
                                 f"(missing: {', '.join(missing)})")

@@ -78,7 +78,7 @@ def test_video_commands_name_the_extra_and_exit_2(core, command):
     run = runs[("video", command)]
     assert run["code"] == 2 and run["exception"] is None, run
     lines = run["stderr"].strip().splitlines()
-    assert len(lines) == 1 and "pip install 'noether[video]'" in lines[0] and "torchmetrics" in lines[0], lines
+    assert len(lines) == 1 and "pip install 'noether-networks[video]'" in lines[0] and "torchmetrics" in lines[0], lines
     assert not (tmp / "video").exists() and not (tmp / "train").exists()  # nothing written
 
 

@@ -56,7 +56,7 @@ def test_well_formed_scheduler_is_accepted(good):
 
 def test_missing_dask_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now raises ImportError
-    with pytest.raises(SchedulerError, match=r'pip install "noether\[cluster\]"'):
+    with pytest.raises(SchedulerError, match=r'pip install "noether-networks\[cluster\]"'):
         with connect("tcp://127.0.0.1:8786"):
             pass
 

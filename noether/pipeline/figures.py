@@ -93,6 +93,8 @@ def sample_states(traj: Trajectories, n: int = SAMPLE, seed: int = 0) -> Sample:
         part, seq = "train", sequence_set(traj, "train")
     ends = np.cumsum(seq.lengths)[:-1]
     states, times = np.split(seq.x, ends), np.split(seq.times, ends)
+    if not traj.ordered:  # group data: the samples of a group have no time, only a position
+        times = [np.arange(len(t), dtype=float) for t in times]
     lengths = np.asarray(seq.lengths)
     pool = seq.x
     chosen = np.unique(np.linspace(0, len(states) - 1, min(n, len(states))).round().astype(int))
@@ -108,7 +110,7 @@ def law_view(law: Law, sample: Sample, scores: dict | None = None, rank: int | N
     """The data of a law's figure; scores: what the run measured (verdict, s_true, ratio, trend_p, ...)."""
     scores = scores or {}
     verdict = str(scores.get("verdict", ""))
-    values = tuple(law.numpy(x) for x in sample.runs)
+    values = tuple(_finite_or_nan(law.numpy(x)) for x in sample.runs)
     trends = None
     if verdict == APPROXIMATE and sample.ordered:
         trends = tuple(_trend(t, g) for t, g in zip(sample.times, values))
@@ -119,7 +121,7 @@ def law_view(law: Law, sample: Sample, scores: dict | None = None, rank: int | N
                 ("trend_p", "trend p")) if _finite(scores.get(key))]
     unit = law.unit
     return LawView(title, ", ".join(figures), "" if unit in ("", "dimensionless", "1") else unit, sample, values,
-                   tuple(law.numpy(x) for x in sample.random), trends, _portrait(law, sample, values))
+                   tuple(_finite_or_nan(law.numpy(x)) for x in sample.random), trends, _portrait(law, sample))
 
 
 def draw_law(view: LawView):
@@ -127,7 +129,7 @@ def draw_law(view: LawView):
     fig, axes = _figure(3 if view.portrait is not None else 2, width=4.4)
     data, rand = axes[0], axes[1]
     rand.sharey(data)
-    xlabel = "time since the trajectory's start" if view.sample.ordered else "sample"
+    xlabel = "time since the sequence's start" if view.sample.ordered else "sample"
     colours = [f"C{i % 10}" for i in range(len(view.values))]
     for i, (t, g) in enumerate(zip(view.sample.times, view.values)):
         data.plot(t, g, lw=1.2, color=colours[i], label="value" if i == 0 else None)
@@ -138,7 +140,8 @@ def draw_law(view: LawView):
     for i, (t, g) in enumerate(zip(view.sample.times, view.random_values)):
         rand.plot(t, g, lw=0.8, color=colours[i], alpha=0.8)
     ylabel = "law's value" + (f" [{view.unit}]" if view.unit else "")
-    data.set(title=f"{len(view.values)} {view.sample.part} sequences", xlabel=xlabel, ylabel=ylabel)
+    noun = "sequences" if view.sample.ordered else "groups"
+    data.set(title=f"{len(view.values)} {view.sample.part} {noun}", xlabel=xlabel, ylabel=ylabel)
     rand.set(title="random sequences (the filter's null)", xlabel="position in the sequence" if not
              view.sample.ordered else xlabel)
     rand.tick_params(labelleft=False)  # the scale is the left panel's
@@ -289,7 +292,7 @@ def _boundaries(rule: AcceptanceRule) -> list[tuple[float, str, str]]:
             (rule.noisy_ratio, "--", f"ratio {rule.noisy_ratio:g}: accepted above when conserved up to noise")]
 
 
-def _portrait(law: Law, sample: Sample, values: tuple[np.ndarray, ...]) -> Portrait | None:
+def _portrait(law: Law, sample: Sample) -> Portrait | None:
     d = sample.points.shape[1]
     if d < 2:
         return None
@@ -301,9 +304,9 @@ def _portrait(law: Law, sample: Sample, values: tuple[np.ndarray, ...]) -> Portr
         pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
         gx, gy = (np.linspace(lo[k] - pad[k], hi[k] + pad[k], GRID) for k in (0, 1))
         xx, yy = np.meshgrid(gx, gy)
-        grid = (gx, gy, law.numpy(np.stack([xx, yy], -1)))
+        grid = (gx, gy, _finite_or_nan(law.numpy(np.stack([xx, yy], -1))))
     return Portrait((i, j), (sample.names[i], sample.names[j]), tuple(x[:, [i, j]] for x in sample.runs), pts,
-                    law.numpy(sample.points), grid)
+                    _finite_or_nan(law.numpy(sample.points)), grid)
 
 
 def _leading_states(law: Law, x: np.ndarray) -> tuple[int, int]:
@@ -340,6 +343,11 @@ def _draw_portrait(fig, ax, p: Portrait) -> None:
     for path in p.paths:
         ax.plot(path[:, 0], path[:, 1], color="k", lw=0.8)
     ax.set(xlabel=p.names[0], ylabel=p.names[1])
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    """Values with inf as NaN: a gap in a line (matplotlib cannot scale an axis to inf)."""
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _finite(value) -> bool:

@@ -133,3 +133,21 @@ def test_report_links_the_figures_and_figures_false_writes_none(oscillator_run, 
     bare = oscillator_run.write(tmp_path / "without", figures=False)
     assert not [p for p in bare if p.suffix == ".png"] and not (tmp_path / "without" / "figures").exists()
     assert "![" not in (tmp_path / "without" / "report.md").read_text()
+
+
+def test_group_data_and_infinite_values(tmp_path):
+    from dataclasses import replace
+
+    traj = replace(oscillator(rate=0.0), ordered=False)  # sets of states without time order
+    law = noether.Law.reference("q**2 + p**2", traj.names)
+    view = law_view(law, sample_states(traj), {"verdict": "approximate"})  # no trend without time
+    assert view.trends is None
+    for t in view.sample.times:
+        np.testing.assert_array_equal(t, np.arange(len(t)))
+    fig = draw_law(view)
+    assert fig.axes[0].get_xlabel() == "sample" and "groups" in fig.axes[0].get_title()
+    blows_up = noether.Law.reference("exp(1000*q)", traj.names)  # inf where q > 0.71: gaps, not an error
+    view = law_view(blows_up, sample_states(traj))
+    values = np.concatenate(view.values)
+    assert np.isnan(values).any() and np.isfinite(values).any() and not np.isinf(values).any()
+    draw_law(view).savefig(tmp_path / "inf.png")

@@ -103,12 +103,14 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
+@click.option("--no-figures", is_flag=True,
+              help="Write no PNG figures (per-law figures, the filter's, MSE against horizon); report.md without them.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
                      term_depth, max_terms, products, composite_ops, derived, paths, relative, relative_products,
                      min_ratio, accept, window, noise_std, top,
                      max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
-                     true_law, cache_dir, no_cache, out_dir) -> None:
+                     true_law, cache_dir, no_cache, no_figures, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run
@@ -132,7 +134,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                             composite=library if composite else None,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
     result = discover(traj, config, on_filter=lambda found: report_filter(found, top))
-    paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))
+    paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]), figures=not no_figures)
     if result.filter is None:
         report_filter(result, top)
     report_tailoring(result, top)

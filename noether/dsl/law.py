@@ -10,6 +10,7 @@ enough digits to parse back to the same double. (One exception: SymPy folds a pa
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,16 @@ class Law:
 
     def __str__(self) -> str:
         return self.expression
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view."""
+        return f"${self.latex()}$"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's HTML view: the expression, the inputs with their units, the law's unit."""
+        inputs = ", ".join(f"{n} [{unit_label(u)}]" for n, u in zip(self.names, self.units))
+        return (f"<code>{html.escape(self.display())}</code><br><small>inputs: {html.escape(inputs)}; "
+                f"unit: {html.escape(self.unit)}</small>")
 
     @property
     def parameter_units(self) -> tuple[str, ...]:

@@ -10,11 +10,15 @@ import numpy as np
 
 from ..io import atomic_path, atomic_write_text
 from ..systems import paper_facts
+from .figures import write_figures
 from .laws_file import RankedLaw
 
+TOP_LAWS = 20  # laws in the report's table, each with its figure
 
-def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> list[Path]:
-    """``report.md`` plus ``mse_horizon.png`` (when the evaluation ran); returns the paths written."""
+
+def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figures: bool = True) -> list[Path]:
+    """``report.md`` plus, unless ``figures`` is False, ``mse_horizon.png`` (when the evaluation ran), the filter's
+    figure and one per top law (``figures.py``); returns the paths written."""
     out_dir = Path(out_dir)
     written = []
     lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
@@ -63,7 +67,7 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     if law_helped(result.evaluation) is False:
         lines += ["**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
                   "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.", ""]
-    for r in laws[:20]:
+    for r in laws[:TOP_LAWS]:
         s = r.scores
         lines.append(f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
                      f"{_f(s.get('ratio'))} | "
@@ -82,10 +86,15 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]
     if result.evaluation is not None:
         lines += _evaluation_section(result)
-        png = out_dir / "mse_horizon.png"
-        plot_horizon(result.evaluation, png, result.traj.name)
-        written.append(png)
-        lines += ["", f"![MSE against horizon]({png.name})", ""]
+        if figures:
+            png = out_dir / "mse_horizon.png"
+            plot_horizon(result.evaluation, png, result.traj.name)
+            written.append(png)
+            lines += ["", f"![MSE against horizon]({png.name})", ""]
+    if figures:
+        more, paths = write_figures(result, out_dir, laws, TOP_LAWS)
+        lines += ["", *more]
+        written += paths
     path = out_dir / "report.md"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return [path, *written]

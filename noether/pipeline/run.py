@@ -33,6 +33,8 @@ from ..tailoring import Checkpoint, Comparison
 from ..version import __version__
 from .cache import StageCache, code_version, timed
 from .config import STAGES, DiscoverConfig
+from .display import laws_frame, ranked, result_html, result_latex
+from .figures import draw_law, law_view, sample_states
 from .laws_file import RankedLaw, write_laws
 from .ranking import ranked_laws
 from .report import write_report
@@ -70,6 +72,22 @@ class DiscoveryResult:
     def _ranked(self) -> tuple[RankedLaw, ...]:
         return tuple(ranked_laws(self.filter, self.tailor, self.evaluation, self.traj.sample_states()))
 
+    def to_frame(self) -> pd.DataFrame:
+        """The ranked laws as a DataFrame with candidates.csv's columns, in laws.json's order (``display.py``)."""
+        return laws_frame(self)
+
+    def plot_law(self, rank: int = 1):
+        """The figure of the law of ``rank`` (1 = the best) as a matplotlib Figure: its value on test trajectories
+        beside random sequences, the drift trend of an approximate law, level sets (``figures.py``)."""
+        r = ranked(self, rank)
+        return draw_law(law_view(r.law, sample_states(self.traj, seed=self.config.seed), r.scores, r.rank))
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
+
+    def _repr_latex_(self) -> str:
+        return result_latex(self)
+
     def candidates(self) -> pd.DataFrame:
         """The per-candidate table of the last stage run (screen figures joined when the screen ran)."""
         if self.filter is not None:
@@ -105,8 +123,9 @@ class DiscoveryResult:
             "torch_threads": torch.get_num_threads(),
         }
 
-    def write(self, out_dir: str | Path, command: str | None = None) -> list[Path]:
-        """Write ``candidates.csv``, and from the filter stage on ``laws.json`` and ``report.md`` (+ PNG)."""
+    def write(self, out_dir: str | Path, command: str | None = None, figures: bool = True) -> list[Path]:
+        """Write ``candidates.csv``, and from the filter stage on ``laws.json`` and ``report.md`` (+ PNG figures
+        unless ``figures`` is False)."""
         out = Path(out_dir)
         path = out / "candidates.csv"
         with atomic_path(path) as tmp:
@@ -117,7 +136,7 @@ class DiscoveryResult:
             meta = self.metadata(command)
             write_laws(out / "laws.json", laws, meta)
             written.append(out / "laws.json")
-            written += write_report(self, out, laws, meta)
+            written += write_report(self, out, laws, meta, figures)
         return written
 
 

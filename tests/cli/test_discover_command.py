@@ -15,6 +15,7 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
                                    "--stage", "filter", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (out / "candidates.csv").exists()
+    assert (out / "figures" / "filter.png").exists() and (out / "figures" / "law_01.png").exists()
     assert "independent conserved laws (1): " in res.output and "conserved" in res.output
     bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--stage", "nope", "--out", str(out)])
     assert bad.exit_code == 2 and "'nope' is not one of" in bad.output
@@ -27,8 +28,10 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
     ranks = table["rank"][table.accepted].sort_values().tolist()
     assert ranks == list(range(1, len(ranks) + 1)) and table["rank"][~table.accepted].isna().all()  # as laws.json
     strict = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage",
-                                      "filter", "--accept", "conserved", "--out", str(tmp_path / "strict")])
+                                      "filter", "--accept", "conserved", "--no-figures", "--out",
+                                      str(tmp_path / "strict")])
     assert strict.exit_code == 0, strict.output
+    assert not (tmp_path / "strict" / "figures").exists() and "figures/" not in strict.output
     kept = pd.read_csv(tmp_path / "strict" / "candidates.csv")
     assert (kept.verdict[kept.accepted] == "conserved").all()
     assert set(kept.expression[kept.accepted]) == set(table.expression[table.verdict == "conserved"])

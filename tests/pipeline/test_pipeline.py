@@ -50,8 +50,13 @@ def test_pipeline_picks_the_pendulum_energy_and_beats_the_mlp(run):
 
 def test_written_files_and_export_round_trip(run):
     result, out, _, _ = run
-    for name in ("candidates.csv", "laws.json", "report.md", "mse_horizon.png"):
+    for name in ("candidates.csv", "laws.json", "report.md", "mse_horizon.png", "figures/filter.png",
+                 "figures/law_01.png"):
         assert (out / name).exists(), name
+    assert "](figures/law_01.png)" in (out / "report.md").read_text()
+    fig = result.plot_law(1)  # the energy's figure: flat on test trajectories, spread on random sequences
+    flat, spread = (np.mean([np.std(line.get_ydata()) for line in ax.lines]) for ax in fig.axes[:2])
+    assert "law 1, conserved" in fig.get_suptitle() and flat < 0.5 * spread
     laws, meta = read_laws(out / "laws.json")
     assert laws[0].law.expression == result.law.expression
     assert laws[0].law.params == result.law.params

@@ -28,7 +28,8 @@ from noether.video.data.pendulum_pixels import N_PRED as P_PRED
 from noether.video.data.ramp import N_COND as R_COND
 from noether.video.data.ramp import N_PRED as R_PRED
 from noether.video.noether_net import Query, task_loss
-from noether.video.train import build_net, phases, set_trainable
+from noether.video.schedule import phases
+from noether.video.train import build_net, set_trainable
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = [("pendulum-controlled", "svg"), ("pendulum-controlled", "noether"), ("ramp", "svg"), ("ramp", "noether"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-from .catalog import DATASETS, METHODS, PRESETS, MissingExtraError, require_video
+from .catalog import DATASETS, LAW_DATASETS, METHOD_SPECS, METHODS, PRESETS, MissingExtraError, require_video
 
 _EXPORTS = {
     "cn": ("CondNorm", "NormCN", "cn_parameters", "per_example"),
@@ -24,11 +24,13 @@ _EXPORTS = {
     "models": ("ModelConfig", "Rollout", "VideoPredictor"),
     "noether_net": ("NoetherVideo", "Query", "task_loss"),
     "train": ("EarlyStop", "TrainResult", "build_net", "load_run", "train_run", "validation_loss"),
+    "schedule": ("Phase", "phases"),
+    "checkpoint": ("Checkpoint",),
     "data": ("load_video_dataset", "VideoDataset"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = ["DATASETS", "METHODS", "PRESETS", "MissingExtraError", "require_video", *_WHERE]
+__all__ = ["DATASETS", "LAW_DATASETS", "METHOD_SPECS", "METHODS", "PRESETS", "MissingExtraError", "require_video", *_WHERE]
 
 
 def __getattr__(name: str):

@@ -3,13 +3,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.util import find_spec
 
 from ..errors import NoetherError
 
 DATASETS: tuple[str, ...] = ("pendulum-controlled", "ramp", "pendulum-pixels")
-METHODS: tuple[str, ...] = ("svg", "svg-more", "noether", "noether-law")
-PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "paper")
+PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "confirm", "paper")
+#: datasets whose frames come with known states, so that a law over a fitted state readout can be the embedding
+LAW_DATASETS: tuple[str, ...] = ("pendulum-controlled", "pendulum-pixels")
+
+
+@dataclass(frozen=True)
+class Method:
+    """A training method: its report label, its Noether embedding (None, ``"learned"`` or ``"law"``), and whether
+    it continues a finished svg run (the frozen-base protocol of App. D) rather than training from scratch."""
+
+    name: str
+    label: str
+    embedding: str | None
+    continues_svg: bool
+    help: str
+
+
+_METHODS = (
+    Method("svg", "svg", None, False, "the SVG baseline"),
+    Method("svg-more", "svg (more steps)", None, True, "svg trained on for exactly tune_steps more steps"),
+    Method("noether", "noether", "learned", True, "a learned Noether embedding (Algorithm 1)"),
+    Method("noether-law", "noether (law)", "law", True, "a conservation law over a fitted state readout "
+                                                       "(--law FILE or --law-expr EXPR)"),
+)
+METHOD_SPECS: dict[str, Method] = {m.name: m for m in _METHODS}
+METHODS: tuple[str, ...] = tuple(METHOD_SPECS)
 
 #: import name -> distribution of the packages that ``pip install 'noether[video]'`` adds
 EXTRAS: dict[str, str] = {"gymnasium": "gymnasium", "pymunk": "pymunk", "skimage": "scikit-image",

@@ -3,9 +3,11 @@ minutes per model; too short to learn the motion), ``pilot`` (``cpu`` widths at 
 early stopping on a validation split: what a 2-core machine can train in about an hour per model), ``paper``
 (the paper's sizes, App. D and E, for a GPU).
 
-Methods: ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more steps)": the baseline trained
-for ``tune_steps`` more; also on the pixel pendulum), ``noether`` (learned Noether embedding), ``noether-law`` (a
-discovered law as the embedding; ``pendulum-pixels``).
+Methods (``catalog.METHOD_SPECS``): ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more
+steps)": the finished svg run trained for exactly ``tune_steps`` more; also on the pixel pendulum), ``noether``
+(learned Noether embedding), ``noether-law`` (a law over a fitted state readout as the embedding; the datasets of
+``catalog.LAW_DATASETS``). ``confirm``: the controlled pendulum's preset of the frozen confirmation protocol
+(``benchmarks/video_protocol.md``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..tailoring.inner import InnerConfig
-from .catalog import DATASETS, METHODS, PRESETS
+from .catalog import DATASETS, LAW_DATASETS, METHOD_SPECS, METHODS, PRESETS
 from .early_stop import VAL_METRICS
 from .models import ModelConfig
 
@@ -36,6 +38,7 @@ class VideoConfig:
     method: str = "svg"
     preset: str = "ci"
     model: ModelConfig = ModelConfig()
+    size: int = 64                          # frame height = width in pixels (64, or 128 as the paper's ramp)
     adapt: str = "cn"                       # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
     form: str = "b"                         # Eq. 2 (a) or (b)
     reduction: str = "paper"                # inner loss over embedding dims: "paper" (mean) or "sum"
@@ -78,8 +81,11 @@ class VideoConfig:
             raise ValueError(f"unknown video dataset '{self.dataset}' (one of {', '.join(DATASETS)})")
         if self.method not in METHODS:
             raise ValueError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
-        if self.method == "noether-law" and self.dataset != "pendulum-pixels":
-            raise ValueError("method noether-law needs the pendulum-pixels dataset (its frames have known states)")
+        if self.method == "noether-law" and self.dataset not in LAW_DATASETS:
+            raise ValueError(f"method noether-law needs a dataset whose frames have known states "
+                             f"({', '.join(LAW_DATASETS)}), not {self.dataset}")
+        if self.size not in (64, 128):
+            raise ValueError(f"size must be 64 or 128 pixels, got {self.size}")
         if self.method == "svg-more" and self.dataset == "ramp":
             raise ValueError("method svg-more continues a frozen-base protocol (pendulum-controlled, "
                              "pendulum-pixels); the ramp meta-trains from scratch")
@@ -97,10 +103,11 @@ class VideoConfig:
 
     @property
     def uses_embedding(self) -> bool:
-        return self.method in ("noether", "noether-law")
+        return METHOD_SPECS[self.method].embedding is not None
 
     @property
     def total_steps(self) -> int:
+        """Outer steps of the run, the law's readout fit left out."""
         tuned = self.method == "svg-more" or (self.freeze_base and self.uses_embedding)
         return self.base_steps + (self.tune_steps if tuned else 0)
 

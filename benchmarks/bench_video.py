@@ -25,7 +25,7 @@ import torch
 from joblib import Parallel, delayed
 
 from noether.video.config import preset_config
-from noether.video.compare import difference, is_trained, plot_differences
+from noether.video.compare import difference, is_trained, plot_differences, seed_difference
 from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, conservation_check,
                                     evaluate_baseline, evaluate_run, inner_steps_study, plot_horizon, plot_study)
 from noether.video.explain import explain_run
@@ -281,13 +281,23 @@ def comparisons(runs: list[HorizonMetrics], dataset: str, trained: dict[str, tup
         if not a.startswith(b + ","):
             diffs.append(d)
         cells = [f"{d.mean[h - 1]:+.2e} [{d.low[h - 1]:+.1e}, {d.high[h - 1]:+.1e}]" for h in horizons]
-        lower = int((d.high < 0).sum()), int((d.low > 0).sum())
-        words = (f"`{a}` lower at {lower[0]}/{len(d.mean)} h, higher at {lower[1]}/{len(d.mean)} h"
-                 if any(lower) else "no clear difference at any h")
+        try:
+            s = seed_difference(runs, a, b, "mse")
+        except ValueError as exc:  # trained on different seeds: not compared
+            skipped.append(f"`{a}` vs `{b}`: {exc}")
+            continue
+        if s is None:
+            words, primary = "one seed: no claim (the seed is the unit)", "—"
+        else:
+            low_h, high_h = s.horizons()
+            words = (f"{s.verdict}" + (f"; lower at h = {_ranges(np.array(low_h))}" if low_h else "")
+                     + (f"; higher at h = {_ranges(np.array(high_h))}" if high_h else ""))
+            primary = f"{s.mean:+.2e} [{s.low:+.1e}, {s.high:+.1e}]"
         rows.append(f"| {a} − {b} | {d.seeds} | {d.units} | " + " | ".join(cells)
-                    + f" | {d.slope:+.2e} [{d.slope_interval[0]:+.1e}, {d.slope_interval[1]:+.1e}] | {words} |")
-    head = ["| ΔMSE | seeds | episodes | " + " | ".join(f"h={h}" for h in horizons) + " | trend per frame | "
-            "verdict (95%) |", "|---" * (len(horizons) + 5) + "|"]
+                    + f" | {primary} | {words} |")
+    head = ["| ΔMSE | seeds | episodes | " + " | ".join(f"h={h} (episodes resampled)" for h in horizons)
+            + " | mean over h, 95% t over seeds | verdict (seeds; per h: Holm over horizons) |",
+            "|---" * (len(horizons) + 5) + "|"]
     return diffs, (head + rows if rows else ["No comparison: no pair of trained models."]) + [""] + \
         [f"- {s}" for s in skipped]
 
@@ -345,10 +355,12 @@ def main() -> None:
           "**Sanity baselines.** `copy last frame` repeats the last conditioning frame; `mean training frame` "
           "predicts the average training frame. A model whose horizon-1 MSE is not below copying the last frame "
           "has not learned the motion: it is marked *not trained* and not compared.", "",
-          "**Differences** are paired (same seed, same windows), averaged over each test episode's windows, with "
-          "95% percentile intervals from resampling the (seed, episode) units (2,000 resamples, "
-          "`noether/video/compare.py`); *trend*: least-squares slope of the difference per frame of horizon, "
-          "with its interval. Negative ΔMSE: the first model predicts better.", ""]
+          "**Differences** are paired (same seed, same windows). Claims take the training seed as the unit "
+          "(`noether/video/compare.py:seed_difference`): per seed the difference of the MSE averaged over every "
+          "window and horizon, their mean and 95% t-interval over seeds; per horizon, t-tests over the seeds "
+          "with Holm's correction over horizons; labels trained on different seeds are not compared. The "
+          "per-horizon cells are descriptive: 95% percentile intervals from resampling (seed, episode) units, "
+          "which ignore the spread between training runs. Negative ΔMSE: the first model predicts better.", ""]
     notes = args.runs / "NOTE.txt"
     if notes.exists():  # what happened to these runs that their configuration does not say
         md += ["**Run notes** (`" + notes.as_posix() + "`):", "", *[f"- {line}" for line in

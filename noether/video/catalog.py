@@ -10,8 +10,12 @@ from ..errors import NoetherError
 
 DATASETS: tuple[str, ...] = ("pendulum-controlled", "ramp", "pendulum-pixels")
 PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "confirm", "paper")
-#: datasets whose frames come with known states, so that a law over a fitted state readout can be the embedding
-LAW_DATASETS: tuple[str, ...] = ("pendulum-controlled", "pendulum-pixels")
+#: datasets whose frames come with known states, so that a law over a fitted state readout can be the embedding,
+#: and the inputs such a law may read: the readout's angle q and angular velocity p (pendulum-controlled: θ, θ̇ of
+#: Pendulum-v1, q = 0 upright) and, where the frames come with actions, w = ∫ a p dt, the work integral of the
+#: known torque along the window (so that "energy minus work done" can be conserved)
+LAW_INPUTS: dict[str, tuple[str, ...]] = {"pendulum-controlled": ("q", "p", "w"), "pendulum-pixels": ("q", "p")}
+LAW_DATASETS: tuple[str, ...] = tuple(LAW_INPUTS)
 
 
 @dataclass(frozen=True)

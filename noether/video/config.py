@@ -131,28 +131,45 @@ class VideoConfig:
 
 def _controlled(preset: str) -> dict:
     cpu = ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128)
-    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu,
+    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu, "confirm": cpu,
              "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256)}[preset]
-    # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch)
-    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "paper": (1350, 540)}[preset]
+    # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch);
+    # confirm: sized to ~40 min of 2 cores per seed for all methods (benchmarks/video_protocol.md)
+    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "confirm": (CONFIRM["base"], CONFIRM["tune"]),
+             "paper": (1350, 540)}[preset]
     # pilot: after the teacher-forced base (App. D: 10 frames), 20 epochs on its own predictions over all 26
     # frames, which the test scores (teacher forced alone, svg fell behind the mean frame from horizon 5 on; free
     # running from the start, it stayed a blur: horizon-1 MSE 0.0022, copying the last frame 0.0023). Free running
     # alone, scored by the 26-frame mean MSE, turned a sharp base into a blur at horizon 1 too (0.0024, copying the
     # last frame 0.0023): the free phase keeps the teacher-forced loss beside it and early stopping weighs every
     # horizon's relative error alike (geometric mean over horizons)
+    validated = preset in ("pilot", "confirm")
     return dict(model=model, adapt="outputs", form="b", inner=InnerConfig(lr=0.5, steps=1), steps=steps[0],
-                free_steps={"pilot": 2138}.get(preset, 0), free_tf_weight={"pilot": 1.0}.get(preset, 0.0),
-                val_metric={"pilot": "geometric"}.get(preset, "mean"),
-                tune_steps=steps[1], batch_size={"ci": 2, "cpu": 8, "pilot": 8, "paper": 32}[preset], lr=1e-3,
-                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "pilot": 256, "paper": 512}[preset],
-                mlp_out={"ci": 8, "cpu": 100, "pilot": 100, "paper": 100}[preset],
+                free_steps={"pilot": 2138, "confirm": CONFIRM["free"]}.get(preset, 0),
+                free_tf_weight=1.0 if validated else 0.0, val_metric="geometric" if validated else "mean",
+                tune_steps=steps[1], batch_size={"ci": 2, "paper": 32}.get(preset, 8), lr=1e-3,
+                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "paper": 512}.get(preset, 256),
+                mlp_out={"ci": 8}.get(preset, 100),
                 eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
-                val_every={"pilot": 107}.get(preset, 0), patience={"pilot": 8}.get(preset, 0),
+                val_every=107 if validated else 0, patience=8 if validated else 0,
                 # the blurred mean-frame regime lasts ≈2,400 steps and its validation MSE wanders meanwhile: stopped
                 # at 8 epochs without improvement, a seed-0 base stopped at step 1,819 as a blur (horizon 1: 0.0019)
-                min_base_steps={"pilot": 3210}.get(preset, 0),
-                val_horizon={"pilot": 10}.get(preset, 0))
+                min_base_steps={"pilot": 3210, "confirm": CONFIRM["min_base"]}.get(preset, 0),
+                val_horizon=10 if validated else 0)
+
+
+#: the confirm preset's phase lengths in outer steps at batch 8 (sized in benchmarks/video_protocol.md): the
+#: teacher-forced base, its free-running phase, the continuations (svg-more, the Noether tune phases), the base's
+#: early-stopping floor and the law's readout fit
+CONFIRM = {"base": 5344, "free": 2138, "tune": 2138, "min_base": 3210, "readout": 6000}
+
+
+def _controlled_law(preset: str) -> dict:
+    """noether-law on the controlled pendulum: as the pixel pendulum's pilot, the law keeps the state readout fitted
+    on the known states and Algorithm 1 meta-learns only its scale, started at the grid value validation prefers
+    (the inner step on the LSTM outputs grows as s²; the law's values span tens)."""
+    return dict(train_readout=False, emb_lr=1e-2, scale_grid=(1.0, 0.1, 0.01, 0.001, 1e-4),
+                readout_steps={"ci": 2, "cpu": 150, "confirm": CONFIRM["readout"]}.get(preset, 6000))
 
 
 def _ramp(preset: str, stochastic: bool) -> dict:
@@ -184,9 +201,13 @@ def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overr
     """The preset configuration of ``method`` on ``dataset``; keyword overrides replace single fields."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
+    if preset == "confirm" and dataset != "pendulum-controlled":
+        raise ValueError(f"the confirm preset is the controlled pendulum's (the frozen protocol), not {dataset}'s")
     if dataset == "pendulum-controlled":
         base = _controlled(preset)
         base["freeze_base"] = True
+        if method == "noether-law":
+            base.update(_controlled_law(preset))
     elif dataset == "ramp":
         base = _ramp(preset, stochastic=True)
     elif dataset == "pendulum-pixels":

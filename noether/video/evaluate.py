@@ -189,8 +189,8 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
     from .data import load_video_dataset
 
     config, net, meta = load_run(run, device)
-    if net.embedding is None or net.adapt != "cn":
-        raise ValueError("the conservation check needs a Noether run whose embedding reads frames (adapt='cn')")
+    if net.embedding is None or not hasattr(net.embedding, "pairs"):
+        raise ValueError("the conservation check needs a Noether run whose embedding reads frames")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
     data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
@@ -206,7 +206,7 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
 
 
 def _inner_value(net, q, rollout) -> float:
-    if net.adapt == "cn":
+    if hasattr(net.embedding, "pairs"):
         return float(net.frame_inner_loss(q, rollout.frames.detach()).sum())
     return float(net.output_inner_loss(q, rollout.outputs.detach()).sum())
 

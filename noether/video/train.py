@@ -27,7 +27,7 @@ from .checkpoint import CHECKPOINT, Checkpoint
 from .config import VideoConfig
 from .early_stop import EarlyStop, horizon_score
 from .embeddings import FramePairEmbedding, LawEmbedding, OutputEmbedding, StateReadout
-from .laws import law_columns, law_from_expression, law_from_json
+from .laws import WORK_DT, law_columns, law_from_expression, law_from_json
 from .models import VideoPredictor
 from .noether_net import NoetherVideo, Query, task_loss
 from .schedule import Phase, phases
@@ -48,7 +48,9 @@ def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 6
     elif config.method == "noether-law":
         if law is None:
             raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
-        embedding = LawEmbedding(law, law_columns(law), StateReadout(channels, size, config.readout_width))
+        embedding = LawEmbedding(law, law_columns(law, config.dataset), StateReadout(channels, size,
+                                                                                      config.readout_width),
+                                  dt=WORK_DT.get(config.dataset, 0.0) if action_dim else 0.0)
     return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner,
                         reduction=config.reduction)
 

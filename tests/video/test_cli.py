@@ -87,3 +87,23 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     assert a["step"] == b["step"] == 3
     for k in a["net"]:
         assert torch.equal(a["net"][k], b["net"][k]), k
+
+
+def test_the_law_plug_in_on_the_controlled_pendulum_and_its_errors(tmp_path):
+    laws = tmp_path / "laws.json"
+    write_laws(laws, [RankedLaw(1, Law.reference("p**2 + 30*cos(q) - 6*w", ["q", "p", "w"])),
+                      RankedLaw(2, Law.reference("p**2 + 30*cos(q)", ["q", "p"]))], {})
+    assert _run("train", "pendulum-controlled", "--out", tmp_path / "svg").exit_code == 0
+    r = _run("train", "pendulum-controlled", "--method", "noether-law", "--law", laws, "--law-rank", "2",
+             "--init", tmp_path / "svg", "--out", tmp_path / "law")
+    assert r.exit_code == 0, r.output
+    assert "w" not in json.loads((tmp_path / "law" / "run.json").read_text())["law"]
+    refused = _run("train", "pendulum-controlled", "--method", "svg", "--law", laws, "--out", tmp_path / "x")
+    assert refused.exit_code == 2 and refused.output.strip().count("\n") == 0 and "takes no law" in refused.output
+    assert not (tmp_path / "x").exists()
+    lacking = _run("train", "pendulum-pixels", "--method", "noether-law", "--law", laws, "--out", tmp_path / "y")
+    assert lacking.exit_code == 2 and "only gives ['q', 'p']" in lacking.output
+    ramp = _run("train", "ramp", "--method", "noether-law", "--law-expr", "p**2", "--out", tmp_path / "z")
+    assert ramp.exit_code == 2 and "known states" in ramp.output
+    help_text = " ".join(_run("train", "--help").output.split())
+    assert "pendulum-controlled (q, p, w); pendulum-pixels (q, p)" in help_text

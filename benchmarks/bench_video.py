@@ -1,7 +1,7 @@
 """Noether Networks on video, ``cpu`` preset: controlled pendulum (Fig. 3), ramp (Fig. 4), the inner-steps study
 (Fig. 6) and a discovered law plugged in as the embedding on ``pendulum-pixels``.
 
-    .venv/bin/python benchmarks/bench_video.py [--seeds 2] [--jobs 2] [--runs runs/bench_video]
+    .venv/bin/python benchmarks/bench_video.py [--seeds 2] [--jobs 2] [--runs runs/bench_video] [--device auto]
 
 Thin over ``noether.video``: each (dataset, method, seed) is ``train_run`` + ``evaluate_run``; runs are
 checkpointed under ``--runs`` so an interrupted benchmark resumes. Writes ``benchmarks/results/video.md`` and
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from noether.device import resolve_device
 from noether.video.config import preset_config
 from noether.video.compare import difference, is_trained, plot_differences, seed_difference
 from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, conservation_check,
@@ -46,7 +47,7 @@ CLAIMS = {
 
 
 def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: int, law: dict,
-          preset: str = "cpu") -> list[dict]:
+          preset: str = "cpu", device: str = "auto") -> list[dict]:
     """Train and evaluate ``methods`` in order for one (dataset, seed); svg first (others may start from it)."""
     torch.set_num_threads(1)
     os.environ["NOETHER_PROGRESS"] = "0"
@@ -60,22 +61,22 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
         if done.exists():  # finished earlier (the benchmark resumes)
             out += json.loads(done.read_text())
             continue
-        train_run(cfg, run, seed=seed, device="cpu", init=init, **extra)
+        train_run(cfg, run, seed=seed, device=device, init=init, **extra)
         label = {"svg-more": "svg (more steps)", "noether-law": "noether (law)"}.get(method, method)
-        items = [evaluate_run(run, device="cpu", label=label).to_dict()]
+        items = [evaluate_run(run, device=device, label=label).to_dict()]
         if method.startswith("noether"):
             if not cfg.freeze_base:  # on a frozen base, no inner step is the svg run itself
-                items.append(evaluate_run(run, device="cpu", tailored=False,
+                items.append(evaluate_run(run, device=device, tailored=False,
                                           label=f"{label}, no inner step").to_dict())
             for factor in LR_FACTORS:  # inner-lr sensitivity: the trained model tailored at another step size
                 inner = dataclasses.replace(cfg.inner, lr=cfg.inner.lr * factor)
-                items.append(evaluate_run(run, device="cpu", inner=inner,
+                items.append(evaluate_run(run, device=device, inner=inner,
                                           label=f"{label}, inner lr x{factor:g}").to_dict())
         if study_steps and dataset == "ramp" and method == "noether" and seed == 0:
-            s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device="cpu")
+            s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device=device)
             items.append({"study": {"inner": s.inner.tolist(), "outer": s.outer.tolist(), "config": s.config}})
         if method.startswith("noether") and cfg.adapt == "cn":
-            conservation(run)
+            conservation(run, device)
         done.write_text(json.dumps(items))
         out += items
     return out
@@ -153,7 +154,7 @@ def untrained(dataset: str) -> list[str]:
     return md
 
 
-def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[str]:
+def explanation(dataset: str, runs: list[HorizonMetrics], root: Path, device: str = "auto") -> list[str]:
     """Figs. 5/7 for the lowest-seed Noether run with a learned frame embedding that beats copy-last at horizon 1:
     the PCA of g_phi along test sequences and Grad-CAM of its leading PCA dimensions (``noether video explain``)."""
     if preset_config(dataset, "noether").adapt == "outputs":
@@ -165,7 +166,14 @@ def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[st
     if run is None or not (run / "checkpoint.pt").exists():
         return [f"No embedding figures: no trained `noether` run of {dataset} with its checkpoint under {root}.", ""]
     out = RESULTS / f"video_explain_{dataset}"
-    exp = explain_run(run, out, device="cpu")
+    exp = explain_run(run, out, device=device)
+    c = exp.check
+    if exp.inert:
+        return [f"**The learned embedding g_phi is inert** (`noether video explain {run.as_posix()}`): its inner loss "
+                f"on the true frames ({c['true']:.4g}) and on svg's prediction ({c['untailored']:.4g}) are alike "
+                f"(higher on the prediction in {c['separation']:.0%} of {c['windows']} test windows; figures are "
+                "drawn from 75%), so it cannot tell a prediction from the truth and its PCA/Grad-CAM (Figs. 5/7) "
+                "would explain nothing. None drawn.", ""]
     rel = [p.relative_to(RESULTS).as_posix() for p in [exp.pca_png, *exp.cam_pngs]]
     share = ", ".join(f"{v:.0%}" for v in exp.explained[:3])
     return [f"**The learned embedding g_phi** (`noether video explain {run.as_posix()}`, Figs. 5/7): PCA of its "
@@ -173,14 +181,14 @@ def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[st
             "leading components: which pixels each one reads.", "", *[f"![]({p})" for p in rel], ""]
 
 
-def conservation(run: Path) -> dict | None:
+def conservation(run: Path, device: str = "auto") -> dict | None:
     """The run's conservation check (truth / prediction / tailored), cached beside it; None without a checkpoint."""
     cached = run / "conservation.json"
     if cached.exists():
         return json.loads(cached.read_text())
     if not (run / "checkpoint.pt").exists():
         return None
-    check = conservation_check(run, device="cpu").to_dict()
+    check = conservation_check(run, device=device).to_dict()
     cached.write_text(json.dumps(check))
     return check
 
@@ -310,6 +318,7 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="only gather runs already finished under --runs")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_video"))
     ap.add_argument("--preset", default="cpu", help="pilot (learns on a 2-core machine), cpu (short) or ci (smoke)")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     ap.add_argument("--datasets", default="pendulum-controlled,ramp,pendulum-pixels",
                     help="comma-separated datasets to train (the report gathers every finished run)")
     args = ap.parse_args()
@@ -329,7 +338,7 @@ def main() -> None:
         done = [json.loads(f.read_text()) for f in sorted(args.runs.glob("*/bench_eval.json"))]
     else:
         done = Parallel(n_jobs=args.jobs, backend="loky")(
-            delayed(chain)(d, m, s, args.runs, args.study_steps, law, args.preset) for d, m, s in plan)
+            delayed(chain)(d, m, s, args.runs, args.study_steps, law, args.preset, args.device) for d, m, s in plan)
     finished = [f.stat().st_mtime for f in args.runs.glob("*/bench_eval.json")]
     started, *jobs = stamp.read_text().split()
     wall = (max(finished) if finished else time.time()) - float(started)
@@ -346,7 +355,8 @@ def main() -> None:
                 else f"no laws.json found, used `{LAW_FALLBACK}` (the paper's discovered pendulum law)")
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
           f"Command: `{cmd}`  ",
-          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {jobs} "
+          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{'GPU ' + torch.cuda.get_device_name() if resolve_device(args.device).type == 'cuda' else 'no GPU'}; {jobs} "
           f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last "
           f"evaluation {wall / 60:.1f} min.  ",
           "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "
@@ -388,7 +398,7 @@ def main() -> None:
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
         if preset_config(dataset, "noether").adapt == "cn":
             md += conservation_table(sub)
-        md += explanation(dataset, sub, args.runs)
+        md += explanation(dataset, sub, args.runs, args.device)
     if studies:
         s = studies[0]
         inner, outer = np.asarray(s["inner"]), np.asarray(s["outer"])

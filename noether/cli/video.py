@@ -156,16 +156,26 @@ def evaluate_cmd(runs, out, sequences, untailored, study_steps, study_lr, device
 @click.option("--times", type=click.IntRange(min=1), default=3, show_default=True, help="Time steps shown.")
 @click.option("--examples", type=click.IntRange(min=1), default=2, show_default=True,
               help="Test sequences drawn as Grad-CAM grids.")
+@click.option("--even-if-inert", is_flag=True,
+              help="Draw the figures even when the embedding's inner loss does not separate truth from prediction.")
 @device_option
 @CACHE
-def explain_cmd(run, out, sequences, dims, times, examples, device, root):
-    """What a Noether run's embedding attends to (Figs. 5, 7): PCA of g over test frames, then Grad-CAM per PCA
-    dimension on its last convolutional layer."""
+def explain_cmd(run, out, sequences, dims, times, examples, even_if_inert, device, root):
+    """What a Noether run's embedding attends to (Figs. 5, 7): PCA of g over test frames, then Grad-CAM (magnitude:
+    both signs of each PCA coordinate) per PCA dimension on its last convolutional layer. Drawn only for an
+    embedding whose inner loss is larger on the untailored prediction than on the true frames in >= 75% of the
+    test windows; otherwise the embedding is inert and that is reported."""
     require_video()
     from ..video.explain import explain_run
 
     result = explain_run(run, out or Path(run) / "explain", sequences=sequences, dims=dims, times=times,
-                         examples=examples, device=device, data_root=root)
+                         examples=examples, device=device, data_root=root, even_if_inert=even_if_inert)
+    c = result.check
+    click.echo(f"inner loss on the true frames {c['true']:.4g}, on the untailored prediction {c['untailored']:.4g} "
+               f"(higher on {c['separation']:.0%} of {c['windows']} windows)")
+    if result.inert:
+        click.echo("the embedding is inert (it does not tell predictions from true frames): no figures drawn")
+        return
     shares = ", ".join(f"{v:.1%}" for v in result.explained[:dims])
     click.echo(f"explained variance of the first PCA dimensions: {shares}")
     click.echo(f"figures -> {result.pca_png}, " + ", ".join(str(p) for p in result.cam_pngs))

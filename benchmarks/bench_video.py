@@ -109,7 +109,8 @@ def baselines(dataset: str, preset: str, runs: list[HorizonMetrics]) -> list[Hor
     out = []
     for seed in sorted({r.seed for r in runs}):
         n = next(len(r.mse) for r in runs if r.seed == seed)
-        out += [evaluate_baseline(dataset, kind, preset=preset, seed=seed, max_sequences=n)
+        out += [evaluate_baseline(dataset, kind, preset=preset, seed=seed, max_sequences=n,
+                                  size=preset_config(dataset, "svg", preset).size)
                 for kind in ("copy-last", "mean-frame")]
     return out
 

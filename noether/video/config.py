@@ -184,6 +184,7 @@ def _ramp(preset: str, stochastic: bool) -> dict:
     if not stochastic:
         model = dataclasses.replace(model, z_dim=0)
     return dict(model=model, adapt="cn", form="b", inner=InnerConfig(lr=1e-4, steps=1),
+                size={"paper": 128}.get(preset, 64) if stochastic else 64,  # App. E: the ramp at 128 x 128
                 # paper: 400 epochs of 311 at batch 2; pilot: 2,400 steps at batch 4 (the ramp has no val split)
                 steps={"ci": 2, "cpu": 120, "pilot": 2400, "paper": 62_200}[preset],
                 train_pred={"ci": 0, "cpu": 10, "pilot": 10, "paper": 0}[preset],  # cpu: 10 of the 20 predictions

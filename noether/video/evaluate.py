@@ -94,7 +94,7 @@ BASELINES = {"copy-last": "copy last frame", "mean-frame": "mean training frame"
 
 
 def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int = 0, max_sequences: int = 0,
-                      batch_size: int = 32, data_root=None) -> HorizonMetrics:
+                      batch_size: int = 32, data_root=None, size: int = 64) -> HorizonMetrics:
     """The sanity baselines on a dataset's test windows, per horizon: ``copy-last`` repeats the last conditioning
     frame; ``mean-frame`` predicts the mean training frame at every step. A model that does not beat copy-last at
     horizon 1 has not learned the motion."""
@@ -102,7 +102,7 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
 
     if kind not in BASELINES:
         raise ValueError(f"unknown baseline '{kind}' (one of {', '.join(BASELINES)})")
-    data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root)
+    data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root, size=size)
     mean = None
     if kind == "mean-frame":
         frames = data.train.frames  # uint8 [E, L, H, W, C]; every training window's frames come from these

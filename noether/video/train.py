@@ -37,7 +37,7 @@ RUN_JSON = "run.json"
 
 def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 64, law=None) -> NoetherVideo:
     """f_θ and (for Noether methods) g_φ as the config says."""
-    predictor = VideoPredictor(config.model, channels, action_dim if config.adapt == "outputs" else 0)
+    predictor = VideoPredictor(config.model, channels, action_dim if config.adapt == "outputs" else 0, size)
     embedding: nn.Module | None = None
     if config.method == "noether":
         if config.adapt == "outputs":

@@ -311,6 +311,15 @@ def comparisons(runs: list[HorizonMetrics], dataset: str, trained: dict[str, tup
         [f"- {s}" for s in skipped]
 
 
+def _fig3_section(path: Path) -> str:
+    """The section bench_video_fig3.py wrote into ``path``, or ''."""
+    from bench_video_fig3 import MARK
+
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(MARK[0]), text.find(MARK[1])
+    return text[start:end + len(MARK[1])] if 0 <= start < end else ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=2)
@@ -411,7 +420,9 @@ def main() -> None:
                f"Ours ({len(inner) - 1} Adam steps, lr 1e-4, {s['config']['sequences']} test sequences): inner loss "
                f"{inner[0]:.4g} -> {inner[-1]:.4g}; outer MSE {outer[0]:.5f} at 0 steps, best {outer.min():.5f} at "
                f"step {int(k[outer.argmin()])}, {outer[-1]:.5f} at the end.", "", "![](video_inner_steps.png)", ""]
-    (RESULTS / f"{stem}.md").write_text("\n".join(md))
+    target = RESULTS / f"{stem}.md"
+    kept = _fig3_section(target)  # the Fig. 3 confirmation (bench_video_fig3.py) stays where it is
+    (RESULTS / f"{stem}.md").write_text("\n".join(md[:1] + ["", kept] * bool(kept) + md[1:]))
     print("\n".join(md))
 
 

@@ -42,7 +42,8 @@ class ControlledConfig:
 
 
 PRESETS = {
-    "paper": ControlledConfig(train_episodes=5, test_episodes=195, steps=200),  # App. D
+    # App. D, and 5 validation episodes after the test ones (the law's scale is chosen on them; nothing else)
+    "paper": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),
     "pilot": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),  # App. D + val
     "confirm": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),  # as pilot
     "cpu": ControlledConfig(train_episodes=5, test_episodes=40, steps=200),

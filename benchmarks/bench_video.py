@@ -217,12 +217,12 @@ def conservation_table(runs: list[HorizonMetrics]) -> list[str]:
 
 def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str, tuple[int, int]]) -> str:
     lines = ["| method | seeds | trained | metric | " + " | ".join(f"h={h}" for h in horizons)
-             + " | mean over h | steps | train s |", "|---" * (len(horizons) + 7) + "|"]
+             + " | mean over h | steps trained | train s |", "|---" * (len(horizons) + 7) + "|"]
     info: dict[str, tuple[list, list]] = {}
     for r in results:
         secs, steps = info.setdefault(r.label, ([], []))
         secs.append(r.meta.get("train_seconds", float("nan")))
-        steps.append(r.meta.get("steps", float("nan")))
+        steps.append(r.meta.get("trained_steps", r.meta.get("steps", float("nan"))))  # taken, not budgeted
     for metric in METRICS:
         for label, (mean, se, n) in aggregate(results, metric).items():
             ok, total = trained.get(label, (n, n))

@@ -113,7 +113,7 @@ def run_seed(seed: int, preset: str, runs: Path, results: Path, law_file: Path, 
             atomic_write_text(cached, json.dumps(evaluate_run(run, device=device, label=arm).to_dict()))
         m = HorizonMetrics.from_dict(json.loads(cached.read_text()))
         info = json.loads((run / RUN_JSON).read_text())
-        record["arms"][arm] = {"method": method, "law": info.get("law"), "steps": info["steps"],
+        record["arms"][arm] = {"method": method, "law": info.get("law"), "steps": info["trained_steps"],
                                "train_seconds": info["seconds"], "schedule": info.get("schedule"),
                                "scale_search": info.get("scale_search"), **_summary(m)}
         if method == "noether-law":

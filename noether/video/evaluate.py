@@ -86,6 +86,7 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
     return HorizonMetrics(label or config.method, config.dataset, meta["seed"], **arrays,
                           meta={"tailored": tailored and net.embedding is not None, "inner": inner.__dict__,
                                 "run": str(run), "train_seconds": meta["seconds"], "steps": meta["step"],
+                                "trained_steps": meta["trained_steps"],
                                 "episodes": data.test.windows[:n, 0].tolist(),
                                 "validation": meta.get("validation")})
 

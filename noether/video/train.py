@@ -351,7 +351,9 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     final = run.history[-1][2] if run.history else float("nan")
     if run.step < total:
         return TrainResult(out, run.step, final, run.elapsed)
-    meta = {**run.meta, "seconds": run.elapsed, "steps": run.step, "schedule": [dataclasses.asdict(p) for p in schedule],
+    # steps: where the schedule ends; trained_steps: the optimiser steps taken (early stopping skips the rest)
+    meta = {**run.meta, "seconds": run.elapsed, "steps": run.step, "trained_steps": len(run.history),
+            "schedule": [dataclasses.asdict(p) for p in schedule],
             "validation": run.stopper.log}  # (step, phase, validation MSE, best so far) rows
     atomic_write_text(out / RUN_JSON, json.dumps(meta, indent=2, default=str))
     return TrainResult(out, run.step, final, run.elapsed)
@@ -369,6 +371,7 @@ def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, Noethe
     law = law_from_expression(meta["law"]) if meta.get("law") else None
     net = build_net(config, meta["channels"], meta["action_dim"], meta["size"], law).to(dev)
     net.load_state_dict(state.net)
-    meta = {**meta, "step": state.step, "history": state.history, "seconds": state.seconds,
+    meta = {**meta, "step": state.step, "trained_steps": len(state.history), "history": state.history,
+            "seconds": state.seconds,
             "validation": (state.early_stop or {}).get("log")}
     return config, net.eval(), meta

@@ -71,6 +71,8 @@ def test_early_stopping_keeps_the_best_validation_weights(tmp_path):
             break
     assert log[-1][0] == expected_end
     assert (out / CHECKPOINT).exists()
+    # the steps taken, not the budget the early stop jumped to
+    assert json.loads((out / RUN_JSON).read_text())["trained_steps"] == expected_end == meta["trained_steps"]
 
 
 def test_frozen_base_tailoring_keeps_the_svg_weights_and_trains_only_the_embedding(tmp_path):

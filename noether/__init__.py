@@ -1,9 +1,9 @@
 """noether: discover conserved quantities from data and tailor predictions to them (Alet et al., NeurIPS 2021).
 
 The packages read as the pipeline, every import pointing down:
-``systems`` (data) -> ``dsl`` (formulas, stage 1) -> ``discovery`` (the conservation filter, stage 2) ->
+``systems`` (data) -> ``dsl`` (formulas, the enumerate stage) -> ``discovery`` (the filter stage) ->
 ``tailoring`` (the core: Noether loss, inner step, meta-tailoring, long-term evaluation) -> ``pipeline`` (the five
-stages end to end, stages 3-5, cache, report, laws.json) -> ``cli``. ``video`` (Noether Networks on frames, the
+stages end to end, screen, meta-tailor and evaluate, cache, report, laws.json) -> ``cli``. ``video`` (Noether Networks on frames, the
 optional ``[video]`` extra) is a sibling of ``pipeline`` that shares only the tailoring core.
 
 Table of contents:

@@ -17,3 +17,8 @@ class UnitError(NoetherError):
 
 class UnknownSystemError(NoetherError):
     """A system name that is not built in."""
+
+
+class ConfigError(NoetherError, ValueError):
+    """A setting out of its range or an unknown name (a stage, operator, method, estimator); a ValueError too, so
+    code that caught ValueError for bad settings keeps working."""

@@ -1,7 +1,7 @@
 """The package's import graph (every import statement, at module level or inside a function): no import circles,
 and no arrow from a lower stage to a higher one. The layers, lowest first:
 
-    base (errors, units, io, progress, device, threads, allocator, version) -> systems -> dsl -> discovery
+    base (errors, units, io, progress, device, threads, allocator, version, settings) -> systems -> dsl -> discovery
         -> tailoring -> pipeline -> video -> cli
 
 ``noether/__init__.py`` is the table of contents (it may import anything, and nothing imports it). The test
@@ -70,7 +70,7 @@ def graph() -> nx.DiGraph:
 
 def test_every_module_is_in_a_known_place():
     tops = {m.split(".")[1] for m in MODULES if m.count(".") >= 1}
-    base = {"errors", "units", "io", "progress", "device", "threads", "allocator", "version", "__main__"}
+    base = {"errors", "units", "io", "progress", "device", "threads", "allocator", "version", "settings", "__main__"}
     assert tops <= set(LAYERS) | base, sorted(tops - set(LAYERS) - base)
 
 

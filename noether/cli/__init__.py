@@ -1,12 +1,15 @@
 """The ``noether`` command line: a thin shell over the Python API. Every command is registered here, explicitly,
 by name -> (module, attribute, short help); a command's module (and torch, sympy, pint, ... behind it) is imported
 only when that command runs or shows its own help, so ``noether --help`` and ``--version`` start in well under a
-second. Errors from bad input print one line on stderr and exit 2."""
+second. Errors from bad input (``NoetherError``, pint's) print one line on stderr and exit 2; anything else is a bug:
+a short traceback and where to report it, exit 1."""
 
 from __future__ import annotations
 
 import importlib
 import sys
+import traceback
+import warnings
 from typing import Any, NamedTuple
 
 import click
@@ -48,10 +51,13 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+BUG = 1  # exit code of an internal error (a bug), as opposed to bad input (2)
+
+
 def is_input_error(exc: BaseException) -> bool:
-    """An error caused by the user's input: ours, a ValueError, or pint's (checked only once a command has loaded
-    pint, so that starting the CLI does not)."""
-    if isinstance(exc, (NoetherError, ValueError)):
+    """An error caused by the user's input: ours (``NoetherError``, raised where input is checked) or pint's
+    (checked only once a command has loaded pint, so that starting the CLI does not). Anything else is a bug."""
+    if isinstance(exc, NoetherError):
         return True
     pint = sys.modules.get("pint")
     return pint is not None and isinstance(exc, pint.errors.PintError)
@@ -94,11 +100,23 @@ class NoetherGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors, --help's exit, Ctrl-C
         except Exception as exc:
             if not is_input_error(exc):
-                raise
+                report_bug(exc)
+                ctx.exit(BUG)
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+
+
+def report_bug(exc: BaseException, frames: int = 6) -> None:
+    """An internal error: the innermost ``frames`` of its traceback and an invitation to report it, on stderr."""
+    tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)
+    click.echo("".join(tb).rstrip(), err=True)
+    click.echo(f"internal error ({type(exc).__name__}): this is a bug in noether, not a problem with your input. "
+               "Please report it on the project's issue tracker with the lines above and the command you ran.",
+               err=True)
 
 
 @click.group(cls=NoetherGroup, lazy_commands=COMMANDS)
@@ -107,11 +125,17 @@ def cli() -> None:
     """Discover conserved quantities of dynamical systems and tailor predictions to them."""
 
 
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings on the console as one line each (no source line, no file name)."""
+    return f"warning: {message}\n"
+
+
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def main() -> None:
-    """The console entry point: exit 2 on bad input (one line), 130 on Ctrl-C."""
+    """The console entry point: exit 2 on bad input (one line), 1 on a bug (short traceback), 130 on Ctrl-C."""
+    warnings.formatwarning = one_line_warning
     try:
         code = cli.main(prog_name="noether", standalone_mode=False)
     except click.exceptions.Abort:  # click turns KeyboardInterrupt into Abort

@@ -13,8 +13,16 @@ from ..discovery.composite import CompositeConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
 from ..dsl.grammar import DEFAULT_OPERATORS
 from ..io import check_output_dir
-from ..pipeline import (FORMATS, STAGES, DiscoverConfig, DiscoveryResult, TailorConfig, default_cache_dir, discover,
-                        export)
+from ..pipeline import (
+    FORMATS,
+    STAGES,
+    DiscoverConfig,
+    DiscoveryResult,
+    TailorConfig,
+    default_cache_dir,
+    discover,
+    export,
+)
 from ..pipeline.report import law_helped, verdict_lines
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig
@@ -107,7 +115,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
-    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products, seed=seed, rule=rule,
+    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products,
                               paths=paths,
                               ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
                               derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()),
@@ -117,15 +125,17 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                           meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
                           inner=inner, integrator=IntegratorConfig(backend=integrator))
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
-                            filter=FilterConfig(rule=rule, seed=seed, device=device, jobs=jobs, window=window,
+                            filter=FilterConfig(rule=rule, device=device, jobs=jobs, window=window,
                                                 scheduler=scheduler, accept=accept,
                                                 noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
                             tailor=tailor, true_law=true_law,
                             composite=library if composite else None,
                             cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
-    result = discover(traj, config)
+    result = discover(traj, config, on_filter=lambda found: report_filter(found, top))
     paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]))
-    report(result, top)
+    if result.filter is None:
+        report_filter(result, top)
+    report_tailoring(result, top)
     out.print(f"wrote {', '.join(map(str, paths))}")
 
 
@@ -144,8 +154,9 @@ def _secs(result: DiscoveryResult, stage: str) -> str:
     return f"cached; took {seconds:.1f} s" if stage in result.cached else f"{seconds:.1f} s"
 
 
-def report(result: DiscoveryResult, top: int) -> None:
-    """Print the space size, and for the filter stage the top survivors and the independent laws."""
+def report_filter(result: DiscoveryResult, top: int) -> None:
+    """Print the space size, and for the filter stage the top survivors and the independent laws: as soon as the
+    filter (and composite search) is done, before the tailoring stages run."""
     out.print(f"{len(result.space)} candidate formulas ({result.timings.get('enumerate', 0):.1f} s)")
     res = result.filter
     if res is None:
@@ -178,6 +189,10 @@ def report(result: DiscoveryResult, top: int) -> None:
     if res.approximate:
         out.print("approximate laws (drift beyond noise): "
                   + "; ".join(escape(str(law.display())) for law in res.approximate))
+
+
+def report_tailoring(result: DiscoveryResult, top: int) -> None:
+    """Print what the tailoring stages found: the comparison, the ranked laws with their verdicts, the timings."""
     if result.evaluation is not None:
         table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
         for col in ("method", "RMSE", "±"):
@@ -192,7 +207,9 @@ def report(result: DiscoveryResult, top: int) -> None:
             note = [f"screen's inner rate {lr:.5g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
                     "parameters meta-learned" if "filter_params" in r.scores else ""]
             note = ", ".join(n for n in note if n)
-            out.print(f"  {r.rank}. {escape(r.law.display())}" + (f"   ({note})" if note else ""))
+            verdict = r.scores.get("verdict", "")
+            out.print(f"  {r.rank}. {escape(r.law.display())}" + (f" [{verdict}]" if verdict else "")
+                      + (f"   ({note})" if note else ""))
     out.print("time per stage: " + ", ".join(f"{k} {_secs(result, k)}" for k in result.timings))
     if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?
         if law_helped(result.evaluation) is False:

@@ -1,4 +1,4 @@
-"""Stage 2 of the pipeline (paper §4.2, App. C): fit every candidate's parameters for conservation, compare with
+"""The filter stage of the pipeline (paper §4.2, App. C): fit every candidate's parameters for conservation, compare with
 random sequences, keep the approximately conserved laws and report the functionally independent ones. It knows
 formulas and data, nothing of tailoring or of the pipeline that runs it."""
 

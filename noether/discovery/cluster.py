@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from ..errors import NoetherError
+from ..errors import ConfigError, NoetherError
 
 LOCAL = "local"  # start a LocalCluster on this machine for the run
 CONNECT_TIMEOUT_S = 30.0  # how long to wait for the scheduler, and then for its first worker
@@ -28,7 +28,7 @@ def check_scheduler(scheduler: str | None) -> None:
     """Refuse a scheduler that is neither None, 'local', nor an address like tcp://10.0.0.5:8786."""
     if scheduler is None or scheduler == LOCAL or (isinstance(scheduler, str) and _ADDRESS.match(scheduler)):
         return
-    raise ValueError(f"scheduler must be '{LOCAL}' or a Dask scheduler address like tcp://10.0.0.5:8786, "
+    raise ConfigError(f"scheduler must be '{LOCAL}' or a Dask scheduler address like tcp://10.0.0.5:8786, "
                      f"got {scheduler!r}")
 
 

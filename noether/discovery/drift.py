@@ -39,6 +39,7 @@ import torch
 from scipy.stats import chi2
 from torch import Tensor
 
+from ..errors import ConfigError
 from .score import Segments, _segment_differences, _weighted, group, noise_excess, white_noise_variance
 
 CONSERVED, APPROXIMATE, REJECTED = "conserved", "approximate", "rejected"
@@ -61,13 +62,13 @@ class DriftRule:
 
     def __post_init__(self):
         if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
+            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.whiteness is not None and self.whiteness < 1:
-            raise ValueError(f"whiteness must be >= 1, got {self.whiteness}")
+            raise ConfigError(f"whiteness must be >= 1, got {self.whiteness}")
         if not 0 <= self.exact < 1:
-            raise ValueError(f"exact must be in [0, 1), got {self.exact}")
+            raise ConfigError(f"exact must be in [0, 1), got {self.exact}")
         if self.spikiness < 1:
-            raise ValueError(f"spikiness must be >= 1, got {self.spikiness}")
+            raise ConfigError(f"spikiness must be >= 1, got {self.spikiness}")
 
 
 @dataclass(frozen=True)

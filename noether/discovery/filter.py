@@ -1,6 +1,6 @@
 """Fit every candidate's parameters on the data and on random sequences, and keep the approximately conserved ones.
 
-``filter_candidates(space, traj)`` is the paper's first discovery stage (§4.2 ¶1, App. C) over a whole
+``filter_candidates(space, traj)`` is the pipeline's filter stage, the paper's first discovery step (§4.2 ¶1, App. C) over a whole
 ``CandidateSpace``: exact eigen-solves for the candidates affine in their parameters, a batched gradient fit for
 the rest, the random-sequence null, the acceptance rule of ``null.py`` and the independent laws.
 """
@@ -18,7 +18,9 @@ from joblib import Parallel, delayed
 
 from ..allocator import reuse_freed_memory
 from ..device import check_device, resolve_device
+from ..errors import ConfigError
 from ..progress import stage
+from ..settings import RUN
 from ..systems import Trajectories
 from ..threads import thread_share, usable_cores
 from .cluster import check_scheduler, connect, run_on_cluster
@@ -26,8 +28,16 @@ from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, Dr
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, ratio_of, shuffled_index
-from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
-                    white_scatter, within_variance)
+from .score import (
+    Segments,
+    conservation_score,
+    noise_excess,
+    scatter_matrices,
+    sequence_index,
+    sequence_set,
+    white_scatter,
+    within_variance,
+)
 from .survivors import rank_survivors
 
 
@@ -47,16 +57,18 @@ class FilterConfig:
     'conserved' (approximate laws are rejected); noise_std: ((state, sigma), ...) the measurement noise of the
     states, for group data (no time order, so no noise floor from differences along time): g's white-noise
     variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2].
+    device, jobs, scheduler and memory_mb say how the work runs, not what it finds: they do not key the stage
+    cache (``settings.run_free``).
     """
 
     rule: AcceptanceRule = AcceptanceRule()
     gradient: GradientConfig = GradientConfig()
     window: int | None = None
     seed: int = 0
-    device: str = "auto"
-    jobs: int = 1
-    scheduler: str | None = None
-    memory_mb: int = 512
+    device: str = field(default="auto", metadata=RUN)
+    jobs: int = field(default=1, metadata=RUN)
+    scheduler: str | None = field(default=None, metadata=RUN)
+    memory_mb: int = field(default=512, metadata=RUN)
     top: int = 50
     independence_tol: float = 0.1
     drift: DriftRule = DriftRule()
@@ -68,17 +80,17 @@ class FilterConfig:
             object.__setattr__(self, "noise_std", tuple(sorted(self.noise_std.items())))
         bad = [(k, v) for k, v in self.noise_std if not (v >= 0 and np.isfinite(v))]
         if bad:
-            raise ValueError(f"noise_std values must be finite and >= 0, got {bad}")
+            raise ConfigError(f"noise_std values must be finite and >= 0, got {bad}")
         check_device(self.device)
         if self.jobs == 0 or self.jobs < -1:
-            raise ValueError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
+            raise ConfigError(f"jobs must be >= 1 or -1 (all cores), got {self.jobs}")
         check_scheduler(self.scheduler)
         if self.memory_mb < 16:
-            raise ValueError(f"memory_mb must be >= 16, got {self.memory_mb}")
+            raise ConfigError(f"memory_mb must be >= 16, got {self.memory_mb}")
         if self.top < 1:
-            raise ValueError(f"top must be >= 1, got {self.top}")
+            raise ConfigError(f"top must be >= 1, got {self.top}")
         if self.accept not in ACCEPT_LEVELS:
-            raise ValueError(f"accept must be one of {', '.join(ACCEPT_LEVELS)}, got '{self.accept}'")
+            raise ConfigError(f"accept must be one of {', '.join(ACCEPT_LEVELS)}, got '{self.accept}'")
 
     def torch_device(self) -> torch.device:
         return resolve_device(self.device)
@@ -356,7 +368,7 @@ def _propagated_excess(space, out: dict, x: torch.Tensor, order, names: tuple[st
     given = dict(config.noise_std)
     unknown = sorted(set(given) - set(names))
     if unknown:
-        raise ValueError(f"noise_std given for unknown state(s) {unknown}; states are {list(names)}")
+        raise ConfigError(f"noise_std given for unknown state(s) {unknown}; states are {list(names)}")
     sigma2 = torch.tensor([given.get(n, 0.0) ** 2 for n in names], dtype=x.dtype, device=x.device)
     ratio = ratio_of(out["s_true"], out["s_random"])
     rule = config.rule

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from .score import conservation_score
 
 Evaluator = Callable[[Tensor], tuple[Tensor, Tensor]]  # C [n, K] -> (values [n, N], finite [n])
@@ -52,15 +53,15 @@ class GradientConfig:
 
     def __post_init__(self):
         if self.restarts < 1:
-            raise ValueError(f"restarts must be >= 1, got {self.restarts}")
+            raise ConfigError(f"restarts must be >= 1, got {self.restarts}")
         if self.steps < 0:
-            raise ValueError(f"steps must be >= 0, got {self.steps}")
+            raise ConfigError(f"steps must be >= 0, got {self.steps}")
         if self.derivatives not in ("finite-difference", "autograd"):
-            raise ValueError(f"derivatives must be 'finite-difference' or 'autograd', got '{self.derivatives}'")
+            raise ConfigError(f"derivatives must be 'finite-difference' or 'autograd', got '{self.derivatives}'")
         if not 0 <= self.give_up:
-            raise ValueError(f"give_up must be >= 0, got {self.give_up}")
+            raise ConfigError(f"give_up must be >= 0, got {self.give_up}")
         if self.fit_points < 0 or self.polish_steps < 0:
-            raise ValueError(f"fit_points and polish_steps must be >= 0, got {self.fit_points}, {self.polish_steps}")
+            raise ConfigError(f"fit_points and polish_steps must be >= 0, got {self.fit_points}, {self.polish_steps}")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 import sympy
 
 from ..dsl import Law
+from ..errors import ConfigError
 from ..systems import Trajectories
 
 
@@ -28,7 +29,7 @@ def named_inputs(traj: Trajectories, x: np.ndarray, formulas: tuple[tuple[str, s
     names, units, cols, subs = [], [], [], {}
     for name, text in formulas:
         if name in traj.names:
-            raise ValueError(f"{what} '{name}' has the name of a state")
+            raise ConfigError(f"{what} '{name}' has the name of a state")
         law = Law.parse(text, traj.names, dict(zip(traj.names, traj.units)))
         names.append(name)
         units.append(law.unit)

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
+
 PAPER_RATIO = 100.0
 
 
@@ -48,11 +50,11 @@ class AcceptanceRule:
 
     def __post_init__(self):
         if self.min_ratio is not None and not self.min_ratio > 1:
-            raise ValueError(f"min_ratio must be > 1, got {self.min_ratio}")
+            raise ConfigError(f"min_ratio must be > 1, got {self.min_ratio}")
         if not 1 < self.noisy_ratio <= self.paper_ratio:
-            raise ValueError(f"need 1 < noisy_ratio <= paper_ratio, got {self.noisy_ratio}, {self.paper_ratio}")
+            raise ConfigError(f"need 1 < noisy_ratio <= paper_ratio, got {self.noisy_ratio}, {self.paper_ratio}")
         if self.whiteness < 1:
-            raise ValueError(f"whiteness must be >= 1, got {self.whiteness}")
+            raise ConfigError(f"whiteness must be >= 1, got {self.whiteness}")
 
     @property
     def least_ratio(self) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..errors import ConfigError
 from ..systems import Trajectories
 from .inputs import NamedInputs, named_inputs
 
@@ -22,7 +23,7 @@ def relative_inputs(traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str
     states ``x``, then each ``derived`` input unchanged when every linked group of states shifts together."""
     taken = set(derived.names) & {name for name, _ in relative}
     if taken:
-        raise ValueError(f"relative coordinate '{sorted(taken)[0]}' has the name of a derived input")
+        raise ConfigError(f"relative coordinate '{sorted(taken)[0]}' has the name of a derived input")
     pairs = [_difference(name, text, traj.names) for name, text in relative]
     coords = named_inputs(traj, x, relative, "relative coordinate")  # a difference of two units fails here
     shifted = _shifts(pairs)
@@ -40,7 +41,7 @@ def _difference(name: str, text: str, states: tuple[str, ...]) -> tuple[str, str
     try:
         expr = sympy.sympify(text, locals=symbols)
     except (sympy.SympifyError, SyntaxError, TypeError) as exc:
-        raise ValueError(f"relative coordinate '{name}': cannot read '{text}' ({exc})") from None
+        raise ConfigError(f"relative coordinate '{name}': cannot read '{text}' ({exc})") from None
     terms = sympy.Add.make_args(sympy.expand(expr))
     signs = {}
     for term in terms:
@@ -48,7 +49,7 @@ def _difference(name: str, text: str, states: tuple[str, ...]) -> tuple[str, str
         if rest.is_Symbol and str(rest) in symbols and coef in (1, -1):
             signs[str(rest)] = int(coef)
     if len(terms) != 2 or sorted(signs.values()) != [-1, 1]:
-        raise ValueError(f"relative coordinate '{name}' must be a difference of two states, 'a - b', got '{text}'")
+        raise ConfigError(f"relative coordinate '{name}' must be a difference of two states, 'a - b', got '{text}'")
     a, b = sorted(signs, key=lambda s: -signs[s])
     return a, b
 

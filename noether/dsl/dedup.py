@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from ..errors import ConfigError
 from .enumerate import RawSpace
 from .grammar import NONLINEAR, to_sympy
 
@@ -39,7 +40,7 @@ class DedupConfig:
 
     def __post_init__(self):
         if self.confirm_max_size < 0:
-            raise ValueError(f"confirm_max_size must be >= 0, got {self.confirm_max_size}")
+            raise ConfigError(f"confirm_max_size must be >= 0, got {self.confirm_max_size}")
 
 
 @dataclass(frozen=True)

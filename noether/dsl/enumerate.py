@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from .grammar import AFFINE, DEFAULT_OPERATORS, FREE, INVALID, NO_PARAMS, OPERATORS, Formula, apply_units
 
 
@@ -102,9 +103,9 @@ def enumerate_raw(input_dims: list[tuple], zero: tuple, *, depth: int = 7, max_p
                   ops: tuple[str, ...] = DEFAULT_OPERATORS, probes: Probes) -> RawSpace:
     """Enumerate every unit-valid formula with at most ``depth`` nodes and ``max_params`` parameters."""
     if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+        raise ConfigError(f"depth must be >= 1, got {depth}")
     if max_params < 0:
-        raise ValueError(f"max_params must be >= 0, got {max_params}")
+        raise ConfigError(f"max_params must be >= 0, got {max_params}")
     unary = [(j, OPERATORS[o]) for j, o in enumerate(ops) if OPERATORS[o].arity == 1]
     binary = [(j, OPERATORS[o]) for j, o in enumerate(ops) if OPERATORS[o].arity == 2]
     P, D = len(probes.x), len(probes.c)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NoetherError
+from ..errors import ConfigError, NoetherError
 from .enumerate import count_space
 from .grammar import DEFAULT_OPERATORS, OPERATORS
 
@@ -84,9 +84,9 @@ def estimate_space(n_inputs: int, depth: int, max_params: int = 2, ops: Sequence
     With the inputs' dimension tuples (``DimensionBasis.inputs`` and ``.zero``) it is the exact count of formulas
     the enumerator builds, whenever the bound is at most EXACT_COUNT_MAX. points / random_draws: ``Probes.make``'s."""
     if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+        raise ConfigError(f"depth must be >= 1, got {depth}")
     if max_params < 0:
-        raise ValueError(f"max_params must be >= 0, got {max_params}")
+        raise ConfigError(f"max_params must be >= 0, got {max_params}")
     n, capped = _unit_free_count(n_inputs, depth, max_params, tuple(ops))
     kind = MORE_THAN if capped else UPPER
     if input_dims is not None and not capped and n <= EXACT_COUNT_MAX:
@@ -137,7 +137,7 @@ def _unit_free_count(n_inputs: int, depth: int, max_params: int, ops: tuple[str,
     or ``a / c``. Returns (count, capped): capped when the running total passed COUNT_CAP before ``depth``."""
     unknown = [o for o in ops if o not in OPERATORS]
     if unknown:
-        raise ValueError(f"unknown operators {unknown}; known: {sorted(OPERATORS)}")
+        raise ConfigError(f"unknown operators {unknown}; known: {sorted(OPERATORS)}")
     K = max_params
     n_unary = sum(OPERATORS[o].arity == 1 for o in ops)
     classes: dict[tuple[bool, bool], int] = {}  # (commutative, reparametrised) -> number of binary operators

@@ -21,7 +21,7 @@ import torch
 from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 from sympy.printing.str import StrPrinter
 
-from ..errors import NoetherError
+from ..errors import ConfigError, NoetherError
 from ..units import parse_unit, resolve_units, unit_label
 from .grammar import OPERATORS, PARAM, Formula, evaluate_one, inp, to_sympy
 from .units import DimensionBasis, check_units, infer_dims
@@ -45,10 +45,10 @@ class Law:
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "units", resolve_units(self.names, self.units))
         if len(self.params) != self.formula.n_params:
-            raise ValueError(f"'{self.formula}' has {self.formula.n_params} parameters, got {len(self.params)} "
+            raise ConfigError(f"'{self.formula}' has {self.formula.n_params} parameters, got {len(self.params)} "
                              "values")
         if any(a.op == "x" and a.index >= len(self.names) for a in self.formula.nodes()):
-            raise ValueError(f"'{self.formula}' uses more inputs than the {len(self.names)} names {self.names}")
+            raise ConfigError(f"'{self.formula}' uses more inputs than the {len(self.names)} names {self.names}")
         check_units(self.formula, DimensionBasis(self.units), self.names)
 
     # ------------------------------------------------------------------ views

@@ -15,6 +15,7 @@ import pint
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..units import resolve_units
 from .dedup import DedupConfig, deduplicate
 from .enumerate import Probes, enumerate_raw
@@ -135,10 +136,10 @@ def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: 
     would not fit in memory, unless ``force``."""
     names = tuple(names)
     if not names:
-        raise ValueError("enumerate_space needs at least one input")
+        raise ConfigError("enumerate_space needs at least one input")
     unknown = [o for o in ops if o not in OPERATORS]
     if unknown:
-        raise ValueError(f"unknown operators {unknown}; known: {sorted(OPERATORS)}")
+        raise ConfigError(f"unknown operators {unknown}; known: {sorted(OPERATORS)}")
     units = resolve_units(names, units)
     basis = DimensionBasis(units)
     check_space(len(names), depth, max_params, tuple(ops), input_dims=basis.inputs, zero=basis.zero, force=force)

@@ -1,4 +1,4 @@
-"""Stages 1-5 end to end (paper §4.2, App. C): enumerate -> filter -> screen -> meta-tailor -> evaluate, with the
+"""The five stages end to end (paper §4.2, App. C): enumerate -> filter -> screen -> meta-tailor -> evaluate, with the
 stage cache, the ranking of laws, ``laws.json`` and the report. The CLI's ``discover`` and ``export`` are thin
 shells over ``discover`` and ``export`` here."""
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from joblib import Memory, hash as joblib_hash
+from joblib import Memory
+from joblib import hash as joblib_hash
 
 from ..io import cache_root
 from ..version import __version__
@@ -59,20 +61,37 @@ def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
+def _stage_call(key: Any, compute: Callable[[], tuple[Any, float]]) -> tuple[Any, float]:
+    """What joblib caches: ``compute()``, keyed by ``key`` alone (``compute`` is never hashed)."""
+    return compute()
+
+
 class StageCache:
-    """``cache.run(fn, key, *args, ignore=names)`` -> StageRun of ``fn(key, *args)``, cached on (code version, key,
-    args not in ``ignore``); ``fn`` returns ``(value, seconds)`` (see ``timed``). location None: no caching."""
+    """``cache.run(name, key, compute)`` -> StageRun of ``compute()`` (which returns ``(value, seconds)``, see
+    ``timed``), cached on (code version, stage name, key). Only ``key`` decides a hit: everything a stage's result
+    depends on goes in it, as typed values (configs, fingerprints), never by parameter names. An entry that cannot
+    be read (a truncated file, say) is reported in one warning line and recomputed. location None: no caching."""
 
     def __init__(self, location: str | Path | None):
         self.location = None if location is None else Path(location)
         self.memory = Memory(None if location is None else str(location), verbose=0)
 
-    def run(self, fn: Callable[..., Any], key: Any, *args: Any, ignore: Sequence[str] = ()) -> StageRun:
-        cached_fn = self.memory.cache(fn, ignore=list(ignore))
-        full_key = (code_version(), key)
-        hit = self.location is not None and cached_fn.check_call_in_cache(full_key, *args)
-        value, seconds = cached_fn(full_key, *args)
-        return StageRun(value, seconds, bool(hit))
+    def run(self, name: str, key: Any, compute: Callable[[], tuple[Any, float]]) -> StageRun:
+        if self.location is None:
+            return StageRun(*compute(), False)
+        cached_fn = self.memory.cache(_stage_call, ignore=["compute"])
+        full_key = (code_version(), name, key)
+        if cached_fn.check_call_in_cache(full_key, compute):
+            shelved = cached_fn.call_and_shelve(full_key, compute)
+            try:
+                value, seconds = shelved.get()
+                return StageRun(value, seconds, True)
+            except Exception as exc:  # unreadable entry: say so in one line, then compute it again
+                warnings.warn(f"the cached {name} stage could not be read ({type(exc).__name__}); recomputing it",
+                              CacheWarning, stacklevel=2)
+                shelved.clear()
+        value, seconds = cached_fn(full_key, compute)
+        return StageRun(value, seconds, False)
 
     def scratch(self, name: str, key: Any) -> Path | None:
         """A folder for a stage's partial results (checkpoints), unique to (code version, key); None without a
@@ -80,3 +99,7 @@ class StageCache:
         if self.location is None:
             return None
         return self.location / "partial" / name / joblib_hash((code_version(), key))
+
+
+class CacheWarning(UserWarning):
+    """A stage-cache entry was unreadable and its stage is computed again."""

@@ -4,7 +4,7 @@ Layout (DESIGN.md contract): ``{"version": 1, "laws": [record, ...], "meta": {..
 ``Law.to_json()`` dict (expression, srepr, latex, formula, parameters, units, ...) plus ``rank`` and the figures
 measured for it (s_true, s_random, ratio, screen_inner_lr and screen_inner_dt_scale -- the inner rate and
 inner-loss step the screen picked and meta-tailoring used --, train_error, test_rmse, filter_params when
-stage 2 meta-learned the parameters, ... — absent when not measured).
+meta-tailoring meta-learned the parameters, ... — absent when not measured).
 
 ``read_laws`` is the one reader of the format (the CLI's ``export`` and the video law plug-in use it). A record
 written by hand may give only ``expression`` (and optionally ``names`` and ``units``); it is then parsed as a law
@@ -21,7 +21,7 @@ from pathlib import Path
 from sympy.printing.numpy import NumPyPrinter
 
 from ..dsl.law import Law
-from ..errors import DataError, NoetherError
+from ..errors import ConfigError, DataError, NoetherError
 from ..io import atomic_write_text
 
 FORMATS = ("sympy", "latex", "json", "python")
@@ -102,7 +102,7 @@ def _law_of(rec: dict) -> Law:
 def export(path: str | Path, fmt: str = "sympy", rank: int = 1) -> str:
     """One law of a laws.json as text: SymPy expression, LaTeX, JSON record, or a Python/NumPy function."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
     record = _ranked(read_laws(path)[0], rank, path)
     law = record.law
     if fmt == "sympy":

@@ -11,7 +11,6 @@ from ..tailoring import Comparison
 from .laws_file import RankedLaw
 from .stages import TailorResult, law_params
 
-
 EQUAL_TOL = 1e-8  # 1 - |correlation| below this on the data's states: one law (relative misfit below ~1.4e-4)
 TAILORING_FIGURES = ("screen_inner_lr", "screen_inner_dt_scale", "screen_loss", "train_error", "test_rmse",
                      "test_rmse_sem")
@@ -58,7 +57,7 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
                   "ratio": float(row["ratio"]), "excess": float(row["excess"]), "trend_p": float(row["trend_p"]),
                   "candidate": c, **figures.get(c, {})}
         law, fitted = filt.space.law(c, law_params(filt, tail, c)), filt.space.law(c, filt.params[c])
-        if law.params != fitted.params:  # meta-learned in stage 2: keep the filter's fit beside it
+        if law.params != fitted.params:  # meta-learned by the meta-tailor stage: keep the filter's fit beside it
             scores["filter_params"] = list(fitted.params)
         laws.append(RankedLaw(rank, law, scores))
     return laws if states is None else merge_equal(laws, states)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,17 +21,18 @@ import pandas as pd
 import torch
 
 from .. import progress
-from ..discovery import FilterConfig, FilterResult, filter_candidates
-from ..discovery.composite import CompositeConfig, CompositeResult, composite_laws
+from ..discovery import FilterResult, filter_candidates
+from ..discovery.composite import composite_laws
 from ..discovery.merge import with_composite
 from ..dsl import CandidateSpace, space_for
 from ..errors import DataError
 from ..io import atomic_path
+from ..settings import run_free
 from ..systems import SYSTEMS, Trajectories
 from ..tailoring import Checkpoint, Comparison
 from ..version import __version__
 from .cache import StageCache, code_version, timed
-from .config import STAGES, DiscoverConfig, TailorConfig
+from .config import STAGES, DiscoverConfig
 from .laws_file import RankedLaw, write_laws
 from .ranking import ranked_laws
 from .report import write_report
@@ -119,20 +121,22 @@ class DiscoveryResult:
         return written
 
 
-def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> DiscoveryResult:
-    """Run the discovery stages on ``traj`` up to ``config.stage``."""
+def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig(), *,
+             on_filter: Callable[[DiscoveryResult], None] | None = None) -> DiscoveryResult:
+    """Run the discovery stages on ``traj`` up to ``config.stage``. ``on_filter(result)`` is called as soon as the
+    accepted laws are known (after the filter and the composite search), before the tailoring stages run."""
     if not traj.ordered and config.runs("screen"):
         raise DataError(f"'{traj.name}' is group data (sets of states without time order): the tailoring stages "
                         "(screen, meta-tailor, evaluate) predict trajectories in time and need times; run the "
                         "discovery stages only (--stage filter, or DiscoverConfig(stage='filter'))")
     cache = StageCache(config.cache_dir)
-    key = traj.fingerprint()
     timings: dict[str, float] = {}
     cached: list[str] = []
 
-    def run(stage: str, fn, *args, ignore=()):
+    def run(stage: str, key, fn, *args):
+        """``fn(*args)`` as the stage ``stage``, cached on ``key``: everything its result depends on."""
         with progress.stage(stage):
-            done = cache.run(fn, *args, ignore=ignore)
+            done = cache.run(stage, key, functools.partial(timed, fn, *args))
         timings[stage] = done.seconds
         if done.cached:
             cached.append(stage)
@@ -145,54 +149,45 @@ def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig()) -> D
     result = DiscoveryResult(traj, config, space, timings=timings, cached=())
     if not config.runs("filter"):
         return result
-    base = (key, config.depth, config.max_params, config.seed)
-    filt = run("filter", _filter_stage, base, config.filter, space, traj, ignore=("space", "traj"))
-    if config.composite is not None:
-        comp = run("composite", _composite_stage, (base, config.filter), config.composite, traj, ignore=("traj",))
-        filt = with_composite(filt, comp, traj, config.filter)
+    keys = StageKeys.of(traj, config)
+    filt = run("filter", keys.filter, filter_candidates, space, traj, config.filter_stage)
+    if config.composite_stage is not None:
+        comp = run("composite", keys.composite, composite_laws, traj, config.composite_stage)
+        filt = with_composite(filt, comp, traj, config.filter_stage)
+    if on_filter is not None:
+        on_filter(DiscoveryResult(traj, config, filt.space, filt, timings=dict(timings), cached=tuple(cached)))
     if not config.runs("screen") or filt.n_accepted == 0:
         return DiscoveryResult(traj, config, filt.space, filt, timings=timings, cached=tuple(cached))
-    tail = run("screen", _screen_stage, (base, config.filter), config.tailor, filt, traj, config.seed,
-               ignore=("filt", "traj"))
+    tail = run("screen", keys.screen, run_screen, filt, traj, config.tailor, config.seed)
     if config.runs("meta-tailor"):
-        tail = run("meta-tailor", _meta_stage, (base, config.filter, config.tailor, config.seed), filt, traj, tail,
-                   config.tailor, ignore=("filt", "traj", "stage1"))
+        tail = run("meta-tailor", keys.meta, run_meta, filt, traj, tail, config.tailor)
     evaluation = None
     if config.runs("evaluate") and tail.chosen is not None:
         law = filt.space.law(tail.chosen, law_params(filt, tail, tail.chosen))
         true_law = config.true_law or (SYSTEMS[traj.system].true_law if traj.system else None)
         refs = reference_laws(traj, true_law)
-        eval_key = (law.to_json(), key, config.tailor, refs)
+        eval_key = (law.to_json(), keys.data, run_free(config.tailor), refs)
         checkpoint = Checkpoint(cache.scratch("evaluate", eval_key))
-        evaluation = run("evaluate", _evaluate_stage, eval_key, law, traj, config.tailor, refs, checkpoint, tail,
-                         ignore=("law", "traj", "checkpoint", "screened"))
+        evaluation = run("evaluate", eval_key, run_evaluate, law, traj, config.tailor, refs, checkpoint, tail)
         checkpoint.clear()  # the whole comparison is in the stage cache now
     return DiscoveryResult(traj, config, filt.space, filt, tail, evaluation, timings, tuple(cached))
 
 
-# Stage functions: the first argument is the cache key (data fingerprint + configuration so far); the big objects
-# after it are ignored by joblib's hashing.
+@dataclass(frozen=True)
+class StageKeys:
+    """What each stage's cached result depends on, as typed values: the data's fingerprint and the settings of that
+    stage and of the ones before it, less how the work is run (``settings.run_free``: threads, device, ...)."""
 
-# Each returns (value, seconds) so that a cached stage still knows how long it took.
+    data: str
+    filter: tuple
+    composite: tuple
+    screen: tuple
+    meta: tuple
 
-def _filter_stage(key, config: FilterConfig, space, traj: Trajectories) -> tuple[FilterResult, float]:
-    return timed(filter_candidates, space, traj, config)
-
-
-def _composite_stage(key, config: CompositeConfig, traj: Trajectories) -> tuple[CompositeResult, float]:
-    return timed(composite_laws, traj, config)
-
-
-def _screen_stage(key, config: TailorConfig, filt: FilterResult, traj: Trajectories, seed: int
-                  ) -> tuple[TailorResult, float]:
-    return timed(run_screen, filt, traj, config, seed)
-
-
-def _meta_stage(key, filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig
-                ) -> tuple[TailorResult, float]:
-    return timed(run_meta, filt, traj, stage1, config)
-
-
-def _evaluate_stage(key, law, traj: Trajectories, config: TailorConfig, refs: dict, checkpoint: Checkpoint,
-                    screened: TailorResult) -> tuple[Comparison, float]:
-    return timed(run_evaluate, law, traj, config, refs, checkpoint, screened)
+    @classmethod
+    def of(cls, traj: Trajectories, config: DiscoverConfig) -> StageKeys:
+        data = traj.fingerprint()
+        filt = (data, config.depth, config.max_params, run_free(config.filter_stage))
+        comp = (filt, None if config.composite_stage is None else run_free(config.composite_stage))
+        screen = (comp, run_free(config.tailor))
+        return cls(data, filt, comp, screen, (screen, "meta"))

@@ -1,7 +1,7 @@
 """The pipeline's tailoring stages over the filter's survivors (§4.2, App. C): screen -> meta-tailor -> evaluate.
 
 Survivors reach the tailoring core as ONE batched law (``CandidateSpace.evaluate`` on per-candidate inputs), so
-stage 1 scores every survivor x inner learning rate in one vectorised program and stage 2 fine-tunes the top 20
+the screen scores every survivor x inner learning rate in one vectorised program and meta-tailoring fine-tunes the top 20
 together. The evaluation then runs the same long-term protocol for every method over several seeds.
 """
 
@@ -33,8 +33,8 @@ from .config import TailorConfig
 
 @dataclass(frozen=True, eq=False)
 class TailorResult:
-    """candidates: space indices that were screened (best ratio first); screen: stage 1 over them; top: space
-    indices of the screen's top-k; meta: stage 2 over ``top``; chosen: the space index of the picked law."""
+    """candidates: space indices that were screened (best ratio first); screen: the screen over them; top: space
+    indices of the screen's top-k; meta: meta-tailoring over ``top``; chosen: the space index of the picked law."""
 
     candidates: np.ndarray
     screen: ScreenResult
@@ -70,7 +70,7 @@ def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> tuple[dict,
 
 
 def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, seed: int) -> TailorResult:
-    """Stage 1 on the pretrained MLP for the best ``max_screen`` survivors x every inner learning rate."""
+    """The screen on the pretrained MLP for the best ``max_screen`` survivors x every inner learning rate."""
     candidates = np.asarray(filt.accepted_indices[: config.max_screen], dtype=np.int64)
     if len(candidates) == 0:
         raise ValueError("no candidate passed the conservation filter; nothing to tailor with")
@@ -80,21 +80,21 @@ def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, see
     return TailorResult(candidates, res, candidates[res.top], base_params=base, base_seed=seed, base_seconds=seconds)
 
 
-def run_meta(filt: FilterResult, traj: Trajectories, stage1: TailorResult, config: TailorConfig) -> TailorResult:
-    """Stage 2: meta-tailor the top laws at their best inner setting (all at once; their parameters meta-learned
+def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, config: TailorConfig) -> TailorResult:
+    """The meta-tailor stage: meta-tailor the top laws at their best inner setting (all at once; their parameters meta-learned
     with the weights when ``law_lr > 0``), keep the best long-term fit on the training trajectories."""
-    top = stage1.top
-    pos = {int(c): i for i, c in enumerate(stage1.candidates)}
-    lrs = np.array([stage1.screen.best_lr[pos[int(c)]] for c in top])
-    scales = np.array([stage1.screen.best_dt_scale[pos[int(c)]] for c in top])
-    res = meta_tailor(stage1.base_params, traj, parametrised_law(filt.space, top), lrs, config.meta_config(traj),
+    top = screened.top
+    pos = {int(c): i for i, c in enumerate(screened.candidates)}
+    lrs = np.array([screened.screen.best_lr[pos[int(c)]] for c in top])
+    scales = np.array([screened.screen.best_dt_scale[pos[int(c)]] for c in top])
+    res = meta_tailor(screened.base_params, traj, parametrised_law(filt.space, top), lrs, config.meta_config(traj),
                       dt_scales=scales, law_params=filt.params[top], inner=config.inner)
     chosen = None if res.best is None else int(top[res.best])
-    return replace(stage1, meta=res, chosen=chosen)
+    return replace(screened, meta=res, chosen=chosen)
 
 
 def law_params(filt: FilterResult, tail: TailorResult | None, index: int) -> np.ndarray:
-    """Candidate ``index``'s parameters: meta-learned when it was among stage 2's laws, else the filter's fit."""
+    """Candidate ``index``'s parameters: meta-learned when it was among the meta-tailored laws, else the filter's fit."""
     if tail is not None and tail.meta is not None and tail.meta.law_params is not None:
         hits = np.flatnonzero(tail.top == index)
         if len(hits):

@@ -26,6 +26,8 @@ import numpy as np
 from scipy.interpolate import make_smoothing_spline
 from scipy.signal import savgol_filter
 
+from ..errors import ConfigError
+
 ESTIMATORS: tuple[str, ...] = ("finite", "savgol", "spline")
 #: for data without derivatives; chosen by measurement (benchmarks/results/derivatives.md): on HNN's noisy
 #: pendulum a smoothing spline cut the MLP's long-term error by 32% and the oracle-tailored one's by 23% against
@@ -53,7 +55,7 @@ def estimate_derivative(states: np.ndarray, times: np.ndarray, method: str = "fi
     elif method == "spline":
         out = spline_derivative(x, t, **options)
     else:
-        raise ValueError(f"unknown derivative estimator '{method}' (use one of {', '.join(ESTIMATORS)})")
+        raise ConfigError(f"unknown derivative estimator '{method}' (use one of {', '.join(ESTIMATORS)})")
     return out.reshape(np.shape(states))
 
 
@@ -62,7 +64,7 @@ def estimate_all(states: np.ndarray, times: np.ndarray, lengths: np.ndarray | No
     """dx/dt [M, T, d] of a padded batch: trajectory i uses its first ``lengths[i]`` samples (all T when
     ``lengths`` is None); entries beyond its length are NaN in the result whatever they hold on input."""
     if method not in ESTIMATORS:
-        raise ValueError(f"unknown derivative estimator '{method}' (use one of {', '.join(ESTIMATORS)})")
+        raise ConfigError(f"unknown derivative estimator '{method}' (use one of {', '.join(ESTIMATORS)})")
     states = np.asarray(states, dtype=np.float64)
     times = np.asarray(times, dtype=np.float64)
     if states.ndim != 3 or times.shape != states.shape[:2]:
@@ -91,7 +93,7 @@ def savgol_derivative(states: np.ndarray, times: np.ndarray, window: int = SAVGO
     """Savitzky-Golay derivative: scipy's filter on uniform times, the same local fit on the real times
     otherwise. ``window`` is clipped to the largest odd number <= T, ``polyorder`` to window - 1."""
     if window < 3 or polyorder < 1:
-        raise ValueError(f"savgol needs window >= 3 and polyorder >= 1, got window={window}, polyorder={polyorder}")
+        raise ConfigError(f"savgol needs window >= 3 and polyorder >= 1, got window={window}, polyorder={polyorder}")
     n = len(times)
     window = min(window, n if n % 2 else n - 1)
     window -= 1 - window % 2  # odd: a centred window

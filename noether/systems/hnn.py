@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from ..errors import ConfigError
 from ..units import parse_unit
 from .trajectories import Trajectories
 
@@ -48,7 +49,7 @@ class HamiltonianSystem:
                  ) -> Trajectories:
         """HNN's get_dataset: ``samples`` trajectories; the first ``test_split`` fraction of points train."""
         if noise < 0:
-            raise ValueError(f"noise must be >= 0, got {noise}")
+            raise ConfigError(f"noise must be >= 0, got {noise}")
         rng = np.random.RandomState(seed)
         parts = [self.trajectory(rng, noise) for _ in range(samples)]
         states, clean, dxdt, times = (np.stack(x) for x in zip(*parts))

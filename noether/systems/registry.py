@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..errors import UnknownSystemError
+from ..errors import ConfigError, UnknownSystemError
 from .controls import LORENZ, VAN_DER_POL
 from .hnn import PENDULUM, SPRING
 from .mechanics import DOUBLE_PENDULUM, HENON_HEILES, OSCILLATOR_2D, RIGID_BODY
@@ -67,7 +67,7 @@ def load_system(name: str, *, noise: float | None = None, seed: int = 0) -> Traj
     spec = get_system(name)
     if name == "real-pendulum":
         if noise:
-            raise ValueError("real-pendulum is measured data; it takes no noise level")
+            raise ConfigError("real-pendulum is measured data; it takes no noise level")
         traj = spec.make(seed=seed)
     else:
         traj = spec.make(noise=spec.noise if noise is None else noise, seed=seed)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from ..errors import ConfigError
 from ..units import parse_unit
 from .trajectories import Trajectories
 
@@ -83,7 +84,7 @@ class SimulatedSystem:
         ``self.noise``) on the observed states only; the first half of the trajectories train."""
         noise = self.noise if noise is None else noise
         if noise < 0:
-            raise ValueError(f"noise must be >= 0, got {noise}")
+            raise ConfigError(f"noise must be >= 0, got {noise}")
         rng = np.random.RandomState(seed)
         starts = np.stack([np.asarray(self.initial(rng), dtype=np.float64) for _ in range(self.samples)])
         clean = self.solve_all(starts)

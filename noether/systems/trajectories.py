@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pint
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..units import dimension, unit_label
 from .derivatives import DEFAULT_ESTIMATOR, estimate_all
 from .files import read_columns, write_columns
@@ -125,7 +125,7 @@ class Trajectories:
         the padding): 'central' (second order, one-sided at the ends, np.gradient) or 'forward' (HNN's
         real-pendulum rule; the last point reuses the previous step)."""
         if method not in ("central", "forward"):
-            raise ValueError(f"unknown finite-difference method '{method}' (use 'central' or 'forward')")
+            raise ConfigError(f"unknown finite-difference method '{method}' (use 'central' or 'forward')")
         if method == "central":
             return estimate_all(self.states, self.times, self.lengths, "finite")
         out = np.full_like(self.states, np.nan)
@@ -171,7 +171,7 @@ class Trajectories:
         least 3 always kept): data as experiments give it -- unequal lengths, irregular times. Each kept sample
         keeps its split."""
         if not 0 <= max_drop < 1:
-            raise ValueError(f"max_drop must be in [0, 1), got {max_drop}")
+            raise ConfigError(f"max_drop must be in [0, 1), got {max_drop}")
         rng = np.random.default_rng(seed)
         keep = []
         for k in self.lengths:

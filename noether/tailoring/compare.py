@@ -5,7 +5,7 @@ Per seed: the baseline MLP and the HNN are trained with that seed (``TrainConfig
 of that seed's MLP (``MetaConfig``, with the ``InnerSetting``'s step and adapted weights) at one pair of the
 setting's grid -- a learning rate (or Newton fraction) and an inner-loss step dt_scale -- chosen either by the
 screen (``lr_select='screen'``:
-the training MSE after one tailoring step, stage 1) or, as the paper describes for one law, by meta-tailoring at
+the training MSE after one tailoring step, the screen) or, as the paper describes for one law, by meta-tailoring at
 every (lr, dt_scale) of the grid at once and keeping the lowest long-term RMSE on the training trajectories
 (``'meta'``, the default). Every model is then evaluated with ``evaluate.long_term`` on the test
 trajectories. Summary: mean +- standard error over seeds.
@@ -23,7 +23,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..progress import stage
+from ..settings import hand_down
 from ..systems.trajectories import Trajectories
 from .checkpoint import Checkpoint
 from .evaluate import long_term, mlp_field, module_field, stack_fields, tailored_field
@@ -53,12 +55,12 @@ class CompareConfig:
 
     def __post_init__(self) -> None:
         if not self.seeds:
-            raise ValueError("compare needs at least one seed")
+            raise ConfigError("compare needs at least one seed")
         unknown = set(self.baselines) - {"mlp", "hnn"}
         if unknown:
-            raise ValueError(f"unknown baseline(s) {sorted(unknown)} (use 'mlp', 'hnn')")
+            raise ConfigError(f"unknown baseline(s) {sorted(unknown)} (use 'mlp', 'hnn')")
         if self.lr_select not in ("screen", "meta"):
-            raise ValueError(f"lr_select must be 'screen' or 'meta', got '{self.lr_select}'")
+            raise ConfigError(f"lr_select must be 'screen' or 'meta', got '{self.lr_select}'")
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
     interruption resumes there (it must belong to this very comparison: same data, laws, config); pretrained:
     {seed: (MLP weights, seconds)} already trained with this comparison's recipe (e.g. the screen's), reused."""
     _, test = traj.split()
-    meta = replace(config.meta or MetaConfig.for_data(traj), integrator=config.integrator)
+    meta = hand_down(config.meta or MetaConfig.for_data(traj), "CompareConfig", integrator=config.integrator)
     checkpoint = checkpoint or Checkpoint(None)
     methods = [m for m in ("mlp",) if m in config.baselines] + list(laws) + \
         [m for m in ("hnn",) if m in config.baselines]

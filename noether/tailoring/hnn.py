@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad
 
+from ..errors import ConfigError
 from .mlp import MLP, build_seeded
 
 
@@ -20,7 +21,7 @@ class HNN(nn.Module):
     def __init__(self, d: int = 2, hidden: int = 200):
         super().__init__()
         if d % 2:
-            raise ValueError(f"an HNN needs an even state dimension (q, p pairs), got {d}")
+            raise ConfigError(f"an HNN needs an even state dimension (q, p pairs), got {d}")
         self.net = MLP(d, hidden, 1)
 
     @classmethod

@@ -24,6 +24,8 @@ import torch
 from torch import Tensor
 from torch.func import grad, vmap
 
+from ..errors import ConfigError
+
 Params = dict[str, Tensor]
 
 
@@ -45,13 +47,13 @@ class InnerConfig:
 
     def __post_init__(self) -> None:
         if not self.lr >= 0:
-            raise ValueError(f"inner learning rate must be >= 0, got {self.lr}")
+            raise ConfigError(f"inner learning rate must be >= 0, got {self.lr}")
         if self.steps < 0:
-            raise ValueError(f"inner steps must be >= 0, got {self.steps}")
+            raise ConfigError(f"inner steps must be >= 0, got {self.steps}")
         if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"unknown inner optimizer '{self.optimizer}' (use 'sgd' or 'adam')")
+            raise ConfigError(f"unknown inner optimizer '{self.optimizer}' (use 'sgd' or 'adam')")
         if not (0 <= self.betas[0] < 1 and 0 <= self.betas[1] < 1):
-            raise ValueError(f"Adam betas must lie in [0, 1), got {self.betas}")
+            raise ConfigError(f"Adam betas must lie in [0, 1), got {self.betas}")
 
 
 def tailor(adapted: Params, inner_loss: Callable[[Params], Tensor], config: InnerConfig = InnerConfig(), *,

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 
 Field = Callable[[Tensor], Tensor]
 BACKENDS: tuple[str, ...] = ("torch", "scipy")
@@ -46,11 +46,11 @@ class IntegratorConfig:
 
     def __post_init__(self) -> None:
         if not (self.rtol > 0 and self.atol > 0 and self.max_abs > 0):
-            raise ValueError(f"integrator tolerances and max_abs must be > 0, got {self}")
+            raise ConfigError(f"integrator tolerances and max_abs must be > 0, got {self}")
         if self.backend not in BACKENDS:
-            raise ValueError(f"unknown integrator '{self.backend}' (use one of {', '.join(BACKENDS)})")
+            raise ConfigError(f"unknown integrator '{self.backend}' (use one of {', '.join(BACKENDS)})")
         if self.backend == "torch" and self.method != "RK45":
-            raise ValueError(f"the torch integrator runs Dormand-Prince 5(4) (method 'RK45'); use backend='scipy' "
+            raise ConfigError(f"the torch integrator runs Dormand-Prince 5(4) (method 'RK45'); use backend='scipy' "
                              f"for method '{self.method}'")
 
     def budget(self, steps: int) -> int:

@@ -9,6 +9,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
+
 NoetherForm = Literal["a", "b"]
 LawBatch = Callable[[Tensor], Tensor]  # X [n, N, d] -> g(X) [n, N]: candidate i evaluated on X[i]
 
@@ -35,7 +37,7 @@ def noether_loss(g_ref: Tensor, g_seq: Tensor, form: NoetherForm = "a") -> Tenso
         prev = torch.cat([ref, g_seq[..., :-1, :]], dim=-2)  # g(x~_{t-1}) with x~_0 = x0
         diff = g_seq - prev
     else:
-        raise ValueError(f"unknown Noether loss form '{form}' (use 'a' or 'b')")
+        raise ConfigError(f"unknown Noether loss form '{form}' (use 'a' or 'b')")
     return diff.square().sum(dim=(-1, -2))
 
 

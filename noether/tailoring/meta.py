@@ -1,11 +1,11 @@
-"""Stage 2 of meta-tailoring the baseline MLP with a conservation law g (Appendix C of the paper).
+"""Meta-tailoring (the meta-tailor stage) of the baseline MLP with a conservation law g (Appendix C of the paper).
 
 For an input x the tailoring (inner) loss is Eq. 2 on the one-step finite-difference prediction,
 ``L_in(x) = |g(x) - g(x + f_theta(x) dt)|^2`` (dt = the data's time step times ``dt_scale``); each query gets one
 step on the MLP's weights and the tailored prediction f_theta'(x) is the vector field. The step (SGD, Eq. 3, or
 Gauss-Newton), the weights it moves and the grids come from one ``InnerSetting`` (setting.py).
 
-Stage 1 (``screen.py``) keeps the top laws among the filter's survivors; ``meta_tailor`` here fine-tunes one copy
+The screen (``screen.py``) keeps the top laws among the filter's survivors; ``meta_tailor`` here fine-tunes one copy
 of the pretrained MLP per law for ``epochs`` full-batch Adam steps on the post-tailoring task loss (second order
 through the inner step), all candidates at once (stacked weights), then picks the law whose model has the lowest
 long-term RMSE on the TRAINING trajectories.
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..errors import ConfigError
 from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .evaluate import long_term, tailored_field
@@ -53,7 +54,7 @@ def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
 
 @dataclass(frozen=True)
 class MetaConfig:
-    """Stage 2 (Algorithm 1 with a fixed law): ``epochs`` full-batch Adam steps (lr, L2 weight_decay as in the
+    """Meta-tailoring (Algorithm 1 with a fixed law): ``epochs`` full-batch Adam steps (lr, L2 weight_decay as in the
     baseline's training) on MSE(f_theta'(x), dx/dt), second order through the inner step unless first_order.
 
     halving: successive halving -- at ``halving_rounds`` evenly spaced epochs, keep the better half of the
@@ -76,10 +77,10 @@ class MetaConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 0 or not self.lr > 0 or self.weight_decay < 0:
-            raise ValueError(f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, "
+            raise ConfigError(f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, "
                              f"weight_decay={self.weight_decay}")
         if self.keep_min < 1 or self.halving_rounds < 1:
-            raise ValueError(f"keep_min and halving_rounds must be >= 1, got {self.keep_min}, {self.halving_rounds}")
+            raise ConfigError(f"keep_min and halving_rounds must be >= 1, got {self.keep_min}, {self.halving_rounds}")
 
     @classmethod
     def for_data(cls, traj: Trajectories, **overrides) -> MetaConfig:
@@ -114,7 +115,7 @@ class MetaResult:
 
 def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config: MetaConfig = MetaConfig(),
                 dt_scales=None, law_params=None, *, inner: InnerSetting = InnerSetting()) -> MetaResult:
-    """Stage 2 for n = len(lrs) candidates at once: each starts from the pretrained ``params`` (unstacked) and is
+    """Meta-tailoring for n = len(lrs) candidates at once: each starts from the pretrained ``params`` (unstacked) and is
     meta-tailored with law i at inner rate ``lrs[i]`` and inner-loss step ``dt_scales[i] * traj.dt`` (default:
     the first of ``inner.dt_scales`` for all), with ``inner``'s step and adapted weights; ``laws`` is batched over
     the same n candidates.
@@ -154,7 +155,7 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
     b1, b2, eps = 0.9, 0.999, 1e-8
     scales = np.full(n, inner.dt_scales[0]) if dt_scales is None else np.asarray(dt_scales, dtype=np.float64)
     if scales.shape != (n,) or not (scales > 0).all():
-        raise ValueError(f"dt_scales must hold {n} positive values, got {scales}")
+        raise ConfigError(f"dt_scales must hold {n} positive values, got {scales}")
     dt_all = torch.as_tensor(scales * traj.dt, dtype=w.dtype, device=w.device)
     with stage(f"meta-tailor {n} law{'s' if n != 1 else ''}", config.epochs, "epochs") as advance:
         for epoch in range(config.epochs):

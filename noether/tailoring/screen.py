@@ -1,4 +1,4 @@
-"""Stage 1 of meta-tailoring (App. C): on the pretrained MLP, the training MSE of dx/dt after one tailoring step
+"""The screen stage, before meta-tailoring (App. C): on the pretrained MLP, the training MSE of dx/dt after one tailoring step
 with each candidate law at each (rate, dt_scale) of the inner setting's grid; keeps the top-k laws with their best
 pair. Vectorised: the laws and their gradients are evaluated once for all candidates; the tailored forward pass
 (``mlp_tailor``) then runs on blocks of laws for all rates.
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..errors import ConfigError
 from ..systems.trajectories import Trajectories
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params
@@ -34,7 +35,7 @@ class ScreenConfig:
 
     def __post_init__(self) -> None:
         if self.top_k < 1 or self.chunk < 1:
-            raise ValueError(f"top_k and chunk must be >= 1, got {self.top_k}, {self.chunk}")
+            raise ConfigError(f"top_k and chunk must be >= 1, got {self.top_k}, {self.chunk}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ScreenResult:
 
 def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, config: ScreenConfig = ScreenConfig(),
            *, inner: InnerSetting = InnerSetting()) -> ScreenResult:
-    """Stage 1: the training loss after one tailoring step, for each of ``n_laws`` laws x each (dt_scale, rate)
+    """The screen: the training loss after one tailoring step, for each of ``n_laws`` laws x each (dt_scale, rate)
     of ``inner``'s grid.
 
     params: the pretrained MLP's weights {name: tensor} (unstacked); the screen runs on their device/dtype.

@@ -18,6 +18,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..errors import ConfigError
+
 InnerStep = Literal["sgd", "newton"]
 INNER_STEPS: tuple[str, ...] = ("newton", "sgd")
 Adapt = Literal["all", "last"]
@@ -32,9 +34,9 @@ NEWTON_ALPHAS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
 def check_step(step: str, adapt: str) -> None:
     """One clear error for an unknown inner step or adapted-weights choice."""
     if step not in INNER_STEPS:
-        raise ValueError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
+        raise ConfigError(f"unknown inner step '{step}' (use one of {', '.join(INNER_STEPS)})")
     if adapt not in ADAPTS:
-        raise ValueError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
+        raise ConfigError(f"unknown adapt '{adapt}' (use one of {', '.join(ADAPTS)})")
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,12 @@ class InnerSetting:
         if self.rates is not None:
             object.__setattr__(self, "rates", tuple(float(r) for r in self.rates))
             if not self.rates or min(self.rates) < 0:
-                raise ValueError(f"inner rates must be a non-empty grid of non-negative values, got {self.rates}")
+                raise ConfigError(f"inner rates must be a non-empty grid of non-negative values, got {self.rates}")
         object.__setattr__(self, "dt_scales", tuple(float(d) for d in self.dt_scales))
         if not self.dt_scales or not all(d > 0 for d in self.dt_scales):
-            raise ValueError(f"dt_scales must be positive, got {self.dt_scales}")
+            raise ConfigError(f"dt_scales must be positive, got {self.dt_scales}")
         if not self.law_lr >= 0:
-            raise ValueError(f"law_lr must be >= 0, got {self.law_lr}")
+            raise ConfigError(f"law_lr must be >= 0, got {self.law_lr}")
 
     @classmethod
     def paper(cls) -> InnerSetting:

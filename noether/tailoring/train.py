@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..device import resolve_device
+from ..errors import ConfigError
 from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .hnn import HNN
@@ -33,13 +34,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.steps < 0:
-            raise ValueError(f"training steps must be >= 0, got {self.steps}")
+            raise ConfigError(f"training steps must be >= 0, got {self.steps}")
         if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+            raise ConfigError(f"learning rate must be > 0, got {self.lr}")
         if self.weight_decay < 0:
-            raise ValueError(f"weight decay must be >= 0, got {self.weight_decay}")
+            raise ConfigError(f"weight decay must be >= 0, got {self.weight_decay}")
         if self.hidden < 1:
-            raise ValueError(f"hidden width must be >= 1, got {self.hidden}")
+            raise ConfigError(f"hidden width must be >= 1, got {self.hidden}")
 
     @classmethod
     def for_data(cls, traj: Trajectories, **overrides) -> TrainConfig:
@@ -109,5 +110,5 @@ def train_baseline(traj: Trajectories, kind: Literal["mlp", "hnn"] = "mlp", conf
     elif kind == "hnn":
         model = HNN.seeded(config.seed, traj.dim, config.hidden)
     else:
-        raise ValueError(f"unknown baseline '{kind}' (use 'mlp' or 'hnn')")
+        raise ConfigError(f"unknown baseline '{kind}' (use 'mlp' or 'hnn')")
     return fit(model.to(device), x, dx, config, xt, dxt, label=f"train {kind} (seed {config.seed})")

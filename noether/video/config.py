@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..errors import ConfigError
 from ..tailoring.inner import InnerConfig
 from .catalog import DATASETS, LAW_DATASETS, METHOD_SPECS, METHODS, PRESETS
 from .early_stop import VAL_METRICS
@@ -78,28 +79,28 @@ class VideoConfig:
 
     def __post_init__(self):
         if self.dataset not in DATASETS:
-            raise ValueError(f"unknown video dataset '{self.dataset}' (one of {', '.join(DATASETS)})")
+            raise ConfigError(f"unknown video dataset '{self.dataset}' (one of {', '.join(DATASETS)})")
         if self.method not in METHODS:
-            raise ValueError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
+            raise ConfigError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
         if self.method == "noether-law" and self.dataset not in LAW_DATASETS:
-            raise ValueError(f"method noether-law needs a dataset whose frames have known states "
-                             f"({', '.join(LAW_DATASETS)}), not {self.dataset}")
+            raise ConfigError(f"method noether-law needs a dataset whose frames have known states "
+                              f"({', '.join(LAW_DATASETS)}), not {self.dataset}")
         if self.size not in (64, 128):
-            raise ValueError(f"size must be 64 or 128 pixels, got {self.size}")
+            raise ConfigError(f"size must be 64 or 128 pixels, got {self.size}")
         if self.method == "svg-more" and self.dataset == "ramp":
-            raise ValueError("method svg-more continues a frozen-base protocol (pendulum-controlled, "
+            raise ConfigError("method svg-more continues a frozen-base protocol (pendulum-controlled, "
                              "pendulum-pixels); the ramp meta-trains from scratch")
         if self.reduction not in ("paper", "sum") or self.task_reduction not in ("paper", "mean"):
-            raise ValueError(f"reduction must be paper or sum and task_reduction paper or mean, got "
+            raise ConfigError(f"reduction must be paper or sum and task_reduction paper or mean, got "
                              f"'{self.reduction}', '{self.task_reduction}'")
         if self.val_metric not in VAL_METRICS:
-            raise ValueError(f"val_metric must be one of {', '.join(VAL_METRICS)}, got '{self.val_metric}'")
+            raise ConfigError(f"val_metric must be one of {', '.join(VAL_METRICS)}, got '{self.val_metric}'")
         if self.free_tf_weight < 0:
-            raise ValueError(f"free_tf_weight must be >= 0, got {self.free_tf_weight}")
+            raise ConfigError(f"free_tf_weight must be >= 0, got {self.free_tf_weight}")
         if self.cn_start not in ("identity", "learned"):
-            raise ValueError(f"cn_start must be 'identity' or 'learned', got '{self.cn_start}'")
+            raise ConfigError(f"cn_start must be 'identity' or 'learned', got '{self.cn_start}'")
         if min(self.steps, self.tune_steps, self.free_steps) < 0 or self.batch_size < 1:
-            raise ValueError("steps, tune_steps, free_steps must be >= 0 and batch_size >= 1")
+            raise ConfigError("steps, tune_steps, free_steps must be >= 0 and batch_size >= 1")
 
     @property
     def uses_embedding(self) -> bool:
@@ -202,9 +203,9 @@ def _ramp(preset: str, stochastic: bool) -> dict:
 def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overrides) -> VideoConfig:
     """The preset configuration of ``method`` on ``dataset``; keyword overrides replace single fields."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
+        raise ConfigError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
     if preset == "confirm" and dataset != "pendulum-controlled":
-        raise ValueError(f"the confirm preset is the controlled pendulum's (the frozen protocol), not {dataset}'s")
+        raise ConfigError(f"the confirm preset is the controlled pendulum's (the frozen protocol), not {dataset}'s")
     if dataset == "pendulum-controlled":
         base = _controlled(preset)
         base["freeze_base"] = True
@@ -234,6 +235,6 @@ def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overr
                 # 1.61 against 0.39; the true frames 0.03); the scale starts where validation says
                 base["scale_grid"] = (1.0, 0.3, 0.1, 0.03, 0.01)
     else:
-        raise ValueError(f"unknown video dataset '{dataset}' (one of {', '.join(DATASETS)})")
+        raise ConfigError(f"unknown video dataset '{dataset}' (one of {', '.join(DATASETS)})")
     base.update(overrides)
     return VideoConfig(dataset=dataset, method=method, preset=preset, **base)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..errors import ConfigError
+
 VAL_METRICS = ("mean", "geometric")  # over horizons: the mean MSE, or the geometric mean (each one's relative error)
 
 
@@ -14,7 +16,7 @@ def horizon_score(per_horizon: Tensor, metric: str = "mean") -> float:
         return float(per_horizon.double().clamp_min(1e-12).log().mean().exp())
     if metric == "mean":
         return float(per_horizon.double().mean())
-    raise ValueError(f"metric must be one of {', '.join(VAL_METRICS)}, got '{metric}'")
+    raise ConfigError(f"metric must be one of {', '.join(VAL_METRICS)}, got '{metric}'")
 
 
 class EarlyStop:

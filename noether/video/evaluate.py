@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
+from ..errors import ConfigError
 from ..tailoring.inner import InnerConfig
 from .train import inner_at_test, load_run, make_query, window_batches
 
@@ -102,7 +103,7 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
     from .data import load_video_dataset
 
     if kind not in BASELINES:
-        raise ValueError(f"unknown baseline '{kind}' (one of {', '.join(BASELINES)})")
+        raise ConfigError(f"unknown baseline '{kind}' (one of {', '.join(BASELINES)})")
     data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root, size=size)
     mean = None
     if kind == "mean-frame":
@@ -142,7 +143,7 @@ def inner_steps_study(run: str | Path, *, steps: int = 500, lr: float = 1e-4, op
 
     config, net, meta = load_run(run, device)
     if net.embedding is None:
-        raise ValueError("the inner-steps study needs a Noether run (one with an embedding)")
+        raise ConfigError("the inner-steps study needs a Noether run (one with an embedding)")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
     data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
@@ -203,7 +204,7 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
 
     config, net, meta = load_run(run, device)
     if net.embedding is None or not hasattr(net.embedding, "pairs"):
-        raise ValueError("the conservation check needs a Noether run whose embedding reads frames")
+        raise ConfigError("the conservation check needs a Noether run whose embedding reads frames")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
     data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from ..io import save_figure
 
 
@@ -89,7 +90,7 @@ def grad_cam(embedding: nn.Module, seq: Tensor, pca: EmbeddingPCA, dims: Sequenc
     the magnitude of the channel-weighted activations, so the map does not depend on the axis' sign."""
     T, H, W = seq.shape[0], seq.shape[-2], seq.shape[-1]
     if any(not 0 <= t < T - 1 for t in times) or any(not 0 <= d < pca.components.shape[0] for d in dims):
-        raise ValueError(f"times must lie in [0, {T - 2}] and dims in [0, {pca.components.shape[0] - 1}]")
+        raise ConfigError(f"times must lie in [0, {T - 2}] and dims in [0, {pca.components.shape[0] - 1}]")
     layer = target_layer if target_layer is not None else last_conv_layer(embedding)
     captured: list[Tensor] = []
     handle = layer.register_forward_hook(lambda _m, _i, out: captured.append(out))

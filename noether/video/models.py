@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from .cn import cn_parameters
 from .nets import Decoder, Encoder, GaussianLSTM, LSTMStack, gaussian_kl
 
@@ -40,13 +41,13 @@ class ModelConfig:
 
     def __post_init__(self):
         if self.arch not in ("dcgan", "vgg"):
-            raise ValueError(f"arch must be dcgan or vgg, got '{self.arch}'")
+            raise ConfigError(f"arch must be dcgan or vgg, got '{self.arch}'")
         if min(self.nf, self.g_dim, self.rnn, self.layers) < 1 or self.z_dim < 0:
-            raise ValueError("model sizes must be positive")
+            raise ConfigError("model sizes must be positive")
         if len(self.depth) != 4 or min(self.depth) < 1:
-            raise ValueError(f"depth needs 4 positive entries, got {self.depth}")
+            raise ConfigError(f"depth needs 4 positive entries, got {self.depth}")
         if self.cond_z not in ("posterior", "prior"):
-            raise ValueError(f"cond_z must be 'posterior' or 'prior', got '{self.cond_z}'")
+            raise ConfigError(f"cond_z must be 'posterior' or 'prior', got '{self.cond_z}'")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..errors import ConfigError
 from .cn import NormCN
 
 State = list[tuple[Tensor, Tensor]]
@@ -57,7 +58,7 @@ class Encoder(nn.Module):
                  depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False, size: int = 64):
         super().__init__()
         if arch not in ("dcgan", "vgg"):
-            raise ValueError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
+            raise ConfigError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
         self.arch = arch
         widths = level_widths(nf, size)
         depth = [*depth] + [depth[-1]] * (len(widths) - len(depth))

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ..errors import ConfigError
 from ..tailoring.inner import InnerConfig, tailor
 from ..tailoring.loss import noether_loss
 from .cn import per_example
@@ -51,11 +52,11 @@ class NoetherVideo(nn.Module):
                  form: str = "b", inner: InnerConfig = InnerConfig(lr=1e-4), reduction: str = "paper"):
         super().__init__()
         if adapt not in ("cn", "outputs"):
-            raise ValueError(f"adapt must be 'cn' or 'outputs', got '{adapt}'")
+            raise ConfigError(f"adapt must be 'cn' or 'outputs', got '{adapt}'")
         if reduction not in REDUCTIONS:
-            raise ValueError(f"inner-loss reduction must be one of {', '.join(REDUCTIONS)}, got '{reduction}'")
+            raise ConfigError(f"inner-loss reduction must be one of {', '.join(REDUCTIONS)}, got '{reduction}'")
         if adapt == "cn" and embedding is not None and not predictor.theta_cn():
-            raise ValueError("adapt='cn' needs a predictor with CN layers (ModelConfig.cn=True)")
+            raise ConfigError("adapt='cn' needs a predictor with CN layers (ModelConfig.cn=True)")
         self.predictor, self.embedding = predictor, embedding
         self.adapt, self.form, self.inner, self.reduction = adapt, form, inner, reduction
 
@@ -137,7 +138,7 @@ def task_loss(q: Query, r: Rollout, beta: float = 0.0, reduction: str = "paper")
     pixels) summed over the predicted frames 1 … T-1, plus β times the KL summed over them (SVG's and the
     official code's ``svg_crit``); ``"mean"``: the MSE averaged over frames instead, against the same summed KL."""
     if reduction not in TASK_REDUCTIONS:
-        raise ValueError(f"task-loss reduction must be one of {', '.join(TASK_REDUCTIONS)}, got '{reduction}'")
+        raise ConfigError(f"task-loss reduction must be one of {', '.join(TASK_REDUCTIONS)}, got '{reduction}'")
     mse = (r.frames - q.frames[:, 1:]).square().flatten(2).mean(2)  # [B, T-1]
     mse = mse.sum(1) if reduction == "paper" else mse.mean(1)
     return (mse + beta * r.kl).mean()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from click.testing import CliRunner
 
@@ -42,7 +41,7 @@ def test_force_reaches_the_pipeline(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_discover(traj, config):
+    def fake_discover(traj, config, **kwargs):
         seen["config"] = config
         raise NoetherError("stopped before enumerating")
 

@@ -7,8 +7,17 @@ import torch
 
 from noether.discovery import FilterConfig, filter_candidates
 from noether.discovery.drift import null_excess, spikiness, trend_pvalue
-from noether.discovery.score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index,
-                                     sequence_set, white_noise_variance, white_scatter, within_variance)
+from noether.discovery.score import (
+    Segments,
+    conservation_score,
+    noise_excess,
+    scatter_matrices,
+    sequence_index,
+    sequence_set,
+    white_noise_variance,
+    white_scatter,
+    within_variance,
+)
 from noether.dsl import Law, space_for
 from noether.systems import Trajectories
 
@@ -111,7 +120,7 @@ def test_cli_noise_std_reaches_the_filter(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake(traj, config):
+    def fake(traj, config, **kwargs):
         seen["noise"] = dict(config.filter.noise_std)
         raise SystemExit(0)
 

@@ -9,8 +9,16 @@ with ``frames`` float32 [T, C, H, W] in [0, 1] (plus ``actions``/``states`` wher
 """
 
 from .base import VideoDataset, WindowDataset
-from .registry import (VIDEO_DATASETS, VideoSpec, cache_dir, cache_path, generate_video_arrays, get_video_spec,
-                       load_video_dataset, video_names)
+from .registry import (
+                       VIDEO_DATASETS,
+                       VideoSpec,
+                       cache_dir,
+                       cache_path,
+                       generate_video_arrays,
+                       get_video_spec,
+                       load_video_dataset,
+                       video_names,
+)
 from .strip import save_strip
 
 __all__ = [

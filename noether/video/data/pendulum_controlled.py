@@ -15,6 +15,8 @@ import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from ...errors import ConfigError
 from ...progress import stage
 from .base import VideoDataset, WindowDataset, windows_of
 
@@ -36,9 +38,9 @@ class ControlledConfig:
 
     def __post_init__(self):
         if self.train_episodes < 1 or self.test_episodes < 1:
-            raise ValueError("pendulum-controlled needs at least one train and one test episode")
+            raise ConfigError("pendulum-controlled needs at least one train and one test episode")
         if self.steps < N_COND + N_PRED:
-            raise ValueError(f"episodes need >= {N_COND + N_PRED} steps, got {self.steps}")
+            raise ConfigError(f"episodes need >= {N_COND + N_PRED} steps, got {self.steps}")
 
 
 PRESETS = {

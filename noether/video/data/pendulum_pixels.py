@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ...errors import ConfigError
 from ...progress import stage
 from ...systems.hnn import PENDULUM
 from .base import VideoDataset, WindowDataset, windows_of
@@ -34,7 +35,7 @@ class PixelsConfig:
 
     def __post_init__(self):
         if self.trajectories < 2 or not 0 <= self.val < self.trajectories // 2:
-            raise ValueError(f"pendulum-pixels needs >= 2 trajectories and fewer validation ones than train ones, "
+            raise ConfigError(f"pendulum-pixels needs >= 2 trajectories and fewer validation ones than train ones, "
                              f"got {self.trajectories} and {self.val}")
 
 

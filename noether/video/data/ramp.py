@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ...errors import ConfigError
 from ...progress import stage
 from .base import VideoDataset, WindowDataset
 from .render import circle_vertices, paint, segment_vertices, to_uint8
@@ -48,9 +49,9 @@ class RampConfig:
 
     def __post_init__(self):
         if self.sequences < 2:
-            raise ValueError(f"ramp needs >= 2 sequences, got {self.sequences}")
+            raise ConfigError(f"ramp needs >= 2 sequences, got {self.sequences}")
         if not 0.0 < self.test_fraction < 1.0:
-            raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+            raise ConfigError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
 
 
 PRESETS = {"paper": RampConfig(389), "pilot": RampConfig(389), "cpu": RampConfig(389), "ci": RampConfig(10)}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import DataError, UnknownSystemError
+from ...errors import ConfigError, DataError, UnknownSystemError
 from ...io import atomic_path, cache_root
 from ..catalog import DATASETS
 from . import pendulum_controlled, pendulum_pixels, ramp
@@ -75,11 +75,11 @@ def cache_path(name: str, preset: str, seed: int, size: int, root: str | os.Path
 def _check(name: str, preset: str, seed: int, size: int) -> VideoSpec:
     spec = get_video_spec(name)
     if preset not in spec.presets:
-        raise ValueError(f"unknown preset '{preset}' for {name}; choose one of {', '.join(spec.presets)}")
+        raise ConfigError(f"unknown preset '{preset}' for {name}; choose one of {', '.join(spec.presets)}")
     if size not in spec.sizes:
-        raise ValueError(f"frame size must be one of {', '.join(map(str, spec.sizes))}, got {size}")
+        raise ConfigError(f"frame size must be one of {', '.join(map(str, spec.sizes))}, got {size}")
     if int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     return spec
 
 

@@ -313,7 +313,10 @@ def comparisons(runs: list[HorizonMetrics], dataset: str, trained: dict[str, tup
 
 def _fig3_section(path: Path) -> str:
     """The section bench_video_fig3.py wrote into ``path``, or ''."""
-    from bench_video_fig3 import MARK
+    try:  # run as a script from benchmarks/, or imported as the benchmarks package
+        from bench_video_fig3 import MARK
+    except ImportError:
+        from benchmarks.bench_video_fig3 import MARK
 
     text = path.read_text() if path.exists() else ""
     start, end = text.find(MARK[0]), text.find(MARK[1])

@@ -1,7 +1,7 @@
 """Noether Networks on video, ``cpu`` preset: controlled pendulum (Fig. 3), ramp (Fig. 4), the inner-steps study
 (Fig. 6) and a discovered law plugged in as the embedding on ``pendulum-pixels``.
 
-    .venv/bin/python benchmarks/bench_video.py [--seeds 2] [--jobs 2] [--runs runs/bench_video]
+    .venv/bin/python benchmarks/bench_video.py [--seeds 2] [--jobs 2] [--runs runs/bench_video] [--device auto]
 
 Thin over ``noether.video``: each (dataset, method, seed) is ``train_run`` + ``evaluate_run``; runs are
 checkpointed under ``--runs`` so an interrupted benchmark resumes. Writes ``benchmarks/results/video.md`` and
@@ -24,8 +24,9 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from noether.device import resolve_device
 from noether.video.config import preset_config
-from noether.video.compare import difference, is_trained, plot_differences
+from noether.video.compare import difference, is_trained, plot_differences, seed_difference
 from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, conservation_check,
                                     evaluate_baseline, evaluate_run, inner_steps_study, plot_horizon, plot_study)
 from noether.video.explain import explain_run
@@ -46,7 +47,7 @@ CLAIMS = {
 
 
 def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: int, law: dict,
-          preset: str = "cpu") -> list[dict]:
+          preset: str = "cpu", device: str = "auto") -> list[dict]:
     """Train and evaluate ``methods`` in order for one (dataset, seed); svg first (others may start from it)."""
     torch.set_num_threads(1)
     os.environ["NOETHER_PROGRESS"] = "0"
@@ -60,22 +61,22 @@ def chain(dataset: str, methods: list[str], seed: int, runs: Path, study_steps: 
         if done.exists():  # finished earlier (the benchmark resumes)
             out += json.loads(done.read_text())
             continue
-        train_run(cfg, run, seed=seed, device="cpu", init=init, **extra)
+        train_run(cfg, run, seed=seed, device=device, init=init, **extra)
         label = {"svg-more": "svg (more steps)", "noether-law": "noether (law)"}.get(method, method)
-        items = [evaluate_run(run, device="cpu", label=label).to_dict()]
+        items = [evaluate_run(run, device=device, label=label).to_dict()]
         if method.startswith("noether"):
             if not cfg.freeze_base:  # on a frozen base, no inner step is the svg run itself
-                items.append(evaluate_run(run, device="cpu", tailored=False,
+                items.append(evaluate_run(run, device=device, tailored=False,
                                           label=f"{label}, no inner step").to_dict())
             for factor in LR_FACTORS:  # inner-lr sensitivity: the trained model tailored at another step size
                 inner = dataclasses.replace(cfg.inner, lr=cfg.inner.lr * factor)
-                items.append(evaluate_run(run, device="cpu", inner=inner,
+                items.append(evaluate_run(run, device=device, inner=inner,
                                           label=f"{label}, inner lr x{factor:g}").to_dict())
         if study_steps and dataset == "ramp" and method == "noether" and seed == 0:
-            s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device="cpu")
+            s = inner_steps_study(run, steps=study_steps, lr=1e-4, max_sequences=2, device=device)
             items.append({"study": {"inner": s.inner.tolist(), "outer": s.outer.tolist(), "config": s.config}})
         if method.startswith("noether") and cfg.adapt == "cn":
-            conservation(run)
+            conservation(run, device)
         done.write_text(json.dumps(items))
         out += items
     return out
@@ -108,7 +109,8 @@ def baselines(dataset: str, preset: str, runs: list[HorizonMetrics]) -> list[Hor
     out = []
     for seed in sorted({r.seed for r in runs}):
         n = next(len(r.mse) for r in runs if r.seed == seed)
-        out += [evaluate_baseline(dataset, kind, preset=preset, seed=seed, max_sequences=n)
+        out += [evaluate_baseline(dataset, kind, preset=preset, seed=seed, max_sequences=n,
+                                  size=preset_config(dataset, "svg", preset).size)
                 for kind in ("copy-last", "mean-frame")]
     return out
 
@@ -153,7 +155,7 @@ def untrained(dataset: str) -> list[str]:
     return md
 
 
-def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[str]:
+def explanation(dataset: str, runs: list[HorizonMetrics], root: Path, device: str = "auto") -> list[str]:
     """Figs. 5/7 for the lowest-seed Noether run with a learned frame embedding that beats copy-last at horizon 1:
     the PCA of g_phi along test sequences and Grad-CAM of its leading PCA dimensions (``noether video explain``)."""
     if preset_config(dataset, "noether").adapt == "outputs":
@@ -165,7 +167,14 @@ def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[st
     if run is None or not (run / "checkpoint.pt").exists():
         return [f"No embedding figures: no trained `noether` run of {dataset} with its checkpoint under {root}.", ""]
     out = RESULTS / f"video_explain_{dataset}"
-    exp = explain_run(run, out, device="cpu")
+    exp = explain_run(run, out, device=device)
+    c = exp.check
+    if exp.inert:
+        return [f"**The learned embedding g_phi is inert** (`noether video explain {run.as_posix()}`): its inner loss "
+                f"on the true frames ({c['true']:.4g}) and on svg's prediction ({c['untailored']:.4g}) are alike "
+                f"(higher on the prediction in {c['separation']:.0%} of {c['windows']} test windows; figures are "
+                "drawn from 75%), so it cannot tell a prediction from the truth and its PCA/Grad-CAM (Figs. 5/7) "
+                "would explain nothing. None drawn.", ""]
     rel = [p.relative_to(RESULTS).as_posix() for p in [exp.pca_png, *exp.cam_pngs]]
     share = ", ".join(f"{v:.0%}" for v in exp.explained[:3])
     return [f"**The learned embedding g_phi** (`noether video explain {run.as_posix()}`, Figs. 5/7): PCA of its "
@@ -173,14 +182,14 @@ def explanation(dataset: str, runs: list[HorizonMetrics], root: Path) -> list[st
             "leading components: which pixels each one reads.", "", *[f"![]({p})" for p in rel], ""]
 
 
-def conservation(run: Path) -> dict | None:
+def conservation(run: Path, device: str = "auto") -> dict | None:
     """The run's conservation check (truth / prediction / tailored), cached beside it; None without a checkpoint."""
     cached = run / "conservation.json"
     if cached.exists():
         return json.loads(cached.read_text())
     if not (run / "checkpoint.pt").exists():
         return None
-    check = conservation_check(run, device="cpu").to_dict()
+    check = conservation_check(run, device=device).to_dict()
     cached.write_text(json.dumps(check))
     return check
 
@@ -208,12 +217,12 @@ def conservation_table(runs: list[HorizonMetrics]) -> list[str]:
 
 def table(results: list[HorizonMetrics], horizons: list[int], trained: dict[str, tuple[int, int]]) -> str:
     lines = ["| method | seeds | trained | metric | " + " | ".join(f"h={h}" for h in horizons)
-             + " | mean over h | steps | train s |", "|---" * (len(horizons) + 7) + "|"]
+             + " | mean over h | steps trained | train s |", "|---" * (len(horizons) + 7) + "|"]
     info: dict[str, tuple[list, list]] = {}
     for r in results:
         secs, steps = info.setdefault(r.label, ([], []))
         secs.append(r.meta.get("train_seconds", float("nan")))
-        steps.append(r.meta.get("steps", float("nan")))
+        steps.append(r.meta.get("trained_steps", r.meta.get("steps", float("nan"))))  # taken, not budgeted
     for metric in METRICS:
         for label, (mean, se, n) in aggregate(results, metric).items():
             ok, total = trained.get(label, (n, n))
@@ -281,15 +290,37 @@ def comparisons(runs: list[HorizonMetrics], dataset: str, trained: dict[str, tup
         if not a.startswith(b + ","):
             diffs.append(d)
         cells = [f"{d.mean[h - 1]:+.2e} [{d.low[h - 1]:+.1e}, {d.high[h - 1]:+.1e}]" for h in horizons]
-        lower = int((d.high < 0).sum()), int((d.low > 0).sum())
-        words = (f"`{a}` lower at {lower[0]}/{len(d.mean)} h, higher at {lower[1]}/{len(d.mean)} h"
-                 if any(lower) else "no clear difference at any h")
+        try:
+            s = seed_difference(runs, a, b, "mse")
+        except ValueError as exc:  # trained on different seeds: not compared
+            skipped.append(f"`{a}` vs `{b}`: {exc}")
+            continue
+        if s is None:
+            words, primary = "one seed: no claim (the seed is the unit)", "—"
+        else:
+            low_h, high_h = s.horizons()
+            words = (f"{s.verdict}" + (f"; lower at h = {_ranges(np.array(low_h))}" if low_h else "")
+                     + (f"; higher at h = {_ranges(np.array(high_h))}" if high_h else ""))
+            primary = f"{s.mean:+.2e} [{s.low:+.1e}, {s.high:+.1e}]"
         rows.append(f"| {a} − {b} | {d.seeds} | {d.units} | " + " | ".join(cells)
-                    + f" | {d.slope:+.2e} [{d.slope_interval[0]:+.1e}, {d.slope_interval[1]:+.1e}] | {words} |")
-    head = ["| ΔMSE | seeds | episodes | " + " | ".join(f"h={h}" for h in horizons) + " | trend per frame | "
-            "verdict (95%) |", "|---" * (len(horizons) + 5) + "|"]
+                    + f" | {primary} | {words} |")
+    head = ["| ΔMSE | seeds | episodes | " + " | ".join(f"h={h} (episodes resampled)" for h in horizons)
+            + " | mean over h, 95% t over seeds | verdict (seeds; per h: Holm over horizons) |",
+            "|---" * (len(horizons) + 5) + "|"]
     return diffs, (head + rows if rows else ["No comparison: no pair of trained models."]) + [""] + \
         [f"- {s}" for s in skipped]
+
+
+def _fig3_section(path: Path) -> str:
+    """The section bench_video_fig3.py wrote into ``path``, or ''."""
+    try:  # run as a script from benchmarks/, or imported as the benchmarks package
+        from bench_video_fig3 import MARK
+    except ImportError:
+        from benchmarks.bench_video_fig3 import MARK
+
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(MARK[0]), text.find(MARK[1])
+    return text[start:end + len(MARK[1])] if 0 <= start < end else ""
 
 
 def main() -> None:
@@ -300,6 +331,7 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="only gather runs already finished under --runs")
     ap.add_argument("--runs", type=Path, default=Path("runs/bench_video"))
     ap.add_argument("--preset", default="cpu", help="pilot (learns on a 2-core machine), cpu (short) or ci (smoke)")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     ap.add_argument("--datasets", default="pendulum-controlled,ramp,pendulum-pixels",
                     help="comma-separated datasets to train (the report gathers every finished run)")
     args = ap.parse_args()
@@ -319,7 +351,7 @@ def main() -> None:
         done = [json.loads(f.read_text()) for f in sorted(args.runs.glob("*/bench_eval.json"))]
     else:
         done = Parallel(n_jobs=args.jobs, backend="loky")(
-            delayed(chain)(d, m, s, args.runs, args.study_steps, law, args.preset) for d, m, s in plan)
+            delayed(chain)(d, m, s, args.runs, args.study_steps, law, args.preset, args.device) for d, m, s in plan)
     finished = [f.stat().st_mtime for f in args.runs.glob("*/bench_eval.json")]
     started, *jobs = stamp.read_text().split()
     wall = (max(finished) if finished else time.time()) - float(started)
@@ -336,7 +368,8 @@ def main() -> None:
                 else f"no laws.json found, used `{LAW_FALLBACK}` (the paper's discovered pendulum law)")
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
           f"Command: `{cmd}`  ",
-          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, no GPU; {jobs} "
+          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{'GPU ' + torch.cuda.get_device_name() if resolve_device(args.device).type == 'cuda' else 'no GPU'}; {jobs} "
           f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last "
           f"evaluation {wall / 60:.1f} min.  ",
           "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "
@@ -345,10 +378,12 @@ def main() -> None:
           "**Sanity baselines.** `copy last frame` repeats the last conditioning frame; `mean training frame` "
           "predicts the average training frame. A model whose horizon-1 MSE is not below copying the last frame "
           "has not learned the motion: it is marked *not trained* and not compared.", "",
-          "**Differences** are paired (same seed, same windows), averaged over each test episode's windows, with "
-          "95% percentile intervals from resampling the (seed, episode) units (2,000 resamples, "
-          "`noether/video/compare.py`); *trend*: least-squares slope of the difference per frame of horizon, "
-          "with its interval. Negative ΔMSE: the first model predicts better.", ""]
+          "**Differences** are paired (same seed, same windows). Claims take the training seed as the unit "
+          "(`noether/video/compare.py:seed_difference`): per seed the difference of the MSE averaged over every "
+          "window and horizon, their mean and 95% t-interval over seeds; per horizon, t-tests over the seeds "
+          "with Holm's correction over horizons; labels trained on different seeds are not compared. The "
+          "per-horizon cells are descriptive: 95% percentile intervals from resampling (seed, episode) units, "
+          "which ignore the spread between training runs. Negative ΔMSE: the first model predicts better.", ""]
     notes = args.runs / "NOTE.txt"
     if notes.exists():  # what happened to these runs that their configuration does not say
         md += ["**Run notes** (`" + notes.as_posix() + "`):", "", *[f"- {line}" for line in
@@ -376,7 +411,7 @@ def main() -> None:
                *lines, "", f"![]({png.name})", ""] + ([f"![]({dpng.name})", ""] if diffs else [])
         if preset_config(dataset, "noether").adapt == "cn":
             md += conservation_table(sub)
-        md += explanation(dataset, sub, args.runs)
+        md += explanation(dataset, sub, args.runs, args.device)
     if studies:
         s = studies[0]
         inner, outer = np.asarray(s["inner"]), np.asarray(s["outer"])
@@ -388,7 +423,9 @@ def main() -> None:
                f"Ours ({len(inner) - 1} Adam steps, lr 1e-4, {s['config']['sequences']} test sequences): inner loss "
                f"{inner[0]:.4g} -> {inner[-1]:.4g}; outer MSE {outer[0]:.5f} at 0 steps, best {outer.min():.5f} at "
                f"step {int(k[outer.argmin()])}, {outer[-1]:.5f} at the end.", "", "![](video_inner_steps.png)", ""]
-    (RESULTS / f"{stem}.md").write_text("\n".join(md))
+    target = RESULTS / f"{stem}.md"
+    kept = _fig3_section(target)  # the Fig. 3 confirmation (bench_video_fig3.py) stays where it is
+    (RESULTS / f"{stem}.md").write_text("\n".join(md[:1] + ["", kept] * bool(kept) + md[1:]))
     print("\n".join(md))
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
+from ..errors import NoetherError
 from ..io import atomic_write_text
-from ..video.catalog import DATASETS, METHODS, PRESETS, require_video
+from ..video.catalog import DATASETS, LAW_INPUTS, METHOD_SPECS, METHODS, PRESETS, require_video
 from .options import device_option
 
 
@@ -54,24 +55,30 @@ CACHE = click.option("--cache-dir", "root", type=click.Path(file_okay=False), de
 @click.command("train")
 @click.argument("dataset", type=click.Choice(DATASETS))
 @click.option("--method", type=click.Choice(METHODS), default="svg", show_default=True,
-              help="svg baseline, svg-more (svg trained on; controlled and pixel pendulum), noether (learned "
-                   "embedding), noether-law.")
+              help="; ".join(f"{m.name}: {m.help}" for m in METHOD_SPECS.values()) + ".")
 @click.option("--preset", type=click.Choice(PRESETS), default="ci", show_default=True,
-              help="ci: seconds (tests); cpu: this 2-core machine; paper: the paper's sizes (GPU).")
+              help="ci: seconds (tests); cpu: this 2-core machine; pilot: an hour a model here; confirm: the "
+                   "controlled pendulum's frozen protocol; paper: the paper's sizes (GPU).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the data, the initial weights and the batches.")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
               help="Run directory (checkpoint.pt, run.json); an existing run there is resumed.")
 @click.option("--law", "law_path", type=click.Path(dir_okay=False), default=None,
-              help="laws.json of the discovery pipeline: its top law is the embedding (method noether-law).")
-@click.option("--law-expr", default=None, help='A law over q, p, e.g. "p**2 - 3*cos(q)" (method noether-law).')
+              help="laws.json of the discovery pipeline: its top law (or --law-rank) is the embedding (method "
+                   "noether-law). Datasets that take a law, and what it may read: "
+                   + "; ".join(f"{d} ({', '.join(n)})" for d, n in LAW_INPUTS.items())
+                   + ". w is the work integral of the known torque.")
+@click.option("--law-rank", type=click.IntRange(min=1), default=None, help="Which law of --law FILE [default 1].")
+@click.option("--law-expr", default=None, help='A law over the readout, e.g. "p**2 - 3*cos(q)" (pixel pendulum) '
+                                              'or "p**2 + 30*cos(q) - 6*w" (controlled) (method noether-law).')
 @click.option("--init", type=click.Path(file_okay=False), default=None,
               help="A finished svg run to start from (controlled and pixel pendulum: skips the base phase).")
 @click.option("--steps", type=click.IntRange(min=0), default=None, help="Override the preset's outer steps.")
 @click.option("--inner-lr", type=float, default=None, help="Override the preset's inner learning rate.")
 @device_option
 @CACHE
-def train_cmd(dataset, method, preset, seed, out, law_path, law_expr, init, steps, inner_lr, device, root):
+def train_cmd(dataset, method, preset, seed, out, law_path, law_rank, law_expr, init, steps, inner_lr, device,
+              root):
     """Train METHOD on the video DATASET (Algorithm 1 for Noether methods); resumes from --out's checkpoint."""
     require_video()
     from ..tailoring.inner import InnerConfig
@@ -80,6 +87,9 @@ def train_cmd(dataset, method, preset, seed, out, law_path, law_expr, init, step
 
     if method == "noether-law" and not (law_path or law_expr):
         raise click.UsageError("--method noether-law needs --law laws.json or --law-expr EXPR")
+    if method != "noether-law" and (law_path or law_expr or law_rank):
+        raise NoetherError(f"--method {method} takes no law; --law, --law-rank and --law-expr are for "
+                           f"--method noether-law")
     overrides = {}
     if steps is not None:
         overrides["steps"] = steps
@@ -88,7 +98,7 @@ def train_cmd(dataset, method, preset, seed, out, law_path, law_expr, init, step
         overrides["inner"] = InnerConfig(**{**base.__dict__, "lr": inner_lr})
     config = preset_config(dataset, method, preset, **overrides)
     result = train_run(config, out, seed=seed, device=device, data_root=root, law_path=law_path,
-                       law_expr=law_expr, init=init, log=click.echo)
+                       law_expr=law_expr, law_rank=law_rank, init=init, log=click.echo)
     click.echo(f"trained {method} on {dataset} [{preset}]: {result.steps} steps, final loss {result.final_loss:.5f}, "
                f"{result.seconds:.1f} s -> {result.out}")
 
@@ -146,16 +156,26 @@ def evaluate_cmd(runs, out, sequences, untailored, study_steps, study_lr, device
 @click.option("--times", type=click.IntRange(min=1), default=3, show_default=True, help="Time steps shown.")
 @click.option("--examples", type=click.IntRange(min=1), default=2, show_default=True,
               help="Test sequences drawn as Grad-CAM grids.")
+@click.option("--even-if-inert", is_flag=True,
+              help="Draw the figures even when the embedding's inner loss does not separate truth from prediction.")
 @device_option
 @CACHE
-def explain_cmd(run, out, sequences, dims, times, examples, device, root):
-    """What a Noether run's embedding attends to (Figs. 5, 7): PCA of g over test frames, then Grad-CAM per PCA
-    dimension on its last convolutional layer."""
+def explain_cmd(run, out, sequences, dims, times, examples, even_if_inert, device, root):
+    """What a Noether run's embedding attends to (Figs. 5, 7): PCA of g over test frames, then Grad-CAM (magnitude:
+    both signs of each PCA coordinate) per PCA dimension on its last convolutional layer. Drawn only for an
+    embedding whose inner loss is larger on the untailored prediction than on the true frames in >= 75% of the
+    test windows; otherwise the embedding is inert and that is reported."""
     require_video()
     from ..video.explain import explain_run
 
     result = explain_run(run, out or Path(run) / "explain", sequences=sequences, dims=dims, times=times,
-                         examples=examples, device=device, data_root=root)
+                         examples=examples, device=device, data_root=root, even_if_inert=even_if_inert)
+    c = result.check
+    click.echo(f"inner loss on the true frames {c['true']:.4g}, on the untailored prediction {c['untailored']:.4g} "
+               f"(higher on {c['separation']:.0%} of {c['windows']} windows)")
+    if result.inert:
+        click.echo("the embedding is inert (it does not tell predictions from true frames): no figures drawn")
+        return
     shares = ", ".join(f"{v:.1%}" for v in result.explained[:dims])
     click.echo(f"explained variance of the first PCA dimensions: {shares}")
     click.echo(f"figures -> {result.pca_png}, " + ", ".join(str(p) for p in result.cam_pngs))

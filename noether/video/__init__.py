@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-from .catalog import DATASETS, METHODS, PRESETS, MissingExtraError, require_video
+from .catalog import DATASETS, LAW_DATASETS, METHOD_SPECS, METHODS, PRESETS, MissingExtraError, require_video
 
 _EXPORTS = {
     "cn": ("CondNorm", "NormCN", "cn_parameters", "per_example"),
@@ -19,16 +19,19 @@ _EXPORTS = {
     "embeddings": ("FramePairEmbedding", "LawEmbedding", "OutputEmbedding", "StateReadout"),
     "evaluate": ("HorizonMetrics", "InnerStudy", "evaluate_baseline", "evaluate_run", "frame_metrics",
                  "inner_steps_study"),
-    "compare": ("Difference", "difference", "is_trained", "plot_differences"),
+    "compare": ("Difference", "SeedComparison", "difference", "holm", "is_trained", "plot_differences",
+                "primary_endpoint", "seed_difference", "t_interval"),
     "explain": ("EmbeddingPCA", "Explanation", "embedding_pca", "explain_run", "grad_cam"),
     "models": ("ModelConfig", "Rollout", "VideoPredictor"),
     "noether_net": ("NoetherVideo", "Query", "task_loss"),
     "train": ("EarlyStop", "TrainResult", "build_net", "load_run", "train_run", "validation_loss"),
+    "schedule": ("Phase", "phases"),
+    "checkpoint": ("Checkpoint",),
     "data": ("load_video_dataset", "VideoDataset"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = ["DATASETS", "METHODS", "PRESETS", "MissingExtraError", "require_video", *_WHERE]
+__all__ = ["DATASETS", "LAW_DATASETS", "METHOD_SPECS", "METHODS", "PRESETS", "MissingExtraError", "require_video", *_WHERE]
 
 
 def __getattr__(name: str):

@@ -3,13 +3,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.util import find_spec
 
 from ..errors import NoetherError
 
 DATASETS: tuple[str, ...] = ("pendulum-controlled", "ramp", "pendulum-pixels")
-METHODS: tuple[str, ...] = ("svg", "svg-more", "noether", "noether-law")
-PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "paper")
+PRESETS: tuple[str, ...] = ("ci", "cpu", "pilot", "confirm", "paper")
+#: datasets whose frames come with known states, so that a law over a fitted state readout can be the embedding,
+#: and the inputs such a law may read: the readout's angle q and angular velocity p (pendulum-controlled: θ, θ̇ of
+#: Pendulum-v1, q = 0 upright) and, where the frames come with actions, w = ∫ a p dt, the work integral of the
+#: known torque along the window (so that "energy minus work done" can be conserved)
+LAW_INPUTS: dict[str, tuple[str, ...]] = {"pendulum-controlled": ("q", "p", "w"), "pendulum-pixels": ("q", "p")}
+LAW_DATASETS: tuple[str, ...] = tuple(LAW_INPUTS)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A training method: its report label, its Noether embedding (None, ``"learned"`` or ``"law"``), and whether
+    it continues a finished svg run (the frozen-base protocol of App. D) rather than training from scratch."""
+
+    name: str
+    label: str
+    embedding: str | None
+    continues_svg: bool
+    help: str
+
+
+_METHODS = (
+    Method("svg", "svg", None, False, "the SVG baseline"),
+    Method("svg-more", "svg (more steps)", None, True, "svg trained on for exactly tune_steps more steps"),
+    Method("noether", "noether", "learned", True, "a learned Noether embedding (Algorithm 1)"),
+    Method("noether-law", "noether (law)", "law", True, "a conservation law over a fitted state readout "
+                                                       "(--law FILE or --law-expr EXPR)"),
+)
+METHOD_SPECS: dict[str, Method] = {m.name: m for m in _METHODS}
+METHODS: tuple[str, ...] = tuple(METHOD_SPECS)
 
 #: import name -> distribution of the packages that ``pip install 'noether-networks[video]'`` adds
 EXTRAS: dict[str, str] = {"gymnasium": "gymnasium", "pymunk": "pymunk", "skimage": "scikit-image",

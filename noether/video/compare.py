@@ -1,8 +1,11 @@
-"""Comparing video predictors per horizon, honestly: a model is only compared once it beats copying the last
-frame, and a difference between two models comes with a 95% interval from resampling test episodes.
+"""Comparing video predictors honestly: a model is only compared once it beats copying the last frame, and a
+difference between two models is judged with the training seed as the unit.
 
-Units of the resampling are (seed, episode): runs of different seeds see different data (the data seed is the
-run seed), and the windows of one episode are not independent, so each unit's windows are averaged first.
+:func:`seed_difference` (the claims): per seed, the paired difference of the primary endpoint (test MSE averaged
+over every window and every predicted frame), their mean and a 95% t-interval over seeds; per horizon, one-sample
+t-tests over the seeds' differences with Holm's correction over the horizons. Only labels trained on the same
+seeds are compared. :func:`difference` (descriptive): per-horizon intervals from resampling (seed, episode) units,
+which hold the test episodes' spread but not the spread between training runs.
 Differences are paired: two methods of the same seed are scored on the same windows.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 from scipy.stats import bootstrap
 
 from .evaluate import HorizonMetrics
@@ -71,6 +75,87 @@ def difference(runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse", 
     return Difference(a, b, metric, units.mean(0), ci.confidence_interval.low, ci.confidence_interval.high,
                       float(_slope(units)), (float(trend.confidence_interval.low),
                                              float(trend.confidence_interval.high)), len(units), len(seeds))
+
+
+def primary_endpoint(run: HorizonMetrics, metric: str = "mse") -> float:
+    """The run's test metric averaged over every window and every predicted frame (the protocol's endpoint)."""
+    return float(getattr(run, metric).mean())
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student-t interval of the mean of ``values`` (one per seed; needs >= 2)."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        raise ValueError(f"a t-interval needs at least 2 values, got {len(x)}")
+    mean, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1)) * se
+    return mean, mean - half, mean + half
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (controls the family-wise error rate)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]).clip(max=1.0)
+    out = np.empty_like(p)
+    out[order] = adjusted
+    return out
+
+
+@dataclass(frozen=True)
+class SeedComparison:
+    """a - b with the training seed as the unit. ``per_seed``: each seed's paired difference of the primary
+    endpoint; ``mean``, ``low``, ``high``: their mean and 95% t-interval; ``horizon_mean`` [H]: the mean over seeds
+    per horizon, ``horizon_p`` [H]: two-sided one-sample t-test p-values over seeds, Holm-adjusted over horizons."""
+
+    a: str
+    b: str
+    metric: str
+    seeds: tuple[int, ...]
+    per_seed: np.ndarray
+    mean: float
+    low: float
+    high: float
+    horizon_mean: np.ndarray
+    horizon_p: np.ndarray
+
+    @property
+    def verdict(self) -> str:
+        """'lower' / 'higher' when the 95% interval excludes 0, else 'no clear difference'."""
+        return "lower" if self.high < 0 else "higher" if self.low > 0 else "no clear difference"
+
+    def horizons(self, alpha: float = 0.05) -> tuple[list[int], list[int]]:
+        """Horizons (1-based) where a is lower / higher than b at family-wise level ``alpha`` (Holm)."""
+        sig = self.horizon_p < alpha
+        return ([int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean < 0))],
+                [int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean > 0))])
+
+
+def seed_difference(runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse",
+                    confidence: float = 0.95) -> SeedComparison | None:
+    """a - b per training seed (paired on the same windows); None when the labels share fewer than 2 seeds.
+    Labels trained on different seed sets are not compared (ValueError)."""
+    by = {(r.label, r.seed): r for r in runs}
+    seeds_a, seeds_b = ({s for (label, s) in by if label == x} for x in (a, b))
+    if seeds_a != seeds_b and seeds_a and seeds_b:
+        raise ValueError(f"'{a}' (seeds {sorted(seeds_a)}) and '{b}' (seeds {sorted(seeds_b)}) were not trained on "
+                         "the same seeds; they are not compared")
+    seeds = tuple(sorted(seeds_a & seeds_b))
+    if len(seeds) < 2:
+        return None
+    curves = []
+    for s in seeds:
+        x, y = by[a, s], by[b, s]
+        if getattr(x, metric).shape != getattr(y, metric).shape or x.meta.get("episodes") != y.meta.get("episodes"):
+            raise ValueError(f"'{a}' and '{b}' (seed {s}) were not scored on the same windows")
+        curves.append(x.curve(metric) - y.curve(metric))
+    curves = np.stack(curves)  # [S, H]
+    per_seed = curves.mean(1)
+    mean, low, high = t_interval(per_seed, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = stats.ttest_1samp(curves, 0.0, axis=0).pvalue
+    p = np.where(np.isfinite(p), p, 1.0)
+    return SeedComparison(a, b, metric, seeds, per_seed, mean, low, high, curves.mean(0), holm(p))
 
 
 def plot_differences(diffs: list[Difference], path, title: str = "") -> None:

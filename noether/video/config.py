@@ -3,9 +3,11 @@ minutes per model; too short to learn the motion), ``pilot`` (``cpu`` widths at 
 early stopping on a validation split: what a 2-core machine can train in about an hour per model), ``paper``
 (the paper's sizes, App. D and E, for a GPU).
 
-Methods: ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more steps)": the baseline trained
-for ``tune_steps`` more; also on the pixel pendulum), ``noether`` (learned Noether embedding), ``noether-law`` (a
-discovered law as the embedding; ``pendulum-pixels``).
+Methods (``catalog.METHOD_SPECS``): ``svg`` (baseline f_θ), ``svg-more`` (the controlled pendulum's "SVG (more
+steps)": the finished svg run trained for exactly ``tune_steps`` more; also on the pixel pendulum), ``noether``
+(learned Noether embedding), ``noether-law`` (a law over a fitted state readout as the embedding; the datasets of
+``catalog.LAW_DATASETS``). ``confirm``: the controlled pendulum's preset of the frozen confirmation protocol
+(``benchmarks/video_protocol.md``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..tailoring.inner import InnerConfig
-from .catalog import DATASETS, METHODS, PRESETS
+from .catalog import DATASETS, LAW_DATASETS, METHOD_SPECS, METHODS, PRESETS
 from .early_stop import VAL_METRICS
 from .models import ModelConfig
 
@@ -37,6 +39,7 @@ class VideoConfig:
     method: str = "svg"
     preset: str = "ci"
     model: ModelConfig = ModelConfig()
+    size: int = 64                          # frame height = width in pixels (64, or 128 as the paper's ramp)
     adapt: str = "cn"                       # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
     form: str = "b"                         # Eq. 2 (a) or (b)
     reduction: str = "paper"                # inner loss over embedding dims: "paper" (mean) or "sum"
@@ -79,8 +82,11 @@ class VideoConfig:
             raise ConfigError(f"unknown video dataset '{self.dataset}' (one of {', '.join(DATASETS)})")
         if self.method not in METHODS:
             raise ConfigError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
-        if self.method == "noether-law" and self.dataset != "pendulum-pixels":
-            raise ConfigError("method noether-law needs the pendulum-pixels dataset (its frames have known states)")
+        if self.method == "noether-law" and self.dataset not in LAW_DATASETS:
+            raise ConfigError(f"method noether-law needs a dataset whose frames have known states "
+                              f"({', '.join(LAW_DATASETS)}), not {self.dataset}")
+        if self.size not in (64, 128):
+            raise ConfigError(f"size must be 64 or 128 pixels, got {self.size}")
         if self.method == "svg-more" and self.dataset == "ramp":
             raise ConfigError("method svg-more continues a frozen-base protocol (pendulum-controlled, "
                              "pendulum-pixels); the ramp meta-trains from scratch")
@@ -98,10 +104,11 @@ class VideoConfig:
 
     @property
     def uses_embedding(self) -> bool:
-        return self.method in ("noether", "noether-law")
+        return METHOD_SPECS[self.method].embedding is not None
 
     @property
     def total_steps(self) -> int:
+        """Outer steps of the run, the law's readout fit left out."""
         tuned = self.method == "svg-more" or (self.freeze_base and self.uses_embedding)
         return self.base_steps + (self.tune_steps if tuned else 0)
 
@@ -125,28 +132,46 @@ class VideoConfig:
 
 def _controlled(preset: str) -> dict:
     cpu = ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128)
-    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu,
+    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu, "confirm": cpu,
              "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256)}[preset]
-    # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch)
-    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "paper": (1350, 540)}[preset]
+    # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch);
+    # confirm: sized to ~40 min of 2 cores per seed for all methods (benchmarks/video_protocol.md)
+    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "confirm": (CONFIRM["base"], CONFIRM["tune"]),
+             "paper": (1350, 540)}[preset]
     # pilot: after the teacher-forced base (App. D: 10 frames), 20 epochs on its own predictions over all 26
     # frames, which the test scores (teacher forced alone, svg fell behind the mean frame from horizon 5 on; free
     # running from the start, it stayed a blur: horizon-1 MSE 0.0022, copying the last frame 0.0023). Free running
     # alone, scored by the 26-frame mean MSE, turned a sharp base into a blur at horizon 1 too (0.0024, copying the
     # last frame 0.0023): the free phase keeps the teacher-forced loss beside it and early stopping weighs every
     # horizon's relative error alike (geometric mean over horizons)
+    validated = preset in ("pilot", "confirm")
     return dict(model=model, adapt="outputs", form="b", inner=InnerConfig(lr=0.5, steps=1), steps=steps[0],
-                free_steps={"pilot": 2138}.get(preset, 0), free_tf_weight={"pilot": 1.0}.get(preset, 0.0),
-                val_metric={"pilot": "geometric"}.get(preset, "mean"),
-                tune_steps=steps[1], batch_size={"ci": 2, "cpu": 8, "pilot": 8, "paper": 32}[preset], lr=1e-3,
-                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "cpu": 256, "pilot": 256, "paper": 512}[preset],
-                mlp_out={"ci": 8, "cpu": 100, "pilot": 100, "paper": 100}[preset],
+                free_steps={"pilot": 2138, "confirm": CONFIRM["free"]}.get(preset, 0),
+                free_tf_weight=1.0 if validated else 0.0, val_metric="geometric" if validated else "mean",
+                tune_steps=steps[1], batch_size={"ci": 2, "paper": 32}.get(preset, 8), lr=1e-3,
+                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "paper": 512}.get(preset, 256),
+                mlp_out={"ci": 8}.get(preset, 100),
                 eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
-                val_every={"pilot": 107}.get(preset, 0), patience={"pilot": 8}.get(preset, 0),
+                val_every=107 if validated else 0, patience=8 if validated else 0,
                 # the blurred mean-frame regime lasts ≈2,400 steps and its validation MSE wanders meanwhile: stopped
                 # at 8 epochs without improvement, a seed-0 base stopped at step 1,819 as a blur (horizon 1: 0.0019)
-                min_base_steps={"pilot": 3210}.get(preset, 0),
-                val_horizon={"pilot": 10}.get(preset, 0))
+                min_base_steps={"pilot": 3210, "confirm": CONFIRM["min_base"]}.get(preset, 0),
+                val_horizon=10 if validated else 0)
+
+
+#: the confirm preset's phase lengths in outer steps at batch 8 (sized in benchmarks/video_protocol.md): the
+#: teacher-forced base, its free-running phase, the continuations (svg-more, the Noether tune phases), the base's
+#: early-stopping floor and the law's readout fit
+CONFIRM = {"base": 4000, "free": 0, "tune": 700, "min_base": 3210, "readout": 3000}
+
+
+def _controlled_law(preset: str) -> dict:
+    """noether-law on the controlled pendulum: as the pixel pendulum's pilot, the law keeps the state readout fitted
+    on the known states and Algorithm 1 meta-learns only its scale, started at the grid value validation prefers
+    (the inner step on the LSTM outputs grows as s²; the law's values span tens)."""
+    validated = preset != "cpu"  # the cpu data has no validation split: the scale starts at 1 there
+    return dict(train_readout=False, emb_lr=1e-2, scale_grid=(1.0, 0.1, 0.01, 0.001, 1e-4) if validated else (),
+                readout_steps={"ci": 2, "cpu": 150, "confirm": CONFIRM["readout"]}.get(preset, 6000))
 
 
 def _ramp(preset: str, stochastic: bool) -> dict:
@@ -161,6 +186,7 @@ def _ramp(preset: str, stochastic: bool) -> dict:
     if not stochastic:
         model = dataclasses.replace(model, z_dim=0)
     return dict(model=model, adapt="cn", form="b", inner=InnerConfig(lr=1e-4, steps=1),
+                size={"paper": 128}.get(preset, 64) if stochastic else 64,  # App. E: the ramp at 128 x 128
                 # paper: 400 epochs of 311 at batch 2; pilot: 2,400 steps at batch 4 (the ramp has no val split)
                 steps={"ci": 2, "cpu": 120, "pilot": 2400, "paper": 62_200}[preset],
                 train_pred={"ci": 0, "cpu": 10, "pilot": 10, "paper": 0}[preset],  # cpu: 10 of the 20 predictions
@@ -178,9 +204,13 @@ def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overr
     """The preset configuration of ``method`` on ``dataset``; keyword overrides replace single fields."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
+    if preset == "confirm" and dataset != "pendulum-controlled":
+        raise ConfigError(f"the confirm preset is the controlled pendulum's (the frozen protocol), not {dataset}'s")
     if dataset == "pendulum-controlled":
         base = _controlled(preset)
         base["freeze_base"] = True
+        if method == "noether-law":
+            base.update(_controlled_law(preset))
     elif dataset == "ramp":
         base = _ramp(preset, stochastic=True)
     elif dataset == "pendulum-pixels":

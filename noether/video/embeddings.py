@@ -5,8 +5,9 @@
 - :class:`OutputEmbedding` (App. D): an MLP (3 hidden layers of 512, output 100) over the LSTM outputs of the last
   two steps and the latest action.
 - :class:`LawEmbedding`: g = s · law(readout(frames)) with a state readout CNN mapping two consecutive frames to the
-  law's inputs (q, p) and a learnable scale s = exp(log_scale) (initially 1) that lets the outer loop set the
-  strength of the conservation (for a learned CNN this scale is implicit in its weights). k = 1.
+  law's inputs (q, p; with actions also w = ∫ a p dt) and a learnable scale s = exp(log_scale) (initially 1) that
+  lets the outer loop set the strength of the conservation (for a learned CNN this scale is implicit in its
+  weights). k = 1.
 Frame embeddings expose ``pairs(seq [B, T, C, H, W]) -> [B, T-1, k]`` (pair j is frames j, j+1).
 """
 
@@ -78,18 +79,36 @@ class StateReadout(nn.Module):
         return self(_pairs(seq)).reshape(seq.shape[0], seq.shape[1] - 1, 2)
 
 
+def work_integral(p: Tensor, actions: Tensor, dt: float) -> Tensor:
+    """w_j = Σ_{i<j} a_{i+1} (p_i + p_{i+1}) / 2 · dt along the readout's states (pair j is frame j+1): the work
+    integral of the known torque, from the first state read. p [B, S], actions [B, S+1, 1] (a_t drives frame t+1)
+    -> [B, S]."""
+    step = actions[:, 1:p.shape[1], 0] * (p[:, :-1] + p[:, 1:]) / 2 * dt
+    return torch.cat([p.new_zeros(p.shape[0], 1), step.cumsum(1)], 1)
+
+
 class LawEmbedding(nn.Module):
     """g = s · law(readout(x_{t-1}, x_t)) with k = 1. ``law`` maps X [..., d] (its inputs, in ``law_columns``
-    order of the readout's (q, p)) to [...] differentiably (``Law.torch``)."""
+    order of (q, p, w)) to [...] differentiably (``Law.torch``). ``dt`` > 0: the frames come with actions and the
+    law may read w, their work integral (:func:`work_integral`)."""
 
-    def __init__(self, law, law_columns: list[int], readout: StateReadout):
+    def __init__(self, law, law_columns: list[int], readout: StateReadout, dt: float = 0.0):
         super().__init__()
-        self.law, self.readout, self.k = law, readout, 1
+        self.law, self.readout, self.k, self.dt = law, readout, 1, dt
         self.register_buffer("columns", torch.as_tensor(law_columns, dtype=torch.long), persistent=False)
         self.log_scale = nn.Parameter(torch.zeros(()))
 
-    def pairs(self, seq: Tensor) -> Tensor:
+    @property
+    def reads_actions(self) -> bool:
+        return bool(self.dt) and 2 in self.columns.tolist()
+
+    def pairs(self, seq: Tensor, actions: Tensor | None = None) -> Tensor:
+        """[B, T, C, H, W] (and actions [B, T, 1] when the law reads w) -> [B, T-1, 1]."""
         states = self.readout.pairs(seq)
+        if self.reads_actions:
+            if actions is None:
+                raise ValueError("this law reads the work integral w: pass the actions")
+            states = torch.cat([states, work_integral(states[..., 1], actions, self.dt).unsqueeze(-1)], -1)
         value = self.law.torch(states.index_select(-1, self.columns))
         value = torch.nan_to_num(value, nan=0.0, posinf=0.0, neginf=0.0)  # unsafe law values masked, not raised
         return (self.log_scale.exp() * value).unsqueeze(-1)

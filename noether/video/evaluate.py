@@ -73,7 +73,8 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
     config, net, meta = load_run(run, device)
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
+                              size=config.size)
     inner = inner_at_test(inner or config.inner, tailored)
     max_sequences = config.eval_sequences if max_sequences is None else max_sequences
     parts = []
@@ -86,6 +87,7 @@ def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | 
     return HorizonMetrics(label or config.method, config.dataset, meta["seed"], **arrays,
                           meta={"tailored": tailored and net.embedding is not None, "inner": inner.__dict__,
                                 "run": str(run), "train_seconds": meta["seconds"], "steps": meta["step"],
+                                "trained_steps": meta["trained_steps"],
                                 "episodes": data.test.windows[:n, 0].tolist(),
                                 "validation": meta.get("validation")})
 
@@ -94,7 +96,7 @@ BASELINES = {"copy-last": "copy last frame", "mean-frame": "mean training frame"
 
 
 def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int = 0, max_sequences: int = 0,
-                      batch_size: int = 32, data_root=None) -> HorizonMetrics:
+                      batch_size: int = 32, data_root=None, size: int = 64) -> HorizonMetrics:
     """The sanity baselines on a dataset's test windows, per horizon: ``copy-last`` repeats the last conditioning
     frame; ``mean-frame`` predicts the mean training frame at every step. A model that does not beat copy-last at
     horizon 1 has not learned the motion."""
@@ -102,7 +104,7 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
 
     if kind not in BASELINES:
         raise ConfigError(f"unknown baseline '{kind}' (one of {', '.join(BASELINES)})")
-    data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root)
+    data = load_video_dataset(dataset, preset=preset, seed=seed, root=data_root, size=size)
     mean = None
     if kind == "mean-frame":
         frames = data.train.frames  # uint8 [E, L, H, W, C]; every training window's frames come from these
@@ -144,7 +146,8 @@ def inner_steps_study(run: str | Path, *, steps: int = 500, lr: float = 1e-4, op
         raise ConfigError("the inner-steps study needs a Noether run (one with an embedding)")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
+                              size=config.size)
     cfg = InnerConfig(lr=lr, steps=steps, optimizer=optimizer, first_order=True)
     inner_sum, outer_sum, count = np.zeros(steps + 1), np.zeros(steps + 1), 0
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
@@ -179,9 +182,19 @@ class ConservationCheck:
     mse_untailored: float
     mse_tailored: float
     windows: int
+    separation: float = float("nan")  # share of windows whose untailored prediction has the larger inner loss
+
+    @property
+    def separates(self) -> bool:
+        """Whether the embedding tells predictions from true frames: on at least ``SEPARATES`` of the windows the
+        inner loss of the untailored prediction is above the truth's (an inert g scores both alike, ~half)."""
+        return self.separation >= SEPARATES
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "separates": self.separates}
+
+
+SEPARATES = 0.75  # share of test windows: at 0.5 the inner loss cannot tell prediction from truth
 
 
 def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: int = 0, seed: int = 0,
@@ -190,24 +203,27 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
     from .data import load_video_dataset
 
     config, net, meta = load_run(run, device)
-    if net.embedding is None or net.adapt != "cn":
-        raise ConfigError("the conservation check needs a Noether run whose embedding reads frames (adapt='cn')")
+    if net.embedding is None or not hasattr(net.embedding, "pairs"):
+        raise ConfigError("the conservation check needs a Noether run whose embedding reads frames")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
+                              size=config.size)
     inner = inner_at_test(config.inner)
-    sums, n = np.zeros(5), 0
+    sums, n, above = np.zeros(5), 0, 0
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
         truth, c = q.frames[:, 1:], q.n_cond
         plain, tailored = net.rollout(q).frames.detach(), net(q, inner).frames.detach()
         mse = [float((x[:, c - 1:] - truth[:, c - 1:]).square().flatten(1).mean(1).sum()) for x in (plain, tailored)]
-        sums += [float(net.frame_inner_loss(q, x).sum()) for x in (truth, plain, tailored)] + mse
+        losses = [net.frame_inner_loss(q, x) for x in (truth, plain, tailored)]
+        sums += [float(v.sum()) for v in losses] + mse
+        above += int((losses[1] > losses[0]).sum())
         n += q.frames.shape[0]
-    return ConservationCheck(*(sums / n).tolist(), windows=n)
+    return ConservationCheck(*(sums / n).tolist(), windows=n, separation=above / n)
 
 
 def _inner_value(net, q, rollout) -> float:
-    if net.adapt == "cn":
+    if hasattr(net.embedding, "pairs"):
         return float(net.frame_inner_loss(q, rollout.frames.detach()).sum())
     return float(net.output_inner_loss(q, rollout.outputs.detach()).sum())
 

@@ -1,6 +1,13 @@
 """What the Noether embedding looks at (paper §4.2, Fig. 5; App. F, Fig. 7): PCA of the embedding over test frames,
 then Grad-CAM (Selvaraju et al. 2017) per PCA dimension on the embedding CNN's last convolutional layer.
 
+A PCA coordinate is signed and its sign is a convention (flip the axis and it flips), so Grad-CAM's ReLU would
+blank a map by the convention alone: the maps here are the magnitude |Σ_c w_c A_c|, which is Grad-CAM of the
+coordinate plus Grad-CAM of its negative -- the pixels that move the coordinate either way. The figures are drawn
+only for an embedding whose inner loss separates the true frames from the model's predictions
+(:func:`noether.video.evaluate.conservation_check`); otherwise the embedding is inert and there is nothing to
+explain.
+
 Frame embeddings expose ``pairs(seq [B, T, C, H, W]) -> [B, T-1, k]`` (:mod:`noether.video.embeddings`); pair t is
 frames (t, t+1).
 """
@@ -79,7 +86,8 @@ def last_conv_layer(module: nn.Module) -> nn.Module:
 def grad_cam(embedding: nn.Module, seq: Tensor, pca: EmbeddingPCA, dims: Sequence[int], times: Sequence[int],
              target_layer: nn.Module | None = None) -> Tensor:
     """Grad-CAM maps [len(times), len(dims), H, W] in [0, 1] of PCA coordinate d of the embedding of the pair
-    (t, t+1) of one sequence ``seq`` [T, C, H, W], on ``target_layer`` (default: the last convolutional layer)."""
+    (t, t+1) of one sequence ``seq`` [T, C, H, W], on ``target_layer`` (default: the last convolutional layer);
+    the magnitude of the channel-weighted activations, so the map does not depend on the axis' sign."""
     T, H, W = seq.shape[0], seq.shape[-2], seq.shape[-1]
     if any(not 0 <= t < T - 1 for t in times) or any(not 0 <= d < pca.components.shape[0] for d in dims):
         raise ConfigError(f"times must lie in [0, {T - 2}] and dims in [0, {pca.components.shape[0] - 1}]")
@@ -97,7 +105,7 @@ def grad_cam(embedding: nn.Module, seq: Tensor, pca: EmbeddingPCA, dims: Sequenc
             for d in dims:
                 (grads,) = torch.autograd.grad(coords[:, d].sum(), acts, retain_graph=True)
                 weights = grads.mean((2, 3), keepdim=True)
-                maps.append(F.relu((weights * acts).sum(1)).detach())
+                maps.append((weights * acts).sum(1).abs().detach())
     finally:
         handle.remove()
         embedding.train(was_training)
@@ -168,27 +176,40 @@ def plot_pca_trajectory(pca: EmbeddingPCA, path: str | Path, title: str = "", n_
 @dataclass(frozen=True)
 class Explanation:
     """The figures of one run: the PCA trajectory plot, one Grad-CAM grid per example sequence, and the share
-    of variance each PCA dimension explains on the test frames."""
+    of variance each PCA dimension explains on the test frames; none when the embedding is inert (``check``: the
+    conservation check that decided)."""
 
-    pca_png: Path
+    pca_png: Path | None
     cam_pngs: list[Path]
     explained: list[float]
+    check: dict
+
+    @property
+    def inert(self) -> bool:
+        return self.pca_png is None
 
 
 def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: int = 6, times: int = 3,
-                examples: int = 2, device: str = "cpu", data_root=None) -> Explanation:
+                examples: int = 2, device: str = "cpu", data_root=None, even_if_inert: bool = False) -> Explanation:
     """Figs. 5 and 7 for a trained run with a frame embedding: PCA over ``sequences`` test sequences, then a
-    Grad-CAM grid (``times`` evenly spaced pairs x the first ``dims`` PCA dimensions) for ``examples`` of them."""
+    Grad-CAM grid (``times`` evenly spaced pairs x the first ``dims`` PCA dimensions) for ``examples`` of them.
+    Nothing is drawn for an inert embedding (its inner loss does not separate truth from prediction) unless
+    ``even_if_inert``."""
     from ..errors import NoetherError
     from .data import load_video_dataset
+    from .evaluate import conservation_check
     from .train import collate, load_run
 
     config, net, meta = load_run(run, device)
     embedding = net.embedding
-    if embedding is None or not hasattr(embedding, "pairs"):
+    if embedding is None or not hasattr(embedding, "pairs") or getattr(embedding, "reads_actions", False):
         raise NoetherError(f"'{run}' has no frame embedding to explain (a {config.method} run on {config.dataset}; "
-                           "the controlled pendulum's g reads LSTM outputs, not frames)")
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root)
+                           "the controlled pendulum's learned g reads LSTM outputs, its law also the actions)")
+    check = conservation_check(run, device=device, max_sequences=sequences, data_root=data_root)
+    if not check.separates and not even_if_inert:
+        return Explanation(None, [], [], check.to_dict())
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
+                              size=config.size)
     n = max(1, min(sequences, len(data.test)))
     seqs = collate(data.test, torch.arange(n), data.n_cond + data.n_pred)["frames"]
     pca = embedding_pca(embedding, seqs)
@@ -207,4 +228,4 @@ def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: 
         plot_grad_cam(seqs[i], maps, chosen_dims, chosen_times, pca.explained_variance_ratio, png,
                       title=f"test sequence {i}: Grad-CAM per embedding PCA dimension")
         pngs.append(png)
-    return Explanation(pca_png, pngs, pca.explained_variance_ratio.tolist())
+    return Explanation(pca_png, pngs, pca.explained_variance_ratio.tolist(), check.to_dict())

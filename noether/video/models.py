@@ -64,12 +64,12 @@ class Rollout:
 class VideoPredictor(nn.Module):
     """f_θ: an SVG video predictor. See the module docstring for the time convention."""
 
-    def __init__(self, config: ModelConfig, channels: int = 3, action_dim: int = 0):
+    def __init__(self, config: ModelConfig, channels: int = 3, action_dim: int = 0, size: int = 64):
         super().__init__()
         c = config
         self.config, self.channels, self.action_dim = c, channels, action_dim
-        self.encoder = Encoder(channels, c.g_dim, arch=c.arch, nf=c.nf, depth=c.depth, cn=c.cn)
-        self.decoder = Decoder(channels, c.g_dim, arch=c.arch, nf=c.nf, depth=c.depth, cn=c.cn)
+        self.encoder = Encoder(channels, c.g_dim, arch=c.arch, nf=c.nf, depth=c.depth, cn=c.cn, size=size)
+        self.decoder = Decoder(channels, c.g_dim, arch=c.arch, nf=c.nf, depth=c.depth, cn=c.cn, size=size)
         self.predictor = LSTMStack(c.g_dim + c.z_dim + action_dim, c.g_dim, c.rnn, c.layers)
         if c.z_dim:
             self.posterior = GaussianLSTM(c.g_dim, c.z_dim, c.post_rnn)

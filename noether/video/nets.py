@@ -1,9 +1,12 @@
 """Building blocks of the SVG video predictors (Denton & Fergus 2018): frame encoders/decoders and LSTMs.
 
-Frames are 64×64. Two encoder/decoder families, each with skip connections from the last conditioning frame:
-- ``dcgan``: strided 4×4 (transposed) convolutions, widths nf·(1, 2, 4, 8) (App. D, controlled pendulum);
+Frames are 64×64 or 128×128 (``size``; the paper's ramp is 128). Two encoder/decoder families, each with skip
+connections from the last conditioning frame, with one resolution level per halving down to 4×4 (4 levels at 64,
+5 at 128, as SVG's ``vgg_128``):
+- ``dcgan``: strided 4×4 (transposed) convolutions, widths nf·(1, 2, 4, 8[, 8]) (App. D, controlled pendulum);
 - ``vgg``: ``depth[i]`` 3×3 convolutions per resolution level with 2×2 max-pooling / nearest upsampling, widths
-  nf·(1, 2, 4, 8) (App. E; the paper's VGG16 widths are nf = 64 with depth (2, 2, 3, 3)).
+  nf·(1, 2, 4, 8[, 8]) (App. E; the paper's VGG16 widths are nf = 64 with depth (2, 2, 3, 3); a fifth level
+  repeats the last depth).
 Every normalisation is GroupNorm(1, C), optionally followed by a CN layer (:mod:`.cn`).
 The LSTMs are written as explicit state-passing steps so they work inside ``torch.func`` transforms.
 """
@@ -40,16 +43,25 @@ class ConvBlock(nn.Module):
         return self.act(self.norm(self.conv(x)))
 
 
+def level_widths(nf: int, size: int) -> list[int]:
+    """Channel widths of the resolution levels for ``size`` × ``size`` frames: nf·(1, 2, 4, 8), then 8·nf again
+    for every further halving (128 px: five levels)."""
+    if size not in (64, 128):
+        raise ValueError(f"frames must be 64 or 128 pixels square, got {size}")
+    return [nf, 2 * nf, 4 * nf, 8 * nf] + [8 * nf] * (size.bit_length() - 7)
+
+
 class Encoder(nn.Module):
-    """x [N, C, 64, 64] -> (h [N, dim], skips: list of feature maps, finest first)."""
+    """x [N, C, size, size] -> (h [N, dim], skips: list of feature maps, finest first)."""
 
     def __init__(self, channels: int, dim: int, *, arch: str = "dcgan", nf: int = 64,
-                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False):
+                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False, size: int = 64):
         super().__init__()
         if arch not in ("dcgan", "vgg"):
             raise ConfigError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
         self.arch = arch
-        widths = [nf, 2 * nf, 4 * nf, 8 * nf]
+        widths = level_widths(nf, size)
+        depth = [*depth] + [depth[-1]] * (len(widths) - len(depth))
         levels = []
         cin = channels
         for i, w in enumerate(widths):
@@ -76,16 +88,17 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(h [N, dim], skips from :class:`Encoder`) -> frames [N, C, 64, 64] in [0, 1] (sigmoid)."""
+    """(h [N, dim], skips from :class:`Encoder`) -> frames [N, C, size, size] in [0, 1] (sigmoid)."""
 
     def __init__(self, channels: int, dim: int, *, arch: str = "dcgan", nf: int = 64,
-                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False):
+                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False, size: int = 64):
         super().__init__()
         self.arch = arch
-        widths = [nf, 2 * nf, 4 * nf, 8 * nf]
+        widths = level_widths(nf, size)
+        depth = [*depth] + [depth[-1]] * (len(widths) - len(depth))
         self.head = ConvBlock(dim, widths[-1], 4, 1, 0, cn=cn, transposed=True)
         levels = []
-        for i in reversed(range(4)):
+        for i in reversed(range(len(widths))):
             w, cin = widths[i], 2 * widths[i]
             out = widths[i - 1] if i > 0 else nf
             if arch == "dcgan":

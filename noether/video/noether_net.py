@@ -2,7 +2,8 @@
 
 PREDICTSEQUENCE: roll out x̃ with f_θ, take the inner step of Eq. 3 on the Noether loss of Eq. 2 -- adapting either
 the CN layers' γ, β (CNGRAD, App. E; ``adapt="cn"``) or the LSTM's future outputs (App. D; ``adapt="outputs"``) --
-and predict x̂ with the tailored tensors. Every query in a batch is tailored separately in one pass: the tailored
+and predict x̂ with the tailored tensors. With ``adapt="outputs"``, g reads the LSTM outputs (App. D's MLP) or,
+for an embedding over frames (a law over a state readout), the frames the adapted outputs decode to. Every query in a batch is tailored separately in one pass: the tailored
 tensors are per-example ([B, ...]) and the inner loss is the sum of the per-example losses, so each example's
 gradient only involves its own loss (exact for SGD and for Adam, which are elementwise).
 
@@ -80,7 +81,9 @@ class NoetherVideo(nn.Module):
         -> [B]."""
         if q.n_cond < 2:
             raise ValueError("a frame-pair Noether embedding needs n_cond >= 2")
-        e = self.embedding.pairs(self.sequence(q, predicted))  # [B, T-1, k], pair j = frames (j, j+1)
+        seq = self.sequence(q, predicted)
+        e = (self.embedding.pairs(seq, q.actions) if getattr(self.embedding, "reads_actions", False)
+             else self.embedding.pairs(seq))  # [B, T-1, k], pair j = frames (j, j+1)
         return self._reduce(e[:, q.n_cond - 2], e[:, q.n_cond - 1:])
 
     def output_inner_loss(self, q: Query, outputs: Tensor) -> Tensor:
@@ -112,11 +115,16 @@ class NoetherVideo(nn.Module):
         r = self.rollout(q)
         c = q.n_cond
 
+        reads_frames = hasattr(self.embedding, "pairs")  # a law over a readout of the decoded frames
+
         def loss_out(adapted):
             outputs = torch.cat([r.outputs[:, :c - 1], adapted["out"]], 1)
-            value = self.output_inner_loss(q, outputs)
+            frames = None
+            if reads_frames or monitor is not None:
+                frames = torch.cat([r.frames[:, :c - 1], self.predictor.decode(adapted["out"], r.skips)], 1)
+            value = self.frame_inner_loss(q, frames) if reads_frames else self.output_inner_loss(q, outputs)
             if monitor is not None:
-                monitor(Rollout(self.predictor.decode(outputs, r.skips), outputs, r.kl, r.skips), value)
+                monitor(Rollout(frames, outputs, r.kl, r.skips), value)
             return value.sum()
 
         out = tailor({"out": r.outputs[:, c - 1:]}, loss_out, inner)["out"]

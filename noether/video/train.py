@@ -20,22 +20,24 @@ from torch import Tensor, nn
 
 from ..device import resolve_device
 from ..errors import NoetherError
-from ..io import atomic_path, atomic_write_text
+from ..io import atomic_write_text
 from ..progress import stage
 from ..tailoring.inner import InnerConfig
+from .checkpoint import CHECKPOINT, Checkpoint
 from .config import VideoConfig
 from .early_stop import EarlyStop, horizon_score
 from .embeddings import FramePairEmbedding, LawEmbedding, OutputEmbedding, StateReadout
-from .laws import law_columns, law_from_expression, law_from_json
+from .laws import WORK_DT, law_columns, law_from_expression, law_from_json
 from .models import VideoPredictor
 from .noether_net import NoetherVideo, Query, task_loss
+from .schedule import Phase, phases
 
-CHECKPOINT, RUN_JSON = "checkpoint.pt", "run.json"
+RUN_JSON = "run.json"
 
 
 def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 64, law=None) -> NoetherVideo:
     """f_θ and (for Noether methods) g_φ as the config says."""
-    predictor = VideoPredictor(config.model, channels, action_dim if config.adapt == "outputs" else 0)
+    predictor = VideoPredictor(config.model, channels, action_dim if config.adapt == "outputs" else 0, size)
     embedding: nn.Module | None = None
     if config.method == "noether":
         if config.adapt == "outputs":
@@ -46,7 +48,9 @@ def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 6
     elif config.method == "noether-law":
         if law is None:
             raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
-        embedding = LawEmbedding(law, law_columns(law), StateReadout(channels, size, config.readout_width))
+        embedding = LawEmbedding(law, law_columns(law, config.dataset), StateReadout(channels, size,
+                                                                                      config.readout_width),
+                                  dt=WORK_DT.get(config.dataset, 0.0) if action_dim else 0.0)
     return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner,
                         reduction=config.reduction)
 
@@ -79,24 +83,6 @@ def start_scale(embedding: nn.Module, grid: tuple[float, ...], score) -> list[tu
     return rows
 
 
-def phases(config: VideoConfig) -> list[tuple[str, int]]:
-    """The run's schedule: (phase, steps) with phase in base (SVG loss), free (SVG loss on its own predictions over
-    every frame, ``free_steps``), tune (Alg. 1, θ frozen), meta (Alg. 1), readout (fit the law's state readout on
-    known states)."""
-    base = [("base", config.steps)] + ([("free", config.free_steps)] if config.free_steps else [])
-    if config.method == "svg":
-        return base
-    if config.method == "svg-more":  # the svg run's last phase, trained on
-        return base[:-1] + [(base[-1][0], base[-1][1] + config.tune_steps)]
-    if config.method == "noether" and config.freeze_base:
-        return base + [("tune", config.tune_steps)]
-    if config.method == "noether-law" and config.freeze_base:
-        return base + [("readout", config.readout_steps), ("tune", config.tune_steps)]
-    if config.method == "noether-law":
-        return [("readout", config.readout_steps), ("meta", config.steps)]
-    return [("meta", config.steps)]
-
-
 def collate(dataset, indices: Tensor, length: int) -> dict[str, Tensor]:
     """Stack samples ``indices`` of a window dataset, keeping the first ``length`` frames."""
     samples = [dataset[int(i)] for i in indices]
@@ -121,19 +107,6 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
     actions = batch["actions"].to(device).float() if net.predictor.action_dim else None
     eps = net.predictor.noise(B, T - 1, generator, device) if net.predictor.config.z_dim else None
     return Query(frames, n_cond, actions=actions, eps=eps, teacher_forcing=teacher_forcing)
-
-
-def free_running(config: VideoConfig, phase: str) -> bool:
-    """Whether ``phase`` trains on the model's own predictions over every predicted frame (``free_steps``): the free
-    phase and what builds on it."""
-    return config.free_steps > 0 and phase in ("free", "tune")
-
-
-def full_horizon(config: VideoConfig, phase: str) -> bool:
-    """Whether ``phase`` trains and is scored on every predicted frame: the free-running phases, and the tune
-    phase, because the inner loss sums over the predicted frames, so the inner step's size depends on how many
-    (tuning the embedding and its scale on fewer frames than a query predicts mis-sizes the step at test time)."""
-    return free_running(config, phase) or phase == "tune"
 
 
 def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool,
@@ -180,33 +153,53 @@ class TrainResult:
     seconds: float
 
 
-def _load_law(law_path, law_expr):
+def load_law(law_path=None, law_expr=None, law_rank: int | None = None):
+    """The law a ``noether-law`` run conserves: rank ``law_rank`` (default 1) of a laws.json, or an expression."""
     if law_path and law_expr:
         raise NoetherError("give either --law FILE or --law-expr EXPR, not both")
+    if law_rank is not None and not law_path:
+        raise NoetherError("--law-rank picks a law of a --law FILE; give the file")
     if law_path:
-        return law_from_json(law_path)
+        return law_from_json(law_path, law_rank or 1)
     if law_expr:
         return law_from_expression(law_expr)
     return None
 
 
-def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: str = "auto", data_root=None,
-              law_path=None, law_expr=None, init: str | Path | None = None, max_steps: int | None = None,
-              log=None) -> TrainResult:
-    """Train (or resume) one run of ``config`` into directory ``out``.
+@dataclass
+class _Run:
+    """The training loop's state: what it trains, on what, and how far it got."""
 
-    init: a finished ``svg`` run of the same dataset/model whose base phase this run reuses (controlled pendulum:
-    ``noether`` and ``svg-more`` start from it, as in the paper's protocol).
-    max_steps: stop (checkpointed) after this many steps in this call; a later call resumes.
-    """
+    config: VideoConfig
+    seed: int
+    data: object
+    net: NoetherVideo
+    dev: torch.device
+    opt_theta: torch.optim.Optimizer
+    opt_phi: torch.optim.Optimizer | None
+    opt_read: torch.optim.Optimizer | None
+    meta: dict
+    stopper: EarlyStop
+    step: int = 0
+    history: list = dataclasses.field(default_factory=list)
+    elapsed: float = 0.0
+
+    def checkpoint(self) -> Checkpoint:
+        opt = {k: o.state_dict() if o else None for k, o in (("opt_phi", self.opt_phi), ("opt_read", self.opt_read))}
+        return Checkpoint(self.net.state_dict(), self.opt_theta.state_dict(), self.step, self.history, self.elapsed,
+                          self.meta, early_stop=self.stopper.state(), **opt)
+
+
+def _open_run(config: VideoConfig, seed: int, dev, data_root, law) -> _Run:
+    """Data, f_θ and g_φ of a fresh run with their optimisers (Adam: θ at ``lr``, φ at ``emb_lr``, the readout
+    at ``readout_lr``)."""
     from .data import load_video_dataset
 
-    dev = resolve_device(device)
-    out = Path(out)
-    law = _load_law(law_path, law_expr)
     if config.method == "noether-law" and law is None:
         raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=seed, root=data_root)
+    if config.method != "noether-law" and law is not None:
+        raise NoetherError(f"method {config.method} takes no law; --law and --law-expr are for noether-law")
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=seed, root=data_root, size=config.size)
     channels, size, _ = data.frame_shape
     action_dim = data.train[0]["actions"].shape[-1] if "actions" in data.train[0] else 0
     torch.manual_seed(seed)
@@ -220,132 +213,150 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     meta = {"config": config.to_dict(), "seed": seed, "dataset": data.summary(), "channels": channels,
             "size": size, "action_dim": action_dim, "n_cond": data.n_cond, "n_pred": data.n_pred,
             "law": None if law is None else str(getattr(law, "expression", law)), "device": str(dev)}
-    step, history, elapsed = 0, [], 0.0
-    stopper = EarlyStop(config.patience)
-    validating = config.val_every > 0
-    if validating and data.val is None:
+    if config.val_every > 0 and data.val is None:
         raise NoetherError(f"{config.dataset} [{config.preset}] has no validation split for val_every; use the "
                            f"pilot preset or val_every=0")
+    if config.scale_grid and data.val is None:
+        raise NoetherError(f"{config.dataset} [{config.preset}] has no validation split for the law's scale_grid")
+    return _Run(config, seed, data, net, dev, opt_theta, opt_phi, opt_read, meta, EarlyStop(config.patience))
+
+
+def _resume(run: _Run, ckpt: Checkpoint, out: Path) -> None:
+    """Continue from ``ckpt``, refusing a checkpoint of another configuration or seed."""
+    # read through the dataclass: a checkpoint from before a field was added compares with its default
+    if VideoConfig.from_dict(ckpt.meta["config"]).to_dict() != run.meta["config"] or ckpt.meta["seed"] != run.seed:
+        raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
+    run.step, run.history, run.elapsed = ckpt.step, ckpt.history, ckpt.seconds
+    if "scale_search" in ckpt.meta:
+        run.meta["scale_search"] = ckpt.meta["scale_search"]
+    run.stopper = EarlyStop.from_state(run.config.patience, ckpt.early_stop)
+    run.net.load_state_dict(ckpt.net)
+    for opt, state in ((run.opt_theta, ckpt.opt_theta), (run.opt_phi, ckpt.opt_phi), (run.opt_read, ckpt.opt_read)):
+        if opt is not None and state:
+            opt.load_state_dict(state)
+
+
+def _start_from_svg(run: _Run, init: Path) -> None:
+    """Start after the svg run's phases from the finished svg run ``init`` (its f_θ and optimiser state)."""
+    base = Checkpoint.load(init / CHECKPOINT, run.dev)
+    bcfg = base.meta["config"]
+    if (bcfg["method"], bcfg["dataset"], bcfg["model"], base.meta["seed"]) != (
+            "svg", run.config.dataset, run.meta["config"]["model"], run.seed) or base.step < run.config.base_steps:
+        raise NoetherError(f"--init '{init}' is not a finished svg run of this dataset, model and seed")
+    run.net.predictor.load_state_dict({k[len("predictor."):]: v for k, v in base.net.items()
+                                       if k.startswith("predictor.")})
+    run.opt_theta.load_state_dict(base.opt_theta)
+    run.step, run.history = run.config.base_steps, list(base.history[:run.config.base_steps])
+
+
+def _validate(run: _Run, phase: Phase) -> float:
+    return validation_loss(run.net, run.config, run.data, run.dev, phase.tailored, phase.val_frames,
+                           phase.val_metric)
+
+
+def _train_step(run: _Run, phase: Phase, n_train: int) -> float:
+    """One outer step of ``phase`` (Algorithm 1 when it is tailored) on the batch of (seed, step)."""
+    config, data, net = run.config, run.data, run.net
+    gen = torch.Generator().manual_seed(run.seed * 1_000_003 + run.step)
+    data.train.set_epoch(run.step)
+    idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
+    batch = collate(data.train, idx, data.n_cond + phase.frames)
+    q = make_query(net, batch, data.n_cond, run.dev, gen, teacher_forcing=config.teacher_forcing and not phase.free)
+    if phase.readout:
+        loss = readout_loss(net.embedding.readout, q.frames, batch["states"])
+        run.opt_read.zero_grad()
+        loss.backward()
+        run.opt_read.step()
+        return float(loss.detach())
+    set_trainable(net, config, phase.theta)
+    loss = task_loss(q, net(q) if phase.tailored else net.rollout(q), config.beta, config.task_reduction)
+    if phase.name == "free" and config.free_tf_weight:
+        loss = loss + config.free_tf_weight * forced_loss(net, config, batch, data.n_cond, n_train, run.dev, gen)
+    run.opt_theta.zero_grad()
+    if run.opt_phi:
+        run.opt_phi.zero_grad()
+    loss.backward()
+    if not torch.isfinite(loss):
+        raise NoetherError(f"training diverged at step {run.step} (loss {loss.item()}); lower the lr")
+    if phase.theta:
+        run.opt_theta.step()
+    if phase.tailored:
+        run.opt_phi.step()
+    return float(loss.detach())
+
+
+def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: str = "auto", data_root=None,
+              law_path=None, law_expr=None, law_rank: int | None = None, init: str | Path | None = None,
+              max_steps: int | None = None, log=None) -> TrainResult:
+    """Train (or resume) one run of ``config`` into directory ``out``, phase by phase (:func:`phases`).
+
+    init: a finished ``svg`` run of the same dataset/model whose phases this run reuses (frozen-base protocol:
+    ``noether``, ``noether-law`` and ``svg-more`` continue it, as in the paper).
+    max_steps: stop (checkpointed) after this many steps in this call; a later call resumes.
+    """
+    out, dev = Path(out), resolve_device(device)
+    run = _open_run(config, seed, dev, data_root, load_law(law_path, law_expr, law_rank))
     ckpt = out / CHECKPOINT
     if ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=False)
-        # read through the dataclass: a checkpoint from before a field was added compares with its default
-        if VideoConfig.from_dict(state["meta"]["config"]).to_dict() != meta["config"] or state["meta"]["seed"] != seed:
-            raise NoetherError(f"'{out}' holds a run with a different configuration or seed; use another --out")
-        step, history, elapsed = state["step"], state["history"], state["seconds"]
-        if "scale_search" in state["meta"]:
-            meta["scale_search"] = state["meta"]["scale_search"]
-        stopper = EarlyStop.from_state(config.patience, state.get("early_stop"))
-        net.load_state_dict(state["net"])
-        for opt, key in ((opt_theta, "opt_theta"), (opt_phi, "opt_phi"), (opt_read, "opt_read")):
-            if opt is not None and state.get(key):
-                opt.load_state_dict(state[key])
+        _resume(run, Checkpoint.load(ckpt, dev), out)
     elif init is not None:
-        base = torch.load(Path(init) / CHECKPOINT, map_location=dev, weights_only=False)
-        bcfg = base["meta"]["config"]
-        if (bcfg["method"], bcfg["dataset"], bcfg["model"], base["meta"]["seed"]) != (
-                "svg", config.dataset, meta["config"]["model"], seed) or base["step"] < config.base_steps:
-            raise NoetherError(f"--init '{init}' is not a finished svg run of this dataset, model and seed")
-        net.predictor.load_state_dict({k[len("predictor."):]: v for k, v in base["net"].items()
-                                       if k.startswith("predictor.")})
-        opt_theta.load_state_dict(base["opt_theta"])
-        step, history = config.base_steps, list(base["history"][:config.base_steps])
-
-    def save():
-        state = {"net": net.state_dict(), "opt_theta": opt_theta.state_dict(), "step": step, "history": history,
-                 "early_stop": stopper.state(),
-                 "opt_phi": opt_phi.state_dict() if opt_phi else None, "seconds": elapsed,
-                 "opt_read": opt_read.state_dict() if opt_read else None, "meta": meta}
-        with atomic_path(ckpt) as tmp:
-            torch.save(state, tmp)
-
-    n_train = config.train_pred or data.n_pred_train  # frames the base phase predicts
-
-    def length(phase: str) -> int:
-        return data.n_cond + (data.n_pred if full_horizon(config, phase) else n_train)
-
-    def validate(phase: str) -> float:
-        tailored = phase in ("tune", "meta")
-        full = full_horizon(config, phase)
-        return validation_loss(net, config, data, dev, tailored, data.n_pred if full else None,
-                               config.val_metric if full else "mean")
-    schedule = phases(config)
-    total = sum(n for _, n in schedule)
-    start = time.perf_counter() - elapsed
+        _start_from_svg(run, Path(init))
+    data, n_train = run.data, config.train_pred or run.data.n_pred_train
+    schedule = phases(config, data.n_pred_train, data.n_pred)
+    total = sum(p.steps for p in schedule)
+    ends = [sum(p.steps for p in schedule[:i + 1]) for i in range(len(schedule))]
+    stop = total if max_steps is None else min(total, run.step + max_steps)
+    start = time.perf_counter() - run.elapsed
     with stage(f"train {config.method} on {config.dataset} [{config.preset}]", total) as advance:
-        advance(step)
-        ends = [sum(n for _, n in schedule[:i + 1]) for i in range(len(schedule))]
-        stop = total if max_steps is None else min(total, step + max_steps)
-        while step < stop:
-            phase, end = next((p, end) for (p, _), end in zip(schedule, ends) if step < end)
-            scored = validating and phase != "readout"
-            if scored and stopper.best is None:  # the phase's starting point is a candidate too
-                if phase == "tune" and config.method == "noether-law" and config.scale_grid:
-                    meta["scale_search"] = start_scale(net.embedding, config.scale_grid, lambda: validate(phase))
-                    if log:
-                        log(f"law scale search (scale, validation MSE): {meta['scale_search']}")
-                stopper.score(step, phase, validate(phase), net)
-            gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-            data.train.set_epoch(step)
-            idx = torch.randint(len(data.train), (config.batch_size,), generator=gen)
-            batch = collate(data.train, idx, length(phase))
-            free = free_running(config, phase)
-            q = make_query(net, batch, data.n_cond, dev, gen, teacher_forcing=config.teacher_forcing and not free)
-            if phase == "readout":
-                loss = readout_loss(net.embedding.readout, q.frames, batch["states"])
-                opt_read.zero_grad()
-                loss.backward()
-                opt_read.step()
-            else:
-                tailored = phase in ("tune", "meta")
-                set_trainable(net, config, phase != "tune")
-                r = net(q) if tailored else net.rollout(q)
-                loss = task_loss(q, r, config.beta, config.task_reduction)
-                if phase == "free" and config.free_tf_weight:
-                    loss = loss + config.free_tf_weight * forced_loss(net, config, batch, data.n_cond, n_train,
-                                                                      dev, gen)
-                opt_theta.zero_grad()
-                if opt_phi:
-                    opt_phi.zero_grad()
-                loss.backward()
-                if not torch.isfinite(loss):
-                    raise NoetherError(f"training diverged at step {step} (loss {loss.item()}); lower the lr")
-                if phase != "tune":
-                    opt_theta.step()
-                if tailored:
-                    opt_phi.step()
-            history.append((step, phase, float(loss.detach())))
-            step += 1
-            advance()
-            if scored and ((step - (end - dict(schedule)[phase])) % config.val_every == 0 or step == end):
-                value = validate(phase)
+        advance(run.step)
+        while run.step < stop:
+            phase, end = next((p, e) for p, e in zip(schedule, ends) if run.step < e)
+            scored = config.val_every > 0 and phase.selected
+            if phase.name == "tune" and config.scale_grid and "scale_search" not in run.meta:
+                full = Phase("tune", 0, data.n_pred, tailored=True, val_frames=data.n_pred,
+                             val_metric=config.val_metric)
+                run.meta["scale_search"] = start_scale(run.net.embedding, config.scale_grid,
+                                                       lambda: _validate(run, full))
                 if log:
-                    log(f"step {step} [{phase}] validation MSE {value:.5f}")
-                stop_now = stopper.score(step, phase, value, net) and not (
-                    phase == "base" and step < config.min_base_steps)
-                if stop_now or step == end:
-                    stopper.restore(net)
-                    if step < end and log:
-                        log(f"early stop of {phase} at step {step}: best validation MSE {stopper.log[-1][3]:.5f}")
-                    advance(end - step)
-                    step = end
-                    stopper.reset()
-                    save()
-            elapsed = time.perf_counter() - start
-            if log and (step % max(1, total // 10) == 0 or step == total):
-                log(f"step {step}/{total} [{phase}] loss {float(loss.detach()):.5f}")
-            if step % config.ckpt_every == 0 or step == stop:
-                save()
-    set_trainable(net, config, True)
+                    log(f"law scale search (scale, validation MSE): {run.meta['scale_search']}")
+            if scored and run.stopper.best is None:  # the phase's starting point is a candidate too
+                run.stopper.score(run.step, phase.name, _validate(run, phase), run.net)
+            loss = _train_step(run, phase, n_train)
+            run.history.append((run.step, phase.name, loss))
+            run.step += 1
+            advance()
+            if scored and ((run.step - (end - phase.steps)) % config.val_every == 0 or run.step == end):
+                value = _validate(run, phase)
+                if log:
+                    log(f"step {run.step} [{phase.name}] validation MSE {value:.5f}")
+                stop_now = run.stopper.score(run.step, phase.name, value, run.net) and not (
+                    phase.name == "base" and run.step < config.min_base_steps)
+                if stop_now or run.step == end:
+                    run.stopper.restore(run.net)
+                    if run.step < end and log:
+                        log(f"early stop of {phase.name} at step {run.step}: best validation MSE "
+                            f"{run.stopper.log[-1][3]:.5f}")
+                    advance(end - run.step)
+                    run.step = end
+                    run.stopper.reset()
+                    run.checkpoint().save(ckpt)
+            run.elapsed = time.perf_counter() - start
+            if log and (run.step % max(1, total // 10) == 0 or run.step == total):
+                log(f"step {run.step}/{total} [{phase.name}] loss {loss:.5f}")
+            if run.step % config.ckpt_every == 0 or run.step == stop:
+                run.checkpoint().save(ckpt)
+    set_trainable(run.net, config, True)
     if not ckpt.exists():
-        save()
-    if step < total:
-        return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
-    meta["seconds"] = elapsed
-    meta["steps"] = step
-    meta["validation"] = stopper.log  # (step, phase, validation MSE, best so far) rows
+        run.checkpoint().save(ckpt)
+    final = run.history[-1][2] if run.history else float("nan")
+    if run.step < total:
+        return TrainResult(out, run.step, final, run.elapsed)
+    # steps: where the schedule ends; trained_steps: the optimiser steps taken (early stopping skips the rest)
+    meta = {**run.meta, "seconds": run.elapsed, "steps": run.step, "trained_steps": len(run.history),
+            "schedule": [dataclasses.asdict(p) for p in schedule],
+            "validation": run.stopper.log}  # (step, phase, validation MSE, best so far) rows
     atomic_write_text(out / RUN_JSON, json.dumps(meta, indent=2, default=str))
-    return TrainResult(out, step, history[-1][2] if history else float("nan"), elapsed)
+    return TrainResult(out, run.step, final, run.elapsed)
 
 
 def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, NoetherVideo, dict]:
@@ -354,12 +365,13 @@ def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, Noethe
     if not (run / CHECKPOINT).exists():
         raise NoetherError(f"'{run}' has no {CHECKPOINT}; train it first")
     dev = resolve_device(device)
-    state = torch.load(run / CHECKPOINT, map_location=dev, weights_only=False)
-    meta = state["meta"]
+    state = Checkpoint.load(run / CHECKPOINT, dev)
+    meta = state.meta
     config = VideoConfig.from_dict(meta["config"])
     law = law_from_expression(meta["law"]) if meta.get("law") else None
     net = build_net(config, meta["channels"], meta["action_dim"], meta["size"], law).to(dev)
-    net.load_state_dict(state["net"])
-    meta = {**meta, "step": state["step"], "history": state["history"], "seconds": state["seconds"],
-            "validation": (state.get("early_stop") or {}).get("log")}
+    net.load_state_dict(state.net)
+    meta = {**meta, "step": state.step, "trained_steps": len(state.history), "history": state.history,
+            "seconds": state.seconds,
+            "validation": (state.early_stop or {}).get("log")}
     return config, net.eval(), meta

@@ -136,3 +136,23 @@ def test_inner_reduction_matches_the_papers_formula(ramp_net, ramp_query):
     for name in steps["paper"]:
         torch.testing.assert_close(steps["sum"][name], k * steps["paper"][name], rtol=1e-6, atol=1e-12)
 
+
+
+def test_the_paper_ramp_is_128_pixels_and_its_model_runs_at_that_size():
+    """App. E: the ramp at 128 x 128; the predictor gains a fifth resolution level (SVG's vgg_128)."""
+    from noether.video.config import preset_config
+    from noether.video.noether_net import Query
+    from noether.video.train import build_net
+
+    assert preset_config("ramp", "noether", "paper").size == 128
+    assert preset_config("pendulum-controlled", "svg", "paper").size == 64
+    cfg = preset_config("ramp", "noether", "ci", size=128)
+    torch.manual_seed(0)
+    net = build_net(cfg, 3, 0, size=128)
+    assert len(net.predictor.encoder.levels) == 5
+    g = torch.Generator().manual_seed(0)
+    q = Query(torch.rand(1, 4, 3, 128, 128, generator=g), 2, eps=net.predictor.noise(1, 3, g))
+    r = net(q)
+    assert r.frames.shape == (1, 3, 3, 128, 128) and torch.isfinite(r.frames).all()
+    with pytest.raises(ValueError, match="64 or 128"):
+        preset_config("ramp", "svg", "ci", size=96)

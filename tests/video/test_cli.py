@@ -39,9 +39,14 @@ def test_train_and_evaluate_ramp_with_inner_steps_study(tmp_path):
     assert len(study["inner"]) == len(study["outer"]) == 3
     assert (tmp_path / "eval" / "horizon.png").stat().st_size > 0
     # Figs. 5/7 of the trained Noether run: PCA of its embedding, Grad-CAM grids; svg has no embedding to explain
+    # drawn only for an embedding that separates truth from prediction (>= 75% of windows), else said inert
     r = _run("explain", tmp_path / "noether", "--sequences", "2", "--dims", "3", "--examples", "1")
     assert r.exit_code == 0, r.output
-    assert "explained variance" in r.output
+    share = float(r.output.split("higher on ")[1].split("%")[0]) / 100
+    assert ("inert" in r.output) == (share < 0.75) == (not (tmp_path / "noether" / "explain").exists())
+    r = _run("explain", tmp_path / "noether", "--sequences", "2", "--dims", "3", "--examples", "1",
+             "--even-if-inert")
+    assert r.exit_code == 0 and "explained variance" in r.output, r.output
     assert [p.name for p in sorted((tmp_path / "noether" / "explain").iterdir())] == ["embedding_pca.png",
                                                                                         "grad_cam_0.png"]
     r = _run("explain", tmp_path / "svg")
@@ -87,3 +92,23 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     assert a["step"] == b["step"] == 3
     for k in a["net"]:
         assert torch.equal(a["net"][k], b["net"][k]), k
+
+
+def test_the_law_plug_in_on_the_controlled_pendulum_and_its_errors(tmp_path):
+    laws = tmp_path / "laws.json"
+    write_laws(laws, [RankedLaw(1, Law.reference("p**2 + 30*cos(q) - 6*w", ["q", "p", "w"])),
+                      RankedLaw(2, Law.reference("p**2 + 30*cos(q)", ["q", "p"]))], {})
+    assert _run("train", "pendulum-controlled", "--out", tmp_path / "svg").exit_code == 0
+    r = _run("train", "pendulum-controlled", "--method", "noether-law", "--law", laws, "--law-rank", "2",
+             "--init", tmp_path / "svg", "--out", tmp_path / "law")
+    assert r.exit_code == 0, r.output
+    assert "w" not in json.loads((tmp_path / "law" / "run.json").read_text())["law"]
+    refused = _run("train", "pendulum-controlled", "--method", "svg", "--law", laws, "--out", tmp_path / "x")
+    assert refused.exit_code == 2 and refused.output.strip().count("\n") == 0 and "takes no law" in refused.output
+    assert not (tmp_path / "x").exists()
+    lacking = _run("train", "pendulum-pixels", "--method", "noether-law", "--law", laws, "--out", tmp_path / "y")
+    assert lacking.exit_code == 2 and "only gives ['q', 'p']" in lacking.output
+    ramp = _run("train", "ramp", "--method", "noether-law", "--law-expr", "p**2", "--out", tmp_path / "z")
+    assert ramp.exit_code == 2 and "known states" in ramp.output
+    help_text = " ".join(_run("train", "--help").output.split())
+    assert "pendulum-controlled (q, p, w); pendulum-pixels (q, p)" in help_text

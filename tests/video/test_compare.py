@@ -73,3 +73,54 @@ def test_plots_write_png(tmp_path):
     plot_differences([d], tmp_path / "d.png", "t")
     assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
     assert torch is not None
+
+
+def test_t_interval_is_student_s():
+    from noether.video.compare import t_interval
+
+    mean, low, high = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    half = 2.7764451051977987 * np.sqrt(2.5 / 5)  # t_{0.975, 4} * s / sqrt(n), s^2 = 2.5
+    assert mean == 3.0 and low == pytest.approx(3.0 - half) and high == pytest.approx(3.0 + half)
+    with pytest.raises(ValueError, match="at least 2"):
+        t_interval([1.0])
+
+
+def test_holm_adjusts_step_down():
+    from noether.video.compare import holm
+
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+
+
+def _seeded(label, per_seed_shift, H=4, windows=6):
+    """One run per seed whose every window is 0.01 + that seed's shift (paired windows, 2 episodes)."""
+    return [_runs(label, np.full((windows, H), 0.01 + d), seed, [0] * 3 + [1] * 3)
+            for seed, d in enumerate(per_seed_shift)]
+
+
+def test_seed_difference_decides_on_the_t_interval_over_seeds():
+    from noether.video.compare import seed_difference
+
+    svg = _seeded("svg", [0.0] * 4)
+    # per-seed differences -1, -2, -3, -4 (x1e-4): mean -2.5e-4, s = 1.29e-4, half width 3.182 * s / 2 = 2.05e-4
+    lower = seed_difference(svg + _seeded("a", [-1e-4, -2e-4, -3e-4, -4e-4]), "a", "svg")
+    assert lower.seeds == (0, 1, 2, 3) and lower.verdict == "lower"
+    np.testing.assert_allclose(lower.per_seed, [-1e-4, -2e-4, -3e-4, -4e-4], rtol=1e-9)
+    assert lower.high == pytest.approx(-2.5e-4 + 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) * 1e-4 / 2)
+    # one seed on the other side widens the interval over 0: the mean is still below 0, the verdict is not
+    mixed = seed_difference(svg + _seeded("b", [-1e-4, -2e-4, -3e-4, +3e-4]), "b", "svg")
+    assert mixed.mean < 0 and mixed.low < 0 < mixed.high and mixed.verdict == "no clear difference"
+    assert seed_difference(svg + _seeded("c", [2e-4, 3e-4, 2.5e-4, 3.5e-4]), "c", "svg").verdict == "higher"
+    # per horizon: the same t-test (p = 0.030 at each of the 4 horizons) does not survive Holm's correction (x4)
+    from scipy.stats import ttest_1samp
+
+    assert ttest_1samp([-1, -2, -3, -4], 0).pvalue < 0.05 and lower.horizons() == ([], [])
+    tight = seed_difference(svg + _seeded("d", [-2e-4, -2.1e-4, -1.9e-4, -2.05e-4]), "d", "svg")
+    assert tight.horizons() == ([1, 2, 3, 4], []) and mixed.horizons() == ([], [])
+
+
+def test_seed_difference_refuses_rows_with_different_seeds():
+    from noether.video.compare import seed_difference
+
+    with pytest.raises(ValueError, match="same seeds"):
+        seed_difference(_seeded("svg", [0.0] * 3) + _seeded("a", [0.0] * 2), "a", "svg")
+    assert seed_difference(_seeded("svg", [0.0]) + _seeded("a", [0.0]), "a", "svg") is None

@@ -83,16 +83,17 @@ def test_grad_cam_of_each_pca_dimension_follows_its_object():
                 assert at[0].start - 2 <= r < at[0].stop + 2 and at[1].start - 2 <= c < at[1].stop + 2
 
 
-def test_grad_cam_map_without_positive_influence_stays_zero():
+def test_grad_cam_does_not_depend_on_the_sign_of_a_pca_axis():
     emb = _colour_embedding()
     test_set = torch.stack([_scene(r, g, TOP_LEFT, BOTTOM_RIGHT) for r in (0.2, 1.0) for g in (0.4, 0.6)])
     pca = embedding_pca(emb, test_set)
     maps = grad_cam(emb, torch.zeros(3, 3, 16, 16), pca, dims=[0, 1], times=[1])  # black: the layer outputs 0
     assert torch.equal(maps, torch.zeros(1, 2, 16, 16))  # not NaN, not rescaled noise
-    # Grad-CAM keeps only positive influence: for the flipped axis -PC1, more red lowers the target -> empty map
+    # the flipped axis -PC1 (more red lowers it) reads the same pixels: a ReLU'd Grad-CAM would be blank here
+    scene = _scene(1.0, 1.0, TOP_LEFT, BOTTOM_RIGHT)
     flipped = dataclasses.replace(pca, components=-pca.components)
-    maps = grad_cam(emb, _scene(1.0, 1.0, TOP_LEFT, BOTTOM_RIGHT), flipped, dims=[0, 1], times=[0])
-    assert torch.equal(maps[0, 0], torch.zeros(16, 16)) and torch.equal(maps[0, 1], torch.zeros(16, 16))
+    plain, other = (grad_cam(emb, scene, p, dims=[0, 1], times=[0]) for p in (pca, flipped))
+    assert torch.allclose(plain, other) and torch.allclose(other.amax((2, 3)), torch.ones(1, 2))
 
 
 def test_target_layer_is_the_last_conv_relu_and_law_embeddings_work():
@@ -124,3 +125,12 @@ def test_plots_write_png_files(tmp_path):
     for path in (cam_path, traj_path):
         assert path.stat().st_size > 0 and path.read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["figs", "gradcam.png", "trajectory.png"]  # no temp left
+
+
+def test_an_embedding_separates_when_predictions_break_it_on_most_windows():
+    from noether.video.evaluate import SEPARATES, ConservationCheck
+
+    check = ConservationCheck(0.0037, 0.0037, 0.0037, 0.01, 0.01, windows=40, separation=0.5)
+    assert not check.separates and check.to_dict()["separates"] is False
+    assert ConservationCheck(0.03, 0.39, 0.1, 0.01, 0.01, windows=40, separation=0.95).separates
+    assert ConservationCheck(0.03, 0.39, 0.1, 0.01, 0.01, windows=40, separation=SEPARATES).separates

@@ -88,3 +88,63 @@ def test_law_embedding_is_the_law_of_the_readout_states():
     states = net.embedding.readout.pairs(seq)  # (q, p)
     expected = states[..., 1] ** 2 - 3 * torch.cos(states[..., 0])
     assert torch.allclose(net.embedding.pairs(seq)[..., 0], expected)
+
+
+def test_work_integral_is_the_trapezoid_sum_of_torque_times_velocity():
+    from noether.video.embeddings import work_integral
+
+    g = torch.Generator().manual_seed(0)
+    p, a = torch.randn(2, 5, generator=g), torch.randn(2, 6, 1, generator=g)
+    w = work_integral(p, a, 0.05)
+    for b in range(2):
+        total = 0.0
+        for j in range(5):
+            assert w[b, j].item() == pytest.approx(total, abs=1e-6)
+            if j < 4:
+                total += float(a[b, j + 1, 0] * (p[b, j] + p[b, j + 1]) / 2 * 0.05)
+
+
+def test_the_controlled_pendulum_oracle_is_conserved_better_than_the_plain_energy():
+    """On the true states of Pendulum-v1, 2E - 6w (energy minus the torque's work) varies less within a window
+    than 2E, where the velocity never reaches the environment's clip at 8 (clipping removes energy)."""
+    from noether.video.data import load_video_dataset
+    from noether.video.embeddings import work_integral
+    from noether.video.laws import ORACLE_LAWS
+
+    data = load_video_dataset("pendulum-controlled", preset="ci", seed=0)
+    states = torch.as_tensor(data.arrays["states"])
+    actions = torch.as_tensor(data.arrays["actions"]).double()
+    oracle = law_from_expression(ORACLE_LAWS["pendulum-controlled"])
+    energy = law_from_expression("p**2 + 30*cos(q)")
+    spread = {"oracle": [], "energy": []}
+    for e in range(len(states)):
+        for s in range(0, states.shape[1] - 27, 3):
+            x = states[e, s:s + 27]
+            if x[:, 1].abs().max() >= 7.999:
+                continue
+            w = work_integral(x[None, :, 1], actions[e, s:s + 28][None], 0.05)[0]
+            inputs = torch.stack([x[:, 0], x[:, 1], w], -1)
+            spread["oracle"].append(float(oracle.torch(inputs[:, law_columns(oracle, "pendulum-controlled")]).std()))
+            spread["energy"].append(float(energy.torch(x[:, law_columns(energy, "pendulum-controlled")]).std()))
+    assert len(spread["oracle"]) >= 5
+    assert np.mean(spread["oracle"]) < 0.25 * np.mean(spread["energy"])
+
+
+def test_a_law_over_the_controlled_pendulum_s_readout_tailors_the_lstm_outputs():
+    """noether-law on pendulum-controlled: g reads a state readout of the frames decoded from the adapted LSTM
+    outputs (and the work of the known actions); the inner step changes the prediction, and the outer loss
+    reaches the law's scale through it."""
+    from noether.video.laws import ORACLE_LAWS
+
+    torch.manual_seed(0)
+    cfg = preset_config("pendulum-controlled", "noether-law", "ci")
+    net = build_net(cfg, 3, 1, law=law_from_expression(ORACLE_LAWS["pendulum-controlled"]))
+    assert net.adapt == "outputs" and net.embedding.reads_actions
+    g = torch.Generator().manual_seed(0)
+    q = Query(torch.rand(2, 8, 3, 64, 64, generator=g), 4, actions=torch.randn(2, 8, 1, generator=g))
+    plain, tailored = net.rollout(q).frames, net(q, InnerConfig(lr=10.0))
+    assert not torch.allclose(plain[:, 3:], tailored.frames[:, 3:])
+    task_loss(q, tailored).backward()
+    assert net.embedding.log_scale.grad.abs() > 0
+    with pytest.raises(DataError, match="pendulum-pixels readout only gives"):
+        law_columns(law_from_expression("p**2 - 6*w"), "pendulum-pixels")

@@ -71,19 +71,21 @@ def test_early_stopping_keeps_the_best_validation_weights(tmp_path):
             break
     assert log[-1][0] == expected_end
     assert (out / CHECKPOINT).exists()
+    # the steps taken, not the budget the early stop jumped to
+    assert json.loads((out / RUN_JSON).read_text())["trained_steps"] == expected_end == meta["trained_steps"]
 
 
 def test_frozen_base_tailoring_keeps_the_svg_weights_and_trains_only_the_embedding(tmp_path):
     """pendulum-pixels protocol: the law plug-in and the learned embedding start from a finished svg run, fit
     (the law's readout, then) the embedding with Algorithm 1 while f_θ stays the svg run's; svg-more trains on."""
-    from noether.video.train import phases
+    from noether.video.schedule import phases
 
     svg = preset_config("pendulum-pixels", "svg", "ci", steps=2)
     train_run(svg, tmp_path / "svg", device="cpu")
     _, base, _ = load_run(tmp_path / "svg", "cpu")
     for method, extra in (("noether-law", {"law_expr": "p**2 - 2.4*cos(q)"}), ("noether", {}), ("svg-more", {})):
         cfg = preset_config("pendulum-pixels", method, "ci", steps=2, tune_steps=2, freeze_base=True)
-        assert [p for p, _ in phases(cfg)][0] == "base" and cfg.total_steps == 2 + 2
+        assert phases(cfg, 20, 20)[0].name == "base" and cfg.total_steps == 2 + 2
         train_run(cfg, tmp_path / method, device="cpu", init=tmp_path / "svg", **extra)
         _, net, meta = load_run(tmp_path / method, "cpu")
         same = all(torch.equal(v, base.predictor.state_dict()[k]) for k, v in net.predictor.state_dict().items())
@@ -104,22 +106,56 @@ def test_free_running_training_reads_its_own_predictions(ramp_net, ramp_query):
 
 
 def test_free_running_phase_follows_the_base_and_what_builds_on_it_starts_after_it(tmp_path):
-    from noether.video.train import free_running, phases
+    from noether.video.schedule import phases
 
     svg = preset_config("pendulum-controlled", "svg", "ci", steps=2, free_steps=2)
-    assert phases(svg) == [("base", 2), ("free", 2)] and svg.total_steps == 4
-    assert not free_running(svg, "base") and free_running(svg, "free")
+    assert [(p.name, p.steps, p.free) for p in phases(svg, 10, 26)] == [("base", 2, False), ("free", 2, True)]
+    assert svg.total_steps == 4
     more = preset_config("pendulum-controlled", "svg-more", "ci", steps=2, free_steps=2, tune_steps=3)
-    assert phases(more) == [("base", 2), ("free", 5)]
+    assert [(p.name, p.steps) for p in phases(more, 10, 26)] == [("base", 2), ("free", 2), ("more", 3)]
     train_run(svg, tmp_path / "svg", device="cpu")
     noether = preset_config("pendulum-controlled", "noether", "ci", steps=2, free_steps=2, tune_steps=2)
-    assert free_running(noether, "tune")
+    assert phases(noether, 10, 26)[-1].free
     result = train_run(noether, tmp_path / "noether", device="cpu", init=tmp_path / "svg")
     assert result.steps == 6
     no_free = preset_config("pendulum-controlled", "noether", "ci", steps=2, tune_steps=2)
     train_run(preset_config("pendulum-controlled", "svg", "ci", steps=1), tmp_path / "short", device="cpu")
     with pytest.raises(Exception, match="not a finished svg run"):
         train_run(no_free, tmp_path / "refused", device="cpu", init=tmp_path / "short")
+
+
+@pytest.mark.parametrize("free_steps", [0, 2])
+def test_every_method_trains_on_the_same_predicted_frames_per_phase(free_steps):
+    """App. D: the continuations of the svg run (svg-more's extra steps, the Noether tune phase, the law's) train on
+    the windows of the svg run's last phase, and every method's shared phases are the svg run's."""
+    from noether.video.catalog import METHODS
+    from noether.video.schedule import phases
+
+    schedules = {m: phases(preset_config("pendulum-controlled", m, "ci", steps=2, free_steps=free_steps,
+                                         tune_steps=3), 10, 26) for m in METHODS}
+    svg = [(p.name, p.frames, p.free) for p in schedules["svg"]]
+    for method, schedule in schedules.items():
+        assert [(p.name, p.frames, p.free) for p in schedule[:len(svg)]] == svg, method
+    continuations = [schedules[m][-1] for m in METHODS if m != "svg"]
+    assert {(p.frames, p.free, p.steps, p.selected) for p in continuations} == {(svg[-1][1], svg[-1][2], 3, False)}
+    assert svg[0][1] == 10 and svg[-1][1] == (26 if free_steps else 10)
+
+
+def test_svg_more_trains_exactly_its_fixed_extra_steps_from_the_svg_run(tmp_path):
+    """svg-more: exactly tune_steps optimiser steps after the svg run, none skipped by early stopping and no
+    earlier checkpoint chosen, even when validation gets worse (lr 0.1, validated every step, patience 1)."""
+    kw = dict(steps=2, tune_steps=5, val_every=1, patience=1, lr=0.1)
+    train_run(preset_config("pendulum-controlled", "svg", "ci", **kw), tmp_path / "svg", device="cpu")
+    more = preset_config("pendulum-controlled", "svg-more", "ci", **kw)
+    train_run(more, tmp_path / "more", device="cpu", init=tmp_path / "svg")
+    history = torch.load(tmp_path / "more" / CHECKPOINT, weights_only=False)["history"]
+    extra = [row for row in history if row[1] == "more"]
+    assert [row[0] for row in extra] == list(range(2, 7))  # five steps, each trained and recorded
+    opt = torch.load(tmp_path / "more" / CHECKPOINT, weights_only=False)["opt_theta"]["state"]
+    base_opt = torch.load(tmp_path / "svg" / CHECKPOINT, weights_only=False)["opt_theta"]["state"]
+    assert int(next(iter(opt.values()))["step"]) == int(next(iter(base_opt.values()))["step"]) + 5
+    log = json.loads((tmp_path / "more" / RUN_JSON).read_text())["validation"]
+    assert all(row[1] != "more" for row in log)  # the extra steps are not validated, so nothing is selected
 
 
 def test_the_free_phase_adds_the_teacher_forced_loss_at_its_weight(tmp_path):

@@ -21,6 +21,7 @@ from ...progress import stage
 from .base import VideoDataset, WindowDataset, windows_of
 
 N_COND, N_PRED, N_PRED_TRAIN = 4, 26, 10
+DT = 0.05  # Pendulum-v1's time step (s)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,10 @@ class ControlledConfig:
 
 
 PRESETS = {
-    "paper": ControlledConfig(train_episodes=5, test_episodes=195, steps=200),  # App. D
+    # App. D, and 5 validation episodes after the test ones (the law's scale is chosen on them; nothing else)
+    "paper": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),
     "pilot": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),  # App. D + val
+    "confirm": ControlledConfig(train_episodes=5, test_episodes=195, steps=200, val_episodes=5),  # as pilot
     "cpu": ControlledConfig(train_episodes=5, test_episodes=40, steps=200),
     "ci": ControlledConfig(train_episodes=2, test_episodes=2, steps=40, val_episodes=1),
 }
@@ -114,7 +117,7 @@ def generate(config: ControlledConfig, seed: int, size: int):
     finally:
         env.close()
     arrays = dict(frames=frames, actions=actions, states=states, omega=omega, alpha=alpha, reset_seed=reset_seed)
-    meta = dict(config=asdict(config), env="Pendulum-v1", dt=0.05,
+    meta = dict(config=asdict(config), env="Pendulum-v1", dt=DT,
                 states="(theta, theta_dot) of env.unwrapped.state at each frame",
                 actions="actions[t] is applied after frame t (drives frame t+1); a_t = 2 sin(omega t + alpha)")
     return arrays, meta

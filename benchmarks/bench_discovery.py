@@ -20,10 +20,10 @@ import torch
 from noether import load_system
 from noether.discovery import FilterConfig, GradientConfig, filter_candidates, fit_gradient, solve_pencil
 from noether.discovery.fit_exact import features_from
-from noether.systems import paper_facts
 from noether.discovery.score import scatter_matrices, sequence_index, sequences
 from noether.dsl import space_for
 from noether.io import atomic_write_text
+from noether.systems import paper_facts
 
 OUT = Path(__file__).parent / "results" / "discovery.md"
 

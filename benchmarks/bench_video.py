@@ -25,10 +25,20 @@ import torch
 from joblib import Parallel, delayed
 
 from noether.device import resolve_device
-from noether.video.config import preset_config
 from noether.video.compare import difference, is_trained, plot_differences, seed_difference
-from noether.video.evaluate import (BASELINES, METRICS, HorizonMetrics, aggregate, conservation_check,
-                                    evaluate_baseline, evaluate_run, inner_steps_study, plot_horizon, plot_study)
+from noether.video.config import preset_config
+from noether.video.evaluate import (
+    BASELINES,
+    METRICS,
+    HorizonMetrics,
+    aggregate,
+    conservation_check,
+    evaluate_baseline,
+    evaluate_run,
+    inner_steps_study,
+    plot_horizon,
+    plot_study,
+)
 from noether.video.explain import explain_run
 from noether.video.train import train_run
 
@@ -369,7 +379,8 @@ def main() -> None:
     md = [f"# Noether Networks on video ({args.preset} preset)", "",
           f"Command: `{cmd}`  ",
           f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{'GPU ' + torch.cuda.get_device_name() if resolve_device(args.device).type == 'cuda' else 'no GPU'}; {jobs} "
+          f"{'GPU ' + torch.cuda.get_device_name() if resolve_device(args.device).type == 'cuda' else 'no GPU'}; "
+          f"{jobs} "
           f"runs in parallel, 1 thread each; wall time from the last (re)start of training to its last "
           f"evaluation {wall / 60:.1f} min.  ",
           "Every test window of every test episode is scored. Seeds draw the data, initial weights and batches. "

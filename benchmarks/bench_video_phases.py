@@ -24,8 +24,8 @@ from noether.video.config import preset_config
 from noether.video.data.pendulum_controlled import N_COND, N_PRED, N_PRED_TRAIN
 from noether.video.laws import ORACLE_LAWS, law_from_expression
 from noether.video.noether_net import Query, task_loss
-from noether.video.train import build_net, inner_at_test, readout_loss, set_trainable
 from noether.video.schedule import phases
+from noether.video.train import build_net, inner_at_test, readout_loss, set_trainable
 
 DATASET = "pendulum-controlled"
 

@@ -3,8 +3,8 @@
 The packages read as the pipeline, every import pointing down:
 ``systems`` (data) -> ``dsl`` (formulas, the enumerate stage) -> ``discovery`` (the filter stage) ->
 ``tailoring`` (the core: Noether loss, inner step, meta-tailoring, long-term evaluation) -> ``pipeline`` (the five
-stages end to end, screen, meta-tailor and evaluate, cache, report, laws.json) -> ``cli``. ``video`` (Noether Networks on frames, the
-optional ``[video]`` extra) is a sibling of ``pipeline`` that shares only the tailoring core.
+stages end to end, screen, meta-tailor and evaluate, cache, report, laws.json) -> ``cli``. ``video`` (Noether
+Networks on frames, the optional ``[video]`` extra) is a sibling of ``pipeline`` that shares only the tailoring core.
 
 Table of contents:
 - data: ``Trajectories``, ``load_system``, ``system_names``, ``read_trajectories``

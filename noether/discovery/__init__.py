@@ -1,6 +1,6 @@
-"""The filter stage of the pipeline (paper §4.2, App. C): fit every candidate's parameters for conservation, compare with
-random sequences, keep the approximately conserved laws and report the functionally independent ones. It knows
-formulas and data, nothing of tailoring or of the pipeline that runs it."""
+"""The filter stage of the pipeline (paper §4.2, App. C): fit every candidate's parameters for conservation,
+compare with random sequences, keep the approximately conserved laws and report the functionally independent ones. It
+knows formulas and data, nothing of tailoring or of the pipeline that runs it."""
 
 from .drift import Drift, DriftRule, measure_drift
 from .filter import FilterConfig, FilterResult, filter_candidates

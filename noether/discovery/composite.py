@@ -36,8 +36,8 @@ from .composite_config import CompositeConfig
 from .drift import CONSERVED, DriftRule, measure_drift
 from .independence import independent_set, state_gradients
 from .inputs import named_inputs
-from .relative import relative_inputs
 from .null import ratio_of
+from .relative import relative_inputs
 from .score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
 from .supports import Support, search
 

@@ -1,8 +1,9 @@
 """Fit every candidate's parameters on the data and on random sequences, and keep the approximately conserved ones.
 
-``filter_candidates(space, traj)`` is the pipeline's filter stage, the paper's first discovery step (§4.2 ¶1, App. C) over a whole
-``CandidateSpace``: exact eigen-solves for the candidates affine in their parameters, a batched gradient fit for
-the rest, the random-sequence null, the acceptance rule of ``null.py`` and the independent laws.
+``filter_candidates(space, traj)`` is the pipeline's filter stage, the paper's first discovery step (§4.2 ¶1,
+App. C), over a whole ``CandidateSpace``: exact eigen-solves for the candidates affine in their parameters, a
+batched gradient fit for the rest, the random-sequence null, the acceptance rule of ``null.py`` and the independent
+laws.
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ LR_SELECT = ("screen", "meta")
 
 @dataclass(frozen=True)
 class TailorConfig:
-    """The tailoring stages (screen, meta-tailor, evaluate). max_screen: survivors (best ratio first) passed to the screen; screen / meta: the stages'
-    settings (meta None -> the data set's defaults, ``MetaConfig.for_data``); train: the pretrained MLP's recipe
-    (None -> the data set's defaults); inner: THE inner-step setting, used by the screen, meta-tailoring and the
-    comparison alike; eval_seeds: seeds of the final comparison; baselines: 'mlp', 'hnn'; device: 'auto' | 'cpu' |
+    """The tailoring stages (screen, meta-tailor, evaluate). max_screen: survivors (best ratio first) passed to the
+    screen; screen / meta: the stages' settings (meta None -> the data set's defaults, ``MetaConfig.for_data``);
+    train: the pretrained MLP's recipe (None -> the data set's defaults); inner: THE inner-step setting, used by the
+    screen, meta-tailoring and the comparison alike; eval_seeds: seeds of the final comparison; baselines: 'mlp',
+    'hnn'; device: 'auto' | 'cpu' |
     'cuda'; eval_lr_select: how the comparison picks each law's (rate, dt_scale) per seed -- 'screen' (the screen,
     fast) or 'meta' (meta-tailor at every pair of the grid, keep the best long-term fit on the training data);
     integrator: the long-term evaluation's ODE solve (meta-tailoring's pick and the comparison)."""

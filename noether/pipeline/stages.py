@@ -1,8 +1,8 @@
 """The pipeline's tailoring stages over the filter's survivors (§4.2, App. C): screen -> meta-tailor -> evaluate.
 
 Survivors reach the tailoring core as ONE batched law (``CandidateSpace.evaluate`` on per-candidate inputs), so
-the screen scores every survivor x inner learning rate in one vectorised program and meta-tailoring fine-tunes the top 20
-together. The evaluation then runs the same long-term protocol for every method over several seeds.
+the screen scores every survivor x inner learning rate in one vectorised program and meta-tailoring fine-tunes
+the top 20 together. The evaluation then runs the same long-term protocol for every method over several seeds.
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, see
 
 
 def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, config: TailorConfig) -> TailorResult:
-    """The meta-tailor stage: meta-tailor the top laws at their best inner setting (all at once; their parameters meta-learned
-    with the weights when ``law_lr > 0``), keep the best long-term fit on the training trajectories."""
+    """The meta-tailor stage: meta-tailor the top laws at their best inner setting (all at once; their parameters
+    meta-learned with the weights when ``law_lr > 0``), keep the best long-term fit on the training trajectories."""
     top = screened.top
     pos = {int(c): i for i, c in enumerate(screened.candidates)}
     lrs = np.array([screened.screen.best_lr[pos[int(c)]] for c in top])
@@ -94,7 +94,8 @@ def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, con
 
 
 def law_params(filt: FilterResult, tail: TailorResult | None, index: int) -> np.ndarray:
-    """Candidate ``index``'s parameters: meta-learned when it was among the meta-tailored laws, else the filter's fit."""
+    """Candidate ``index``'s parameters: meta-learned when it was among the meta-tailored laws, else the filter's
+    fit."""
     if tail is not None and tail.meta is not None and tail.meta.law_params is not None:
         hits = np.flatnonzero(tail.top == index)
         if len(hits):

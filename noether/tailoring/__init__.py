@@ -6,9 +6,9 @@ either. The Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; o
 from .checkpoint import Checkpoint
 from .compare import CompareConfig, Comparison, compare_methods
 from .evaluate import LongTerm, long_term, mlp_field, module_field, stack_fields, tailored_field
-from .integrate import IntegratorConfig
 from .hnn import HNN
 from .inner import InnerConfig, tailor, tailor_batch
+from .integrate import IntegratorConfig
 from .loss import law_inner_loss, noether_loss
 from .meta import MetaConfig, MetaResult, meta_tailor
 from .mlp import MLP, params_of

@@ -37,6 +37,7 @@ from .mlp import Params
 from .mlp_tailor import tailor_mlp, trace
 from .setting import InnerSetting
 
+
 @dataclass(frozen=True)
 class LongTerm:
     """Long-term prediction errors of n stacked models on M trajectories of T steps.

@@ -1,7 +1,7 @@
-"""The screen stage, before meta-tailoring (App. C): on the pretrained MLP, the training MSE of dx/dt after one tailoring step
-with each candidate law at each (rate, dt_scale) of the inner setting's grid; keeps the top-k laws with their best
-pair. Vectorised: the laws and their gradients are evaluated once for all candidates; the tailored forward pass
-(``mlp_tailor``) then runs on blocks of laws for all rates.
+"""The screen stage, before meta-tailoring (App. C): on the pretrained MLP, the training MSE of dx/dt after one
+tailoring step with each candidate law at each (rate, dt_scale) of the inner setting's grid; keeps the top-k laws with
+their best pair. Vectorised: the laws and their gradients are evaluated once for all candidates; the tailored
+forward pass (``mlp_tailor``) then runs on blocks of laws for all rates.
 
 Laws come as ONE batched callable ``laws(X [n, N, d]) -> [n, N]`` (candidate i evaluated on X[i]).
 """

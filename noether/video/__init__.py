@@ -31,7 +31,8 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = ["DATASETS", "LAW_DATASETS", "METHOD_SPECS", "METHODS", "PRESETS", "MissingExtraError", "require_video", *_WHERE]
+__all__ = ["DATASETS", "LAW_DATASETS", "METHOD_SPECS", "METHODS", "PRESETS", "MissingExtraError", "require_video",
+           *_WHERE]
 
 
 def __getattr__(name: str):

@@ -3,9 +3,10 @@
 PREDICTSEQUENCE: roll out x̃ with f_θ, take the inner step of Eq. 3 on the Noether loss of Eq. 2 -- adapting either
 the CN layers' γ, β (CNGRAD, App. E; ``adapt="cn"``) or the LSTM's future outputs (App. D; ``adapt="outputs"``) --
 and predict x̂ with the tailored tensors. With ``adapt="outputs"``, g reads the LSTM outputs (App. D's MLP) or,
-for an embedding over frames (a law over a state readout), the frames the adapted outputs decode to. Every query in a batch is tailored separately in one pass: the tailored
-tensors are per-example ([B, ...]) and the inner loss is the sum of the per-example losses, so each example's
-gradient only involves its own loss (exact for SGD and for Adam, which are elementwise).
+for an embedding over frames (a law over a state readout), the frames the adapted outputs decode to. Every query
+in a batch is tailored separately in one pass: the tailored tensors are per-example ([B, ...]) and the inner loss
+is the sum of the per-example losses, so each example's gradient only involves its own loss (exact for SGD and for
+Adam, which are elementwise).
 
 Inner-loss reduction (``reduction``): ``"paper"`` (default) is the official code's ``inner_crit``: per example,
 the squared change of g is averaged over the k embedding dimensions and summed over time. The official code

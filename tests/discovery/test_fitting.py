@@ -9,8 +9,15 @@ from noether.discovery.fit_exact import CONSTANT, DIVERGED, OK, solve_pencil
 from noether.discovery.fit_gradient import GradientConfig, fit_gradient
 from noether.discovery.independence import independent_set, state_gradients
 from noether.discovery.null import AcceptanceRule, ratio_of, shuffled_index
-from noether.discovery.score import (conservation_score, scatter_matrices, sequence_index, sequences,
-                                     white_noise_variance, white_scatter, within_variance)
+from noether.discovery.score import (
+    conservation_score,
+    scatter_matrices,
+    sequence_index,
+    sequences,
+    white_noise_variance,
+    white_scatter,
+    within_variance,
+)
 
 
 def pendulum(noise=0.0):

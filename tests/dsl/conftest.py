@@ -2,9 +2,7 @@
 
 import pytest
 
-from noether.dsl import OPERATORS
-
-from noether.dsl import enumerate_space
+from noether.dsl import OPERATORS, enumerate_space
 
 PENDULUM = (("q", "p"), ("rad", "kg*m**2/s"))
 SPRING = (("q", "p"), ("m", "kg*m/s"))

@@ -11,8 +11,8 @@ from noether.dsl.dedup import DedupConfig, deduplicate
 from noether.dsl.enumerate import Probes, enumerate_raw
 from noether.dsl.grammar import PARAM, inp
 from noether.dsl.units import DimensionBasis
-from noether.units import resolve_units
 from noether.systems import load_system
+from noether.units import resolve_units
 
 x, y = inp(0), inp(1)
 PENDULUM = (("q", "p"), ("rad", "kg*m**2/s"))

@@ -6,8 +6,8 @@ from noether.dsl import OPERATORS, Formula, enumerate_space
 from noether.dsl.enumerate import Probes, count_space, enumerate_raw
 from noether.dsl.grammar import DEFAULT_OPERATORS, FREE, INVALID, PARAM, apply_units, inp
 from noether.dsl.units import DimensionBasis, check_units, infer_dims
-from noether.units import resolve_units
 from noether.errors import UnitError
+from noether.units import resolve_units
 
 q, p = inp(0), inp(1)
 

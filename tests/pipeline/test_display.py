@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import noether
 from noether.errors import DataError
 from noether.pipeline import DiscoverConfig, discover
 from noether.systems import Trajectories

@@ -14,8 +14,7 @@ from noether.dsl.law import Law
 from noether.errors import UnitError
 from noether.systems import SYSTEMS, load_system
 from noether.systems.controls import LORENZ, VAN_DER_POL
-from noether.systems.mechanics import (DOUBLE_PENDULUM, HENON_HEILES, HENON_HEILES_ENERGY, OSCILLATOR_2D,
-                                       RIGID_BODY)
+from noether.systems.mechanics import DOUBLE_PENDULUM, HENON_HEILES, HENON_HEILES_ENERGY, OSCILLATOR_2D, RIGID_BODY
 from noether.systems.orbits import KEPLER, KEPLER_LAWS, TWO_BODY, TWO_BODY_LAWS
 from noether.systems.population import LOTKA_VOLTERRA
 from noether.units import unit_label

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from noether.tailoring.inner import InnerConfig
-from noether.video.config import preset_config
 from noether.video import noether_net
+from noether.video.config import preset_config
 from noether.video.noether_net import Query, task_loss
 from noether.video.train import build_net
 

@@ -101,7 +101,7 @@ def main() -> None:
              f"Command: `python benchmarks/bench_systems.py {' '.join(sys.argv[1:])}`  ",
              f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU"
              + (f"; {args.note}" if args.note else ""), "",
-             "The composite search (`noether composite`, `discovery/composite.py`) on each system's training "
+             "The composite search (`noether composite`, `discovery/composite/`) on each system's training "
              "trajectories, with the library settings of `SETTINGS` in the script (operators and derived inputs "
              "a user would pass). Noise is relative (σ = noise × each state's spread). *recovered*: true laws "
              "matched by a found conserved law (|corr| ≥ 0.999 on the test states) or functions of the found "

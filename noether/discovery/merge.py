@@ -1,6 +1,6 @@
 """Composite laws join the filter's survivors: one ranked set of accepted laws for the tailoring stages.
 
-The composite search (``composite.py``) reports Laws outside the enumerated space. Appending their formulas to
+The composite search (``composite/``) reports Laws outside the enumerated space. Appending their formulas to
 the space (with their coefficients as parameters) makes them candidates like any other: the screen, meta-tailoring
 and the evaluation read them through the same batched ``CandidateSpace.evaluate``, and the ranking, the
 conserved / approximate labels and the functionally independent classes are recomputed over the union.

@@ -88,7 +88,7 @@ def test_noisy_lotka_volterra_is_found_and_conserved_with_its_uneven_noise():
 def test_elimination_paths_peel_off_one_law_after_another():
     """Three planted two-term laws, each noisier than the last. Three paths find all three when each found law is
     left out whole before the one-term variants (breadth first alone re-finds the second law on paths 2 and 3)."""
-    from noether.discovery.supports import _eliminations
+    from noether.discovery.composite.supports import _eliminations
 
     rng = np.random.default_rng(0)
     n_seq, length, k = 40, 25, 10

@@ -6,8 +6,8 @@ import pytest
 import sympy
 
 from noether.discovery.composite import CompositeConfig, composite_laws
-from noether.discovery.inputs import named_inputs
-from noether.discovery.relative import relative_inputs
+from noether.discovery.composite.inputs import named_inputs
+from noether.discovery.composite.relative import relative_inputs
 from noether.dsl import Law
 from noether.systems import Trajectories, load_system
 from noether.systems.registry import SYSTEMS

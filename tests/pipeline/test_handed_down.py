@@ -49,7 +49,7 @@ def test_window_reaches_the_composite_search(monkeypatch, tmp_path):
     """``--window 20 --composite``: the composite laws are scored on 20-step windows, as the filter's are."""
     from click.testing import CliRunner
 
-    import noether.discovery.composite as composite_mod
+    import noether.discovery.composite.search as composite_mod
     from noether.cli import cli
 
     seen = []

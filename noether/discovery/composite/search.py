@@ -28,17 +28,17 @@ import numpy as np
 import sympy
 import torch
 
-from ..dsl import Law, enumerate_space
-from ..errors import DataError
-from ..systems import Trajectories
-from ..threads import single_thread
-from .composite_config import CompositeConfig
-from .drift import CONSERVED, DriftRule, measure_drift
-from .independence import independent_set, state_gradients
+from ...dsl import Law, enumerate_space
+from ...errors import DataError
+from ...systems import Trajectories
+from ...threads import single_thread
+from ..drift import CONSERVED, DriftRule, measure_drift
+from ..independence import independent_set, state_gradients
+from ..null import ratio_of
+from ..score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
+from .config import CompositeConfig
 from .inputs import named_inputs
-from .null import ratio_of
 from .relative import relative_inputs
-from .score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
 from .supports import Support, search
 
 

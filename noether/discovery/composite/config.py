@@ -1,15 +1,15 @@
 """The composite search's settings: the term library, the support search and the acceptance rule it shares
-with the filter. Its own module so that ``composite.py`` and ``supports.py`` both read it without a cycle."""
+with the filter. Its own module so that ``search.py`` and ``supports.py`` both read it without a cycle."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..dsl.grammar import DEFAULT_OPERATORS
-from ..errors import ConfigError
-from .drift import DriftRule
-from .null import AcceptanceRule
+from ...dsl.grammar import DEFAULT_OPERATORS
+from ...errors import ConfigError
+from ..drift import DriftRule
+from ..null import AcceptanceRule
 
 
 @dataclass(frozen=True)

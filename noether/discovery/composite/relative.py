@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..errors import ConfigError
-from ..systems import Trajectories
+from ...errors import ConfigError
+from ...systems import Trajectories
 from .inputs import NamedInputs, named_inputs
 
 

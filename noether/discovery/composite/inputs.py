@@ -8,9 +8,9 @@ from typing import NamedTuple
 import numpy as np
 import sympy
 
-from ..dsl import Law
-from ..errors import ConfigError
-from ..systems import Trajectories
+from ...dsl import Law
+from ...errors import ConfigError
+from ...systems import Trajectories
 
 
 class NamedInputs(NamedTuple):

@@ -3,7 +3,7 @@
 For a support S the coefficients come from the smallest generalised eigenvector of (W_S, T_S), the library's
 within-sequence and total scatter restricted to S (``_smallest``). Supports are proposed by a beam search grown
 one term at a time, by sparse regressions (as SINDy-PI), and by backward-elimination paths from the whole
-library; ``search`` scores them all and returns those the acceptance rule could take. ``composite.py`` builds
+library; ``search`` scores them all and returns those the acceptance rule could take. ``search.py`` builds
 the library, judges what this returns and turns it into Laws.
 """
 
@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
-from .composite_config import CompositeConfig
-from .null import ratio_of
+from ..null import ratio_of
+from .config import CompositeConfig
 
 
 class Support(NamedTuple):

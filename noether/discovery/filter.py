@@ -28,6 +28,8 @@ from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
                     white_scatter, within_variance)
+from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, fit_contrast, training_runs,
+                     unidentifiable)
 from .survivors import rank_survivors
 
 
@@ -46,7 +48,9 @@ class FilterConfig:
     law must be to be accepted -- 'approximate' (default: every law that passes ``rule``, labelled) or
     'conserved' (approximate laws are rejected); noise_std: ((state, sigma), ...) the measurement noise of the
     states, for group data (no time order, so no noise floor from differences along time): g's white-noise
-    variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2].
+    variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2]; score: 'auto' (the
+    paper's random-sequence null on whole trajectories, the derivative score when fewer than 8 recordings train,
+    ``single.py``), 'random-sequence', 'derivative' or 'coordinate-shuffle' (``contrast.py``).
     """
 
     rule: AcceptanceRule = AcceptanceRule()
@@ -62,8 +66,10 @@ class FilterConfig:
     drift: DriftRule = DriftRule()
     accept: str = APPROXIMATE
     noise_std: tuple[tuple[str, float], ...] = ()
+    score: str = "auto"
 
     def __post_init__(self):
+        check_score(self.score)
         if isinstance(self.noise_std, dict):
             object.__setattr__(self, "noise_std", tuple(sorted(self.noise_std.items())))
         bad = [(k, v) for k, v in self.noise_std if not (v >= 0 and np.isfinite(v))]
@@ -108,6 +114,9 @@ class FilterResult:
     timings: dict = field(default_factory=dict)
     approximate_indices: list[int] = field(default_factory=list)
     sequence_lengths: np.ndarray | None = None  # [m] the points of each sequence (they may differ)
+    score: str = RANDOM_SEQUENCE  # the score used ('random-sequence', 'derivative', ..., ``single.py``) ...
+    score_reason: str = ""  # ... and why
+    unidentifiable: str | None = None  # why the data cannot identify any law (nothing was fitted), else None
 
     def laws(self, k: int | None = None) -> list:
         """The top k accepted laws (all when k is None), best first."""
@@ -164,6 +173,18 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         "converged": np.ones(n, bool), "reason": [None] * n,
     }
     timings = {}
+    score, score_reason = choose_score(config.score, training_runs(traj))
+    why_none = unidentifiable(x, idx_true, traj.ordered, score)
+    if why_none is not None or score != RANDOM_SEQUENCE:
+        if why_none is None:
+            contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, device)
+            fitted = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,
+                                  least_ratio=config.rule.least_ratio, memory_mb=config.memory_mb)
+            timings.update(fitted.pop("timings"))
+            out.update(fitted)
+        else:
+            out["reason"] = [why_none] * n
+        return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, why_none)
     t0 = time.perf_counter()
     chunks = []
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
@@ -185,7 +206,15 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             _store(out, part)
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
+    return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, None)
 
+
+def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, order, out: dict, timings: dict,
+             score: str, score_reason: str, why_none: str | None) -> FilterResult:
+    """Accept, label, rank and tabulate the fitted candidates (``out``: the per-candidate fits)."""
+    n, m, length, d = len(space), len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
+    n_params = np.asarray(space.n_params, dtype=np.int64)
+    linear = np.asarray(space.linear, dtype=bool)
     if not traj.ordered:  # group data: no time order, so no white-noise floor from differences along time ...
         out["excess"][:] = np.nan
         if config.noise_std:  # ... unless the user gives the states' measurement noise
@@ -217,7 +246,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=survivors.order,
                         independent_indices=survivors.independent, rule=config.rule,
                         sequences_shape=(m, length, d), timings=timings, approximate_indices=survivors.approximate,
-                        sequence_lengths=seq.lengths)
+                        sequence_lengths=seq.lengths, score=score, score_reason=score_reason,
+                        unidentifiable=why_none)
 
 
 # ---------------------------------------------------------------------------------------------- internals

@@ -52,6 +52,11 @@ class ShuffleContrast:
         w_ref = within_variance(values[..., self.n:], self.index)
         return _ratio(w_data, w_data + w_ref, values)
 
+    def spread(self, values: Tensor) -> Tensor:
+        """g's within-sequence variance on the data over that on shuffle A, values [..., 2N] -> [...]: the
+        relative spread the drift test calls exact below 1e-14 (``DriftRule.exact`` squared)."""
+        return within_variance(values[..., : self.n], self.index) / within_variance(values[..., self.n:], self.index)
+
     def forms(self, feats: Tensor) -> tuple[Tensor, Tensor]:
         """Features [n, K, 2N] -> (A, B) [n, K, K] with S = aᵀAa / aᵀBa."""
         w_data = scatter_matrices(feats[..., : self.n], self.index)[0]
@@ -102,6 +107,12 @@ class DerivativeContrast:
         steps = blocks[..., 3:, :] - blocks[..., :1, :]
         w = torch.ones_like(along[:, 0]) if weights is None else weights
         return (torch.einsum("nkx,nx,njx->nkj", along, w, along), torch.einsum("nkbx,nx,njbx->nkj", steps, w, steps))
+
+    def spread(self, values: Tensor) -> Tensor:
+        """g's within-sequence variance on the data over its mean squared gradient (in units of each state's
+        spread), values [..., (3 + d)N] -> [...]: the relative spread the drift test calls exact below 1e-14."""
+        grad2 = self.gradient_norms(values).mean(-1) / STEP**2
+        return within_variance(values[..., : self.n], self.index) / grad2
 
     def gradient_norms(self, values: Tensor) -> Tensor:
         """|grad g|^2 at each point (in the forward-difference units of ``forms``), values [..., (3 + d)N] ->

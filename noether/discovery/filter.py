@@ -28,8 +28,8 @@ from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
                     white_scatter, within_variance)
-from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, fit_contrast, training_runs,
-                     unidentifiable)
+from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, fit_contrast, score_line,
+                     training_runs, unidentifiable)
 from .survivors import rank_survivors
 
 
@@ -136,6 +136,11 @@ class FilterResult:
     def verdict(self, index: int) -> str:
         """'conserved', 'approximate' or 'rejected' for candidate ``index`` of the space."""
         return str(self.table["verdict"].iloc[int(index)])
+
+    @property
+    def score_line(self) -> str:
+        """Which score judged the candidates, and why (``single.score_line``)."""
+        return score_line(self.score, self.score_reason or "as asked")
 
     @property
     def n_conserved(self) -> int:
@@ -461,7 +466,9 @@ def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Te
         c = torch.as_tensor(out["params_true"][chunk], dtype=x.dtype, device=x.device)
         with torch.no_grad():
             values.append(space.subset(chunk).evaluate(x, c, memory_mb=config.memory_mb).values)
-    drift = measure_drift(torch.cat(values), length, out["s_true"][acc], config.drift)
+    # the relative spread the exactness test reads: S itself for the paper's score, a contrast's own otherwise
+    spread = out.get("s_spread", out["s_true"])
+    drift = measure_drift(torch.cat(values), length, spread[acc], config.drift)
     verdict[acc] = drift.verdicts
     trend_p[acc] = drift.trend_p
     if config.accept == CONSERVED:

@@ -28,8 +28,8 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
     if result.filter is not None:
         paper = paper_facts(result.traj.system).survivors
         f = result.filter
-        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
-                     f"{f.n_accepted - f.n_conserved} approximate"
+        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}; {f.score} score): {f.n_conserved} "
+                     f"conserved, {f.n_accepted - f.n_conserved} approximate"
                      + (f"; paper: {paper}" if paper else "") + f" | {_secs(result, 'filter')} |")
         if "composite" in t:
             n = int((f.table["source"] == "composite").sum())
@@ -53,6 +53,10 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict) -> li
                      f"computed, {sum(t[k] for k in result.cached):.1f} s in all | {fresh:.1f} |")
     else:
         lines.append(f"| total | | {fresh:.1f} |")
+    if result.filter is not None:
+        lines += ["", f"Filter {result.filter.score_line}."]
+        if result.filter.unidentifiable:
+            lines += ["", f"**No law can be identified from these data: {result.filter.unidentifiable}.**"]
     lines += ["", "## Top laws", "", "Verdict: *conserved* when the law varies along the trajectories no more than "
               "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
               "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",

@@ -29,6 +29,7 @@ from .score import Segments, constant_threshold, scatter_matrices, within_varian
 #: finite-difference step in units of each state's spread: float64 round-off (1e-16 / h) and the central
 #: difference's truncation (h^2) are both far below any noise a recording has
 STEP = 1e-4
+RESOLVE = 1e3  # a difference of g below this many ulps of g is round-off (see ``_mean_cosine``)
 
 
 class ShuffleContrast:
@@ -91,7 +92,7 @@ class DerivativeContrast:
         """values [..., (3 + d)N] -> S [...]: the mean over the points of cos^2(grad g, xdot) (NaN where g's
         gradient vanishes at every point)."""
         along, norm = self._parts(values)
-        return _mean_cosine(along, norm, values)
+        return _mean_cosine(along, norm, values.unflatten(-1, (3 + self.d, -1))[..., 0, :])
 
     def _parts(self, values: Tensor) -> tuple[Tensor, Tensor]:
         """(squared central difference along u /4, squared gradient norm), each [..., N]."""
@@ -120,15 +121,16 @@ class DerivativeContrast:
         return self._parts(values)[1]
 
 
-def _mean_cosine(along: Tensor, norm: Tensor, values: Tensor) -> Tensor:
-    """mean over points of along / norm, over the points where g's gradient is not at round-off; NaN if none."""
-    floor = constant_threshold(values.dtype) * values.square().mean(-1, keepdim=True)
-    live = norm > floor
-    # clipped at 1: a formula that oscillates faster than the step aliases its differences (|cos| <= 1 exactly)
-    cos2 = torch.where(live, along / torch.where(live, norm, torch.ones_like(norm)), torch.zeros_like(norm)).clamp_max(1)
+def _mean_cosine(along: Tensor, norm: Tensor, base: Tensor) -> Tensor:
+    """mean of along / norm over the points where g's differences are resolved (its squared gradient norm above
+    (``RESOLVE`` ulps of g there)^2: a smaller difference is round-off, and its angle noise); NaN where fewer
+    than half the points are (g is constant on the data for this score, e.g. cos(1e-6*q**4))."""
+    floor = (RESOLVE * torch.finfo(base.dtype).eps * base.abs()).square()
+    live = norm > floor.clamp_min(torch.finfo(base.dtype).tiny)
+    cos2 = torch.where(live, along / torch.where(live, norm, torch.ones_like(norm)), torch.zeros_like(norm))
     count = live.sum(-1)
-    score = cos2.sum(-1) / count.clamp_min(1)
-    return torch.where(count > 0, score, torch.full_like(score, float("nan")))
+    score = cos2.clamp_max(1).sum(-1) / count.clamp_min(1)  # at most 1: a formula faster than the step aliases
+    return torch.where(2 * count >= live.shape[-1], score, torch.full_like(score, float("nan")))
 
 
 class _Sub:

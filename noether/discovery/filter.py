@@ -28,8 +28,8 @@ from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
                     white_scatter, within_variance)
-from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, fit_contrast, score_line,
-                     training_runs, unidentifiable)
+from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, contrast_rule, fit_contrast,
+                     score_line, training_runs, unidentifiable)
 from .survivors import rank_survivors
 
 
@@ -181,6 +181,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     score, score_reason = choose_score(config.score, training_runs(traj))
     why_none = unidentifiable(x, idx_true, traj.ordered, score)
     if why_none is not None or score != RANDOM_SEQUENCE:
+        config = replace(config, rule=contrast_rule(config.rule))
         if why_none is None:
             contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, device)
             fitted = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,

@@ -29,7 +29,7 @@ from .null import AcceptanceRule, ratio_of, shuffled_index
 from .score import (Segments, conservation_score, noise_excess, scatter_matrices, sequence_index, sequence_set,
                     white_scatter, within_variance)
 from .single import (RANDOM_SEQUENCE, check_score, choose_score, contrast_for, contrast_rule, fit_contrast,
-                     score_line, training_runs, unidentifiable)
+                     score_line, training_runs, trusted, unidentifiable, untrusted)
 from .survivors import rank_survivors
 
 
@@ -178,19 +178,11 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         "converged": np.ones(n, bool), "reason": [None] * n,
     }
     timings = {}
-    score, score_reason = choose_score(config.score, training_runs(traj))
-    why_none = unidentifiable(x, idx_true, traj.ordered, score)
+    runs = training_runs(traj)
+    score, score_reason, fallback = choose_score(config.score, runs)
+    why_none = unidentifiable(x, idx_true, traj.ordered, fallback or score)
     if why_none is not None or score != RANDOM_SEQUENCE:
-        config = replace(config, rule=contrast_rule(config.rule))
-        if why_none is None:
-            contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, device)
-            fitted = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,
-                                  least_ratio=config.rule.least_ratio, memory_mb=config.memory_mb)
-            timings.update(fitted.pop("timings"))
-            out.update(fitted)
-        else:
-            out["reason"] = [why_none] * n
-        return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, why_none)
+        return _by_contrast(space, traj, config, seq, x, idx_true, order, fallback or score, score_reason, why_none)
     t0 = time.perf_counter()
     chunks = []
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
@@ -212,7 +204,32 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             _store(out, part)
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
-    return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, None)
+    result = _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, None)
+    if fallback is not None and not trusted(result.table, config.rule):  # single.choose_score: the paper's first
+        other = _by_contrast(space, traj, config, seq, x, idx_true, order, fallback, untrusted(runs), None)
+        if other.n_accepted or result.n_accepted:
+            return other
+        # neither accepts a law: the paper's table, which shows how close its candidates came
+        return replace(result, score_reason=untrusted(runs, fallback_empty=fallback))
+    return result
+
+
+def _by_contrast(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, idx_true, order, score: str,
+                 score_reason: str, why_none: str | None) -> FilterResult:
+    """The filter by a score of ``contrast.py`` (``single.fit_contrast``), judged by ``single.contrast_rule``; or,
+    when the data cannot identify any law (``why_none``), nothing fitted and every candidate rejected for it."""
+    n, kmax = len(space), int(space.max_params)
+    out = {"params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)), "s_true": np.full(n, np.nan),
+           "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan), "converged": np.ones(n, bool),
+           "reason": [why_none] * n}
+    config = replace(config, rule=contrast_rule(config.rule))
+    timings = {}
+    if why_none is None:
+        contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, x.device)
+        out = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,
+                           least_ratio=config.rule.least_ratio, memory_mb=config.memory_mb)
+        timings = out.pop("timings")
+    return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, why_none)
 
 
 def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, order, out: dict, timings: dict,

@@ -4,10 +4,13 @@ The paper's score (``score.py``) compares a law's variance within sequences with
 the sequences are windows cut from one recording, every law the recording conserves has the same value in all of
 them: its across-sequence variance is noise, and the random-sequence null (``null.py``) cannot tell it from junk.
 
-``choose_score`` picks, for ``FilterConfig(score='auto')``, the derivative score of ``contrast.py`` (grad(g) .
-xdot ~ 0 along the data, against directions drawn from other points) when fewer than ``score.MIN_SEQUENCES``
-recordings train -- then the sequences are windows, most of them of the same recording, too few levels for the
-across-sequence variance -- and the paper's score on whole trajectories otherwise (its results there unchanged).
+``choose_score`` plans, for ``FilterConfig(score='auto')``, the paper's score, and when fewer than
+``score.MIN_SEQUENCES`` recordings train (the sequences are then windows, most of them of the same recording) the
+derivative score of ``contrast.py`` (grad(g) . xdot ~ 0 along the data, against directions drawn from other points)
+as its fallback: the filter switches to it when no law reaches ratio 100 with the paper's score (``trusted``: too
+little across-sequence variance to trust), unless neither accepts any law (then the paper's table is kept, its
+ratios showing how close the candidates came). Whole trajectories keep the paper's score alone (results
+unchanged).
 ``fit_contrast`` fits every candidate for such a score and for its null, giving the filter the same per-candidate
 results as its own fits, so the acceptance rule, the drift test and the ranking apply unchanged.
 Before any fit, ``unidentifiable`` names what no score can get past: too few samples, or states that do not
@@ -73,16 +76,35 @@ def training_runs(traj) -> int:
     return traj.n_traj if np.array_equal(traj.train_mask, traj.valid) else traj.split()[0].n_traj
 
 
-def choose_score(requested: str, runs: int) -> tuple[str, str]:
-    """(score, why): the requested one, or for 'auto' the derivative score when fewer than ``MIN_SEQUENCES``
-    recordings train (their windows share the level of every law they conserve), else the paper's."""
+def choose_score(requested: str, runs: int) -> tuple[str, str, str | None]:
+    """(score, why, fallback): the requested one; for 'auto' the paper's score, with the derivative score as the
+    fallback when fewer than ``MIN_SEQUENCES`` recordings train -- their sequences are windows, which share the
+    level of every law a recording conserves -- to be used when the paper's score finds too little
+    across-sequence variance to trust (``trusted``)."""
     check_score(requested)
     if requested != "auto":
-        return requested, "as asked"
+        return requested, "as asked", None
     if runs < MIN_SEQUENCES:
-        return DERIVATIVE, (f"{runs} recording{'s' if runs != 1 else ''}: the sequences are windows of the same "
-                            "recordings, too few levels to trust their across-sequence variance")
-    return RANDOM_SEQUENCE, f"{runs} recordings as sequences"
+        return RANDOM_SEQUENCE, (f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and "
+                                 "a law reached ratio >= 100 on them"), DERIVATIVE
+    return RANDOM_SEQUENCE, f"{runs} recordings as sequences", None
+
+
+def trusted(table, rule: AcceptanceRule) -> bool:
+    """Whether the paper's score found across-sequence variance it can trust: some accepted law's ratio reaches
+    the paper's 100 (between-sequence variance 99 times its within). On windows of one recording a conserved law's
+    across-window variance is noise and its ratio ~ 1; a damped recording's energy still reaches it (the real
+    pendulum: ratio 101), as do laws that separate recordings on different levels."""
+    accepted = table["accepted"].to_numpy(bool)
+    return bool((table["ratio"].to_numpy(float)[accepted] >= rule.paper_ratio).any())
+
+
+def untrusted(runs: int, fallback_empty: str | None = None) -> str:
+    """The reason given when the fallback score replaced the paper's (see ``choose_score``), or, with
+    ``fallback_empty`` (its name), when it was tried and accepted nothing either, so the paper's table is kept."""
+    why = (f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and no law reached ratio "
+           ">= 100 on them with the paper's score: too little across-sequence variance to trust")
+    return why if fallback_empty is None else f"{why}; the {fallback_empty} score accepted no law either"
 
 
 def contrast_for(score: str, traj, seq, index, window: int | None, seed: int, device):

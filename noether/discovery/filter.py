@@ -156,7 +156,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     the independent laws. See the module docstrings of ``score``, ``fit_exact``, ``fit_gradient`` and ``null``."""
     device = config.torch_device()
     seq = sequence_set(traj, "train", config.window)
-    m, length, d = len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
+    m, length = len(seq.lengths), int(seq.lengths.max())
     x = torch.as_tensor(seq.x, dtype=torch.float64, device=device)
     if seq.equal and seq.regular:  # the fast path: points reshaped into [m, L]
         idx_true = sequence_index(m, length, device=device)

@@ -28,9 +28,9 @@ from torch import Tensor
 
 from ..progress import stage
 from ..systems.derivatives import estimate_all
+from .contrast import CONTRASTS
 from .drift import null_excess
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
-from .contrast import CONTRASTS
 from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule
 from .score import (MIN_SEQUENCES, MIN_WINDOW, Segments, constant_threshold, noise_excess, scatter_matrices,
@@ -38,8 +38,8 @@ from .score import (MIN_SEQUENCES, MIN_WINDOW, Segments, constant_threshold, noi
 
 RANDOM_SEQUENCE, DERIVATIVE, COORDINATE_SHUFFLE = "random-sequence", "derivative", "coordinate-shuffle"
 SCORES = ("auto", RANDOM_SEQUENCE, DERIVATIVE, COORDINATE_SHUFFLE)
-#: the fewest training states the coordinate-shuffle score works on: the 2 x 8 windows of 5 steps that the
-#: filter's own windowing (``score.sequence_set``) asks of one recording
+#: the fewest training states a contrast score works on: the 2 x 8 windows of 5 steps that the filter's own
+#: windowing (``score.sequence_set``) asks of one recording
 MIN_POINTS = 2 * MIN_SEQUENCES * MIN_WINDOW
 REFINE_SLACK = 2.0  # a re-fit for precision (``_refined``) may at most double the derivative score
 REWEIGHT = 3  # reweighted solves of the derivative score's pencil (see ``_solve``)

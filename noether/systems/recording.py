@@ -45,7 +45,7 @@ def one_recording(name: str, *, noise: float = 0.01, seed: int = 0, points: int 
         names, units = system.names, system.units
     scale = clean.std(axis=0)
     states = clean + rng.randn(*clean.shape) * (noise * scale)
-    mask = np.arange(points) < points - int(round(points * test_fraction))
+    mask = np.arange(points) < points - round(points * test_fraction)
     return Trajectories(states=states[None], times=times[None].copy(), names=names,
                         units=tuple(parse_unit(u, n) for u, n in zip(units, names)), derivatives=dxdt[None],
                         clean=clean[None], train_mask=mask[None], name=f"{name} (one recording)",

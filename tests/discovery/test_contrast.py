@@ -44,7 +44,7 @@ def test_shuffle_keeps_each_coordinates_values_per_sequence_and_scores_one_coord
 def test_derivative_score_is_the_mean_squared_cosine_of_a_plain_per_point_loop():
     x, dx = _pendulum(noise=0.01)
     contrast = DerivativeContrast(x, np.full(M, L), sequence_index(M, L), seed=0, dxdt=dx)
-    g = lambda z: torch.sin(z[..., 0]) * z[..., 1] + z[..., 1] ** 2  # noqa: E731 - any smooth non-conserved law
+    g = lambda z: torch.sin(z[..., 0]) * z[..., 1] + z[..., 1] ** 2  # any smooth non-conserved law
     fast = float(contrast.score(g(contrast.true_points)[None]))
     spread = x.std(0)
     cos2 = []

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from noether.discovery import FilterConfig, filter_candidates
+from noether.discovery.null import AcceptanceRule
 from noether.discovery.single import (COORDINATE_SHUFFLE, DERIVATIVE, RANDOM_SEQUENCE, choose_score, contrast_rule,
                                       training_runs)
-from noether.discovery.null import AcceptanceRule
 from noether.dsl import Law, space_for
 from noether.systems import Trajectories, load_system
 from noether.systems.recording import one_recording
@@ -61,7 +61,7 @@ def pendulum_filter():
 
 
 def test_one_noisy_pendulum_recording_gives_its_energy_labelled_conserved(pendulum_filter):
-    traj, res = pendulum_filter
+    _, res = pendulum_filter
     assert res.score == DERIVATIVE and "1 recording" in res.score_line and "no law reached ratio" in res.score_line
     assert res.unidentifiable is None
     assert _best_corr(res.independent, "p**2 - 3*cos(q)", "pendulum") >= 0.999

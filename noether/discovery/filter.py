@@ -182,7 +182,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     score, score_reason, fallback = choose_score(config.score, runs)
     why_none = unidentifiable(x, idx_true, traj.ordered, fallback or score)
     if why_none is not None or score != RANDOM_SEQUENCE:
-        return _by_contrast(space, traj, config, seq, x, idx_true, order, fallback or score, score_reason, why_none)
+        reason = score_reason if why_none is None else "not fitted: the data cannot identify a law"
+        return _by_contrast(space, traj, config, seq, x, idx_true, order, fallback or score, reason, why_none)
     t0 = time.perf_counter()
     chunks = []
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features

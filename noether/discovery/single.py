@@ -314,6 +314,13 @@ def _gradient(space, chunk: np.ndarray, contrast, sub_contrast, index, kmax: int
         at = torch.as_tensor(keep, device=s_true.device)
         params_rand[at], s_rand[at] = rand.params, score
         converged[keep] &= rand.converged.cpu().numpy()
+        if hasattr(contrast, "gradient_norms"):  # the re-fit for precision, as ``_refit`` for affine candidates
+            params, s_new, new_values = _polish(sub.subset(keep), contrast, true.params[at], kmax, config, memory_mb)
+            use = torch.isfinite(s_new) & (s_new * least_ratio <= score)
+            rows = at[use]
+            true = replace(true, params=true.params.index_put((rows,), params[use]))
+            s_true = s_true.index_put((rows,), s_new[use])
+            values = values.index_put((rows,), new_values[use])
     with torch.no_grad():
         excess = noise_excess(values[:, : contrast.n], index)
         spread = contrast.spread(values)
@@ -323,6 +330,21 @@ def _gradient(space, chunk: np.ndarray, contrast, sub_contrast, index, kmax: int
               "ratio the rule needs" for r, h, s in zip(reason, hopeless, scores)]
     return {"params_true": true.params, "params_rand": params_rand, "s_true": s_true, "s_random": s_rand,
             "excess": excess, "converged": converged, "reason": reason, "s_spread": spread}
+
+
+def _polish(sub, contrast, start: Tensor, kmax: int, config: GradientConfig, memory_mb: int
+            ) -> tuple[Tensor, Tensor, Tensor]:
+    """Newton steps from ``start`` [n, K] on the law's spread along the data (``DerivativeContrast.spread``, no
+    dx/dt) -> (params [n, K], their derivative score [n], values on the stack [n, P])."""
+    like = contrast.true_points
+    evaluate = _evaluator(sub, like, memory_mb)
+    n_params = torch.as_tensor(np.asarray(sub.n_params), device=like.device)
+    fit = fit_gradient(evaluate, n_params, contrast.spread, config=replace(config, give_up=0.0), max_params=kmax,
+                       like=like, starts=start[None])
+    with torch.no_grad():
+        values, finite = evaluate(fit.params)
+        score = torch.where(finite, contrast.score(values), torch.nan)
+    return fit.params, score, values
 
 
 def _fit_on(sub, contrast, sub_contrast, which: str, kmax: int, config: GradientConfig, give_up: float,

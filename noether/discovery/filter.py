@@ -206,7 +206,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
     result = _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, None)
-    if fallback is not None and not trusted(result.table, config.rule):  # single.choose_score: the paper's first
+    if fallback is not None and not trusted(result, x, config.rule, config.drift.exact):  # single.choose_score: the paper's first
         other = _by_contrast(space, traj, config, seq, x, idx_true, order, fallback, untrusted(runs), None)
         if other.n_accepted or result.n_accepted:
             return other

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ..progress import stage
 from ..systems.derivatives import estimate_all
-from .contrast import CONTRASTS
+from .contrast import CONTRASTS, coordinate_shuffled
 from .drift import null_excess
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
@@ -89,13 +89,24 @@ def choose_score(requested: str, runs: int) -> tuple[str, str, str | None]:
     return RANDOM_SEQUENCE, f"{runs} recordings as sequences", None
 
 
-def trusted(table, rule: AcceptanceRule) -> bool:
-    """Whether the paper's score found across-sequence variance it can trust: some accepted law's ratio reaches
-    the paper's 100 (between-sequence variance 99 times its within). On windows of one recording a conserved law's
-    across-window variance is noise and its ratio ~ 1; a damped recording's energy still reaches it (the real
+def trusted(result, x: Tensor, rule: AcceptanceRule, exact: float) -> bool:
+    """Whether the paper's score found across-sequence variance it can trust: some accepted law reaches the
+    paper's ratio 100, and varies over the data x [N, d] by more than numerical precision (its spread on the data
+    over that on the data with each coordinate shuffled above ``exact``, the drift test's; on a noise-free
+    recording the true law's windows differ by round-off alone, and their ratio is then any number). On windows
+    of one recording a conserved law's ratio is ~ 1; a damped recording's energy still reaches it (the real
     pendulum: ratio 101), as do laws that separate recordings on different levels."""
-    accepted = table["accepted"].to_numpy(bool)
-    return bool((table["ratio"].to_numpy(float)[accepted] >= rule.paper_ratio).any())
+    table = result.table
+    cand = np.flatnonzero(table["accepted"].to_numpy(bool) & (table["ratio"].to_numpy(float) >= rule.paper_ratio))
+    if not len(cand):
+        return False
+    cand = cand[:64]
+    sub = result.space.subset(cand)
+    c = torch.as_tensor(result.params[cand], dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        on = sub.evaluate(x, c).values.std(-1)
+        off = sub.evaluate(coordinate_shuffled(x, np.array([x.shape[0]]), 0), c).values.std(-1)
+    return bool((on > exact * off).any())
 
 
 def untrusted(runs: int, fallback_empty: str | None = None) -> str:

@@ -14,12 +14,13 @@ def test_one_recording_names_its_score_and_a_still_one_says_why_nothing_can_be_f
     still = np.array([0.5, -0.2]) + 0.01 * np.random.default_rng(0).standard_normal((1, 300, 2))
     for name, states in (("moving", moving.states), ("still", still)):
         write_columns(("q", "p"), states, moving.times, tmp_path / f"{name}.csv")
-    args = ["discover", "--state", "q,p", "--unit", "q=m", "--unit", "p=kg*m/s", "--stage", "filter", "--depth", "5",
+    args = ["discover", "--state", "q,p", "--unit", "q=m", "--unit", "p=kg*m/s", "--stage", "filter", "--depth", "7",
             "--no-cache"]
     res = CliRunner().invoke(cli, [*args, "--data", str(tmp_path / "moving.csv"), "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     assert "score: derivative" in res.output and "1 recording" in res.output
     assert "derivative score" in (tmp_path / "m" / "report.md").read_text()
+    assert "independent conserved laws (1)" in res.output  # the energy
     res = CliRunner().invoke(cli, [*args, "--data", str(tmp_path / "still.csv"), "--out", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     message = [line for line in res.output.splitlines() if line.startswith("no law can be identified")]

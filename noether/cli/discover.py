@@ -11,6 +11,7 @@ from rich.table import Table
 from ..discovery import AcceptanceRule, FilterConfig
 from ..discovery.composite import CompositeConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
+from ..discovery.single import SCORES
 from ..dsl.grammar import DEFAULT_OPERATORS
 from ..io import check_output_dir
 from ..pipeline import (
@@ -72,6 +73,10 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--accept", type=click.Choice(ACCEPT_LEVELS), default=APPROXIMATE, show_default=True,
               help="The least a law must be to be accepted: 'approximate' keeps every law that passes the rule, "
                    "labelled conserved or approximate; 'conserved' rejects the ones that drift beyond noise.")
+@click.option("--score", type=click.Choice(SCORES), default="auto", show_default=True,
+              help="The filter's conservation score: the paper's random-sequence null, the derivative test "
+                   "(grad g . dx/dt ~ 0; for one recording), the coordinate-shuffle null; auto: the derivative test "
+                   "when fewer than 8 recordings train, else the paper's (see README, 'One recording').")
 @click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
 @click.option("--noise-std", "noise_std", multiple=True, metavar="NAME=SIGMA",
               help="Measurement noise of a state (repeatable), for group data without time: it gives the "
@@ -108,7 +113,7 @@ from .options import data_options, device_option, out, parse_pairs
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
                      term_depth, max_terms, products, composite_ops, derived, paths, relative, relative_products,
-                     min_ratio, accept, window, noise_std, top,
+                     min_ratio, accept, score, window, noise_std, top,
                      max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
                      true_law, cache_dir, no_cache, no_figures, out_dir) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
@@ -128,7 +133,7 @@ def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, 
                           inner=inner, integrator=IntegratorConfig(backend=integrator))
     config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
                             filter=FilterConfig(rule=rule, device=device, jobs=jobs, window=window,
-                                                scheduler=scheduler, accept=accept,
+                                                scheduler=scheduler, accept=accept, score=score,
                                                 noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
                             tailor=tailor, true_law=true_law,
                             composite=library if composite else None,
@@ -172,6 +177,10 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
               f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
               "approximate" + (f" (paper: {paper} accepted)" if paper else "")
               + f" ({_secs(result, 'filter')})")
+    out.print(escape(res.score_line))
+    if res.unidentifiable:
+        out.print(f"no law can be identified from these data: {escape(res.unidentifiable)}")
+        return
     table = Table(title="top survivors")
     for col in ("rank", "law", "verdict", "S_true", "S_random", "ratio"):
         table.add_column(col)

@@ -39,6 +39,19 @@ from .score import (
     white_scatter,
     within_variance,
 )
+from .single import (
+    RANDOM_SEQUENCE,
+    check_score,
+    choose_score,
+    contrast_for,
+    contrast_rule,
+    fit_contrast,
+    score_line,
+    training_runs,
+    trusted,
+    unidentifiable,
+    untrusted,
+)
 from .survivors import rank_survivors
 
 
@@ -57,7 +70,9 @@ class FilterConfig:
     law must be to be accepted -- 'approximate' (default: every law that passes ``rule``, labelled) or
     'conserved' (approximate laws are rejected); noise_std: ((state, sigma), ...) the measurement noise of the
     states, for group data (no time order, so no noise floor from differences along time): g's white-noise
-    variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2].
+    variance is then sigma propagated through its gradient, E[sum_j (dg/dx_j)^2 sigma_j^2]; score: 'auto' (the
+    paper's random-sequence null on whole trajectories, the derivative score when fewer than 8 recordings train,
+    ``single.py``), 'random-sequence', 'derivative' or 'coordinate-shuffle' (``contrast.py``).
     device, jobs, scheduler and memory_mb say how the work runs, not what it finds: they do not key the stage
     cache (``settings.run_free``).
     """
@@ -75,8 +90,10 @@ class FilterConfig:
     drift: DriftRule = DriftRule()
     accept: str = APPROXIMATE
     noise_std: tuple[tuple[str, float], ...] = ()
+    score: str = "auto"
 
     def __post_init__(self):
+        check_score(self.score)
         if isinstance(self.noise_std, dict):
             object.__setattr__(self, "noise_std", tuple(sorted(self.noise_std.items())))
         bad = [(k, v) for k, v in self.noise_std if not (v >= 0 and np.isfinite(v))]
@@ -121,6 +138,9 @@ class FilterResult:
     timings: dict = field(default_factory=dict)
     approximate_indices: list[int] = field(default_factory=list)
     sequence_lengths: np.ndarray | None = None  # [m] the points of each sequence (they may differ)
+    score: str = RANDOM_SEQUENCE  # the score used ('random-sequence', 'derivative', ..., ``single.py``) ...
+    score_reason: str = ""  # ... and why
+    unidentifiable: str | None = None  # why the data cannot identify any law (nothing was fitted), else None
 
     def laws(self, k: int | None = None) -> list:
         """The top k accepted laws (all when k is None), best first."""
@@ -142,6 +162,11 @@ class FilterResult:
         return str(self.table["verdict"].iloc[int(index)])
 
     @property
+    def score_line(self) -> str:
+        """Which score judged the candidates, and why (``single.score_line``)."""
+        return score_line(self.score, self.score_reason or "as asked")
+
+    @property
     def n_conserved(self) -> int:
         return int((self.table["verdict"] == CONSERVED).sum())
 
@@ -155,7 +180,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     the independent laws. See the module docstrings of ``score``, ``fit_exact``, ``fit_gradient`` and ``null``."""
     device = config.torch_device()
     seq = sequence_set(traj, "train", config.window)
-    m, length, d = len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
+    m, length = len(seq.lengths), int(seq.lengths.max())
     x = torch.as_tensor(seq.x, dtype=torch.float64, device=device)
     if seq.equal and seq.regular:  # the fast path: points reshaped into [m, L]
         idx_true = sequence_index(m, length, device=device)
@@ -177,6 +202,12 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
         "converged": np.ones(n, bool), "reason": [None] * n,
     }
     timings = {}
+    runs = training_runs(traj)
+    score, score_reason, fallback = choose_score(config.score, runs)
+    why_none = unidentifiable(x, idx_true, traj.ordered, fallback or score)
+    if why_none is not None or score != RANDOM_SEQUENCE:
+        reason = score_reason if why_none is None else "not fitted: the data cannot identify a law"
+        return _by_contrast(space, traj, config, seq, x, idx_true, order, fallback or score, reason, why_none)
     t0 = time.perf_counter()
     chunks = []
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
@@ -198,7 +229,41 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
             _store(out, part)
             advance(len(part["index"]))
         timings["gradient"] = time.perf_counter() - t0
+    result = _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, None)
+    # single.choose_score: the paper's first
+    if fallback is not None and not trusted(result, x, config.rule, config.drift.exact):
+        other = _by_contrast(space, traj, config, seq, x, idx_true, order, fallback, untrusted(runs), None)
+        if other.n_accepted or result.n_accepted:
+            return other
+        # neither accepts a law: the paper's table, which shows how close its candidates came
+        return replace(result, score_reason=untrusted(runs, fallback_empty=fallback))
+    return result
 
+
+def _by_contrast(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, idx_true, order, score: str,
+                 score_reason: str, why_none: str | None) -> FilterResult:
+    """The filter by a score of ``contrast.py`` (``single.fit_contrast``), judged by ``single.contrast_rule``; or,
+    when the data cannot identify any law (``why_none``), nothing fitted and every candidate rejected for it."""
+    n, kmax = len(space), int(space.max_params)
+    out = {"params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)), "s_true": np.full(n, np.nan),
+           "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan), "converged": np.ones(n, bool),
+           "reason": [why_none] * n}
+    config = replace(config, rule=contrast_rule(config.rule))
+    timings = {}
+    if why_none is None:
+        contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, x.device)
+        out = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,
+                           least_ratio=config.rule.least_ratio, memory_mb=config.memory_mb)
+        timings = out.pop("timings")
+    return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, why_none)
+
+
+def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, order, out: dict, timings: dict,
+             score: str, score_reason: str, why_none: str | None) -> FilterResult:
+    """Accept, label, rank and tabulate the fitted candidates (``out``: the per-candidate fits)."""
+    n, m, length, d = len(space), len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
+    n_params = np.asarray(space.n_params, dtype=np.int64)
+    linear = np.asarray(space.linear, dtype=bool)
     if not traj.ordered:  # group data: no time order, so no white-noise floor from differences along time ...
         out["excess"][:] = np.nan
         if config.noise_std:  # ... unless the user gives the states' measurement noise
@@ -230,7 +295,8 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=survivors.order,
                         independent_indices=survivors.independent, rule=config.rule,
                         sequences_shape=(m, length, d), timings=timings, approximate_indices=survivors.approximate,
-                        sequence_lengths=seq.lengths)
+                        sequence_lengths=seq.lengths, score=score, score_reason=score_reason,
+                        unidentifiable=why_none)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -444,7 +510,9 @@ def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Te
         c = torch.as_tensor(out["params_true"][chunk], dtype=x.dtype, device=x.device)
         with torch.no_grad():
             values.append(space.subset(chunk).evaluate(x, c, memory_mb=config.memory_mb).values)
-    drift = measure_drift(torch.cat(values), length, out["s_true"][acc], config.drift)
+    # the relative spread the exactness test reads: S itself for the paper's score, a contrast's own otherwise
+    spread = out.get("s_spread", out["s_true"])
+    drift = measure_drift(torch.cat(values), length, spread[acc], config.drift)
     verdict[acc] = drift.verdicts
     trend_p[acc] = drift.trend_p
     if config.accept == CONSERVED:

@@ -32,6 +32,12 @@ from .score import conservation_score
 Evaluator = Callable[[Tensor], tuple[Tensor, Tensor]]  # C [n, K] -> (values [n, N], finite [n])
 
 
+def score_of(values: Tensor, index) -> Tensor:
+    """The score the fit minimises: ``conservation_score`` under a sequence grouping, or ``index(values)`` when
+    ``index`` is itself a score (a callable values [n, N] -> [n], e.g. ``single.ContrastScore``)."""
+    return index(values) if callable(index) else conservation_score(values, index)
+
+
 @dataclass(frozen=True)
 class GradientConfig:
     """restarts: local fits from the best points of the screening grid (``screen_points``); steps: Newton
@@ -89,7 +95,7 @@ class _Objective:
     def __call__(self, c: Tensor) -> Tensor:
         self._calls[0] += 1
         values, finite = self.evaluate(c)
-        s = conservation_score(values, self.index)
+        s = score_of(values, self.index)
         return torch.where(finite & torch.isfinite(s), s, torch.full_like(s, math.inf))
 
     def restrict(self, keep: Tensor) -> _Objective | None:
@@ -109,7 +115,7 @@ def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *,
     has an attribute ``restrict(keep [n] bool) -> Evaluator`` for a subset of its candidates, the Newton iterations
     stop evaluating the candidates that have converged once they are half the batch (most converge in 3-4 steps);
     n_params [n]: parameters each candidate uses (slots beyond stay 0); index: the sequence grouping ([m, L], or
-    L when the N points are in sequence order);
+    L when the N points are in sequence order), or a score of its own (see ``score_of``);
     starts [r, n, K]: start from these instead of screening (e.g. to polish a fit made on a subsample);
     steps: Newton iterations instead of ``config.steps``.
     """
@@ -286,7 +292,7 @@ def _autograd_derivatives(evaluate: Evaluator, index: Tensor, c: Tensor, used: T
     cg = c.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         values, finite = evaluate(cg)
-        s = conservation_score(values, index)
+        s = score_of(values, index)
         s = torch.where(finite & torch.isfinite(s), s, torch.zeros_like(s))
         (grad,) = torch.autograd.grad(s.sum(), cg, create_graph=True)
         rows = [torch.autograd.grad(grad[:, j].sum(), cg, retain_graph=j < k - 1, allow_unused=True)[0]

@@ -32,8 +32,8 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
     if result.filter is not None:
         paper = paper_facts(result.traj.system).survivors
         f = result.filter
-        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}): {f.n_conserved} conserved, "
-                     f"{f.n_accepted - f.n_conserved} approximate"
+        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}; {f.score} score): {f.n_conserved} "
+                     f"conserved, {f.n_accepted - f.n_conserved} approximate"
                      + (f"; paper: {paper}" if paper else "") + f" | {_secs(result, 'filter')} |")
         if "composite" in t:
             n = int((f.table["source"] == "composite").sum())
@@ -57,6 +57,10 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
                      f"computed, {sum(t[k] for k in result.cached):.1f} s in all | {fresh:.1f} |")
     else:
         lines.append(f"| total | | {fresh:.1f} |")
+    if result.filter is not None:
+        lines += ["", f"Filter {result.filter.score_line}."]
+        if result.filter.unidentifiable:
+            lines += ["", f"**No law can be identified from these data: {result.filter.unidentifiable}.**"]
     lines += ["", "## Top laws", "", "Verdict: *conserved* when the law varies along the trajectories no more than "
               "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
               "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
@@ -100,13 +104,25 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
     return [path, *written]
 
 
+def _one_recording_lines(traj) -> list[str]:
+    """For data that is one recording split in time: which stretch trained and where the evaluation starts."""
+    if traj.n_traj != 1 or not traj.test_mask.any() or not traj.train_mask.any():
+        return []
+    t = traj.times[0]
+    train, test = t[traj.train_mask[0]], t[traj.test_mask[0]]
+    return [f"One recording: split in time -- t in [{train[0]:.4g}, {train[-1]:.4g}] trains, t in [{test[0]:.4g}, "
+            f"{test[-1]:.4g}] is held out; the long-term evaluation integrates every method from the held-out "
+            f"segment's first state (t = {test[0]:.4g}) over its {test[-1] - test[0]:.4g} time units.", ""]
+
+
 def _evaluation_section(result) -> list[str]:
     ev = result.evaluation
     paper = paper_facts(result.traj.system).rmse
     lines = ["## Long-term prediction on the test trajectories", "",
              "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
-             f"seeds {sorted(set(r.seed for r in ev.runs))}.", "",
-             "| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
+             f"seeds {sorted(set(r.seed for r in ev.runs))}.", ""]
+    lines += _one_recording_lines(result.traj)
+    lines += ["| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
     for _, row in ev.summary.iterrows():
         ref = paper.get(row["method"])
         lines.append(f"| {row['method']} | {row['rmse_mean']:.5g} | {row['rmse_sem']:.5g} | "

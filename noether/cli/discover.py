@@ -173,7 +173,8 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
               f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
               "approximate" + (f" (paper: {paper} accepted)" if paper else "")
               + f" ({_secs(result, 'filter')})")
-    table = Table(title=f"top survivors: {len(res.representatives)} laws in {res.n_accepted} forms")
+    n = len(res.representatives)
+    table = Table(title=f"top survivors: {n} law{'s' * (n != 1)} in {res.n_accepted} form{'s' * (res.n_accepted != 1)}")
     for col in ("rank", "law", "verdict", "forms", "S_true", "S_random", "ratio"):
         table.add_column(col)
     for i in res.representatives[:top]:

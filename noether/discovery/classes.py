@@ -63,21 +63,26 @@ def sample_states(x: Tensor, seed: int, k: int = CLASS_STATES) -> Tensor:
 
 
 def law_gradients(space, params: np.ndarray, indices: np.ndarray, states: Tensor, memory_mb: int = 512) -> Tensor:
-    """∇g of candidates ``indices`` (fitted ``params`` [n_space, K]) at ``states`` [N, d], batched in chunks:
-    [n, N, d], non-finite entries 0."""
+    """∇g of candidates ``indices`` (fitted ``params`` [n_space, K]) at ``states`` [N, d]: [n, N, d], non-finite
+    entries 0. Central differences, step 1e-5 of each state's spread, all 2d shifted copies of the states in one
+    shared-state evaluation (against autograd on the 2-D oscillator's 199 accepted laws: median relative error
+    3e-10, worst 3e-7, far below the direction test's tolerance). Reverse-mode autograd needs one input copy per
+    candidate, and its backward through the evaluator's table writes was 35x slower (those 199 laws at 512 states:
+    11 s against 0.3 s, measured on 2 loaded cores); it remains for the laws not finite at a shifted state."""
     n, (N, d) = len(indices), states.shape
-    out = states.new_zeros(n, N, d)
-    size = max(1, int(memory_mb * 2**20 / (8 * N * (d + 1) * 16)))  # ~16 live values per point in a formula
-    for start in range(0, n, size):
-        chunk = np.asarray(indices[start: start + size], dtype=np.int64)
-        c = torch.as_tensor(params[chunk], dtype=states.dtype, device=states.device)
-        xs = states.expand(len(chunk), N, d).clone().requires_grad_(True)
-        with torch.enable_grad():
-            values = space.subset(chunk).evaluate(xs, c, memory_mb=memory_mb).values
-            (grad,) = torch.autograd.grad(values.sum(), xs, allow_unused=True)
-        if grad is not None:
-            out[start: start + len(chunk)] = grad.nan_to_num(0.0, 0.0, 0.0)
-    return out
+    idx = np.asarray(indices, dtype=np.int64)
+    sub = space.subset(idx)
+    c = torch.as_tensor(params[idx], dtype=states.dtype, device=states.device)
+    spread = states.std(0) if N > 1 else states.new_ones(d)
+    step = 1e-5 * torch.where(spread > 0, spread, torch.ones_like(spread))  # [d]
+    shifts = torch.cat([torch.diag(step), -torch.diag(step)])  # [2d, d]: +h_j e_j, then -h_j e_j
+    with torch.no_grad():
+        ev = sub.evaluate((states[None] + shifts[:, None]).reshape(2 * d * N, d), c, memory_mb=memory_mb)
+    values = ev.values.reshape(n, 2, d, N)
+    out = ((values[:, 0] - values[:, 1]) / (2 * step[:, None])).transpose(1, 2).contiguous()  # [n, N, d]
+    for i in np.flatnonzero(~ev.finite.cpu().numpy()):
+        out[i] = _autograd_gradient(sub.subset([i]), c[i: i + 1], states, memory_mb)
+    return out.nan_to_num(0.0, 0.0, 0.0)
 
 
 def parallel_classes(gradients: Tensor, *, tol: float) -> np.ndarray:
@@ -96,21 +101,20 @@ def parallel_classes(gradients: Tensor, *, tol: float) -> np.ndarray:
     step = max(1, int(np.sqrt(_PAIR_BUDGET / max(gradients.shape[1], 1))))
     for start in range(0, n, step):
         block = [j for j in range(start, min(start + step, n)) if usable[j]]
-        if not block:
-            continue
-        joined = _first_parallel(units, ok, block, seeds, tol, step)
-        within = _parallel(units, ok, block, block, tol).cpu().numpy()
-        opened: list[int] = []  # positions in ``block`` of the classes opened in this block, in order
+        joined = _first_parallel(units, ok, block, seeds, tol, step) if block else np.zeros(0, dtype=np.int64)
         for a, j in enumerate(block):
             if joined[a] >= 0:
                 first[j] = joined[a]
-                continue
+        rest = [j for a, j in enumerate(block) if joined[a] < 0]  # new classes, or forms of one opened here
+        within = _parallel(units, ok, rest, rest, tol).cpu().numpy() if rest else None
+        opened: list[int] = []  # positions in ``rest`` of the classes opened in this block, in order
+        for a, j in enumerate(rest):
             hit = next((b for b in opened if within[a, b]), None)
             if hit is None:
                 opened.append(a)
                 seeds.append(j)
             else:
-                first[j] = block[hit]
+                first[j] = rest[hit]
     return first
 
 
@@ -153,26 +157,35 @@ def class_columns(classes: LawClasses, expressions: Sequence[str], n: int) -> di
 
 
 # ---------------------------------------------------------------------------------------------- internals
+def _autograd_gradient(law, c: Tensor, states: Tensor, memory_mb: int) -> Tensor:
+    """∇g [N, d] of one candidate (a space of one) by reverse-mode autograd; entries where g is not finite are 0."""
+    x = states.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(law.evaluate(x, c, memory_mb=memory_mb).values.sum(), x, allow_unused=True)
+    return torch.zeros_like(states) if grad is None else grad
+
+
 def _unit(g: Tensor) -> tuple[Tensor, Tensor]:
-    """Unit gradients [n, N, d] and where they are usable [n, N] (finite, not vanishing against the law's own
-    largest gradient)."""
+    """Unit gradients [n, N, d], 0 where unusable, and where they are usable [n, N] (finite, not vanishing against
+    the law's own largest gradient)."""
     norm = g.norm(dim=-1)
     largest = norm.amax(dim=1, keepdim=True).clamp_min(1e-300)
     ok = torch.isfinite(norm) & (norm > 1e-12 * largest)
-    return g / norm.clamp_min(1e-300).unsqueeze(-1), ok
+    units = g / norm.clamp_min(1e-300).unsqueeze(-1)
+    return torch.where(ok.unsqueeze(-1), units, torch.zeros((), dtype=g.dtype, device=g.device)), ok
 
 
 def _parallel(units: Tensor, ok: Tensor, a: Sequence[int], b: Sequence[int], tol: float) -> Tensor:
     """[len(a), len(b)] bool: the median over the states both can use of sqrt(1 − |cos|) is at most ``tol``.
     The lower median (torch's) of m values is at most tol exactly when at least (m − 1) // 2 + 1 of them are, so
-    it is counted, not sorted; no common usable state counts as not parallel."""
+    it is counted, not sorted (an unusable state has a zero unit gradient, |cos| = 0, and is not counted); no
+    common usable state counts as not parallel."""
     ia = torch.as_tensor(list(a), device=units.device)
     ib = torch.as_tensor(list(b), device=units.device)
-    cos = torch.einsum("and,bnd->abn", units[ia], units[ib]).abs()
-    valid = ok[ia][:, None, :] & ok[ib][None, :, :]
-    close = (cos >= 1 - tol**2) & valid
-    m = valid.sum(-1)
-    return (m > 0) & (close.sum(-1) >= (m - 1) // 2 + 1)
+    cos = torch.bmm(units[ia].transpose(0, 1), units[ib].permute(1, 2, 0))  # [N, len(a), len(b)]
+    close = (cos.abs_() >= 1 - tol**2).sum(0)
+    both = (ok[ia].to(units.dtype) @ ok[ib].to(units.dtype).T).round().long()  # common usable states
+    return (both > 0) & (close >= (both - 1) // 2 + 1)
 
 
 def _first_parallel(units: Tensor, ok: Tensor, block: list[int], seeds: list[int], tol: float, step: int

@@ -11,7 +11,7 @@ import torch
 
 from .classes import LawClasses, classify, sample_states
 from .drift import APPROXIMATE, CONSERVED, UNTESTED
-from .independence import independent_set
+from .independence import are_independent, independent_set
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
 
@@ -52,5 +52,25 @@ def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.nd
     found = []
     for kind in (np.isin(verdict[reps], [CONSERVED, UNTESTED]), verdict[reps] == APPROXIMATE):
         at = np.flatnonzero(kind)[:top]
-        found.append([int(reps[at[k]]) for k in independent_set(list(grads[at]), tol=tol)])
+        basis = simplest_basis(list(grads[at]), simplicity[reps[at]], capped[reps[at]], tol=tol)
+        found.append([int(reps[at[k]]) for k in basis])
     return Survivors(order, rank, found[0], found[1], classes)
+
+
+def simplest_basis(gradients: list[torch.Tensor], simplicity: np.ndarray, ratio: np.ndarray, *, tol: float
+                   ) -> list[int]:
+    """Positions of a functionally independent set of laws given best first (gradients [N, d] each): the greedy
+    set in that order, then each member exchanged for the simplest law (``simplicity`` rows, as for a class's
+    representative) within a factor 2 of its ratio that keeps the set independent; in the given order. On the
+    two-body data the greedy set is vy1 + vy2 and vx1 + vx2 + vy1 + vy2 (ratio 470); vx1 + vx2 (382) replaces the
+    sum: the same span, the simpler laws."""
+    kept = independent_set(gradients, tol=tol)
+    for slot, b in enumerate(list(kept)):
+        others = [k for k in kept if k != b]
+        simpler = [c for c in range(len(gradients)) if c not in kept and ratio[c] >= ratio[b] / 2
+                   and tuple(simplicity[c]) < tuple(simplicity[b])]
+        for c in sorted(simpler, key=lambda c: (tuple(simplicity[c]), c)):
+            if are_independent([gradients[k] for k in others] + [gradients[c]], tol=tol):
+                kept[slot] = c
+                break
+    return sorted(kept)

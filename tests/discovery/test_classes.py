@@ -9,7 +9,7 @@ import torch
 from noether.discovery import classes as cl
 from noether.discovery.classes import LawClasses, class_columns, classify, law_gradients, parallel_classes
 from noether.discovery.independence import _smallest_sv, _unit, state_gradients
-from noether.discovery.survivors import rank_survivors
+from noether.discovery.survivors import rank_survivors, simplest_basis
 from noether.dsl import CandidateSpace, Law
 
 NAMES = ["q1", "q2", "p1", "p2"]
@@ -116,3 +116,13 @@ def test_many_functions_of_one_law_ranked_above_a_second_law_keeps_both_independ
     assert shown == ["p1 + p2", "-p1*q2 + p2*q1"] and res.approximate == []
     assert len(res.classes) == 2 and [len(m) for m in res.classes.members] == [len(forms) + 1, 2]
     assert res.rank[n - 3] == len(forms) + 2  # the second law ranked below every form of the first
+
+
+def test_the_independent_laws_are_the_simplest_basis_within_a_factor_2_of_the_ratio():
+    """As on the two-body data: P_y, then P_x + P_y (better ratio than P_x), then P_x: the same span, and P_x is
+    simpler, so it stands in the basis; a P_x with a ratio under half the sum's does not."""
+    laws = [lambda s: s[:, 2] + s[:, 3], lambda s: s.sum(1), lambda s: s[:, 0] + s[:, 1]]
+    grads = [state_gradients(f, STATES) for f in laws]
+    simplicity = np.array([[0, 3, 0], [0, 7, 0], [0, 3, 0]])
+    assert simplest_basis(grads, simplicity, np.array([500.0, 470.0, 380.0]), tol=0.1) == [0, 2]
+    assert simplest_basis(grads, simplicity, np.array([500.0, 470.0, 200.0]), tol=0.1) == [0, 1]

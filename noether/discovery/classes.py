@@ -3,9 +3,10 @@ a function of it (sin(L), L², cos(L)⁴ of a law L), the same law in another fo
 
 Every accepted law is grouped, before any top-k cut, so that forms of one law cannot crowd a second law out of
 the independence reduction, the survivors table or the tailoring stages. Cheaply: gradients at one fixed sample
-of training states, by batched central differences; walking the ranking, each law is compared with the classes' first members
-only, and joins the first class whose first member's unit gradient is parallel to its own (the smaller singular
-value of the two stacked, sqrt(1 − |cos|), at most ``tol`` at the median state), else it opens a class.
+of training states, by batched central differences; walking the ranking, each law is compared with the classes'
+first members only, and joins the first class whose first member's unit gradient is parallel to its own (the
+smaller singular value of the two stacked, sqrt(1 − |cos|), at most ``tol`` at the median state), else it opens
+a class.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def parallel_classes(gradients: Tensor, *, tol: float) -> np.ndarray:
             if joined[a] >= 0:
                 first[j] = joined[a]
         rest = [j for a, j in enumerate(block) if joined[a] < 0]  # new classes, or forms of one opened here
-        within = _parallel(units, ok, rest, rest, tol).cpu().numpy() if rest else None
+        within = _parallel(units, ok, rest, rest, tol).cpu().numpy() if rest else np.zeros((0, 0), dtype=bool)
         opened: list[int] = []  # positions in ``rest`` of the classes opened in this block, in order
         for a, j in enumerate(rest):
             hit = next((b for b in opened if within[a, b]), None)

@@ -27,8 +27,8 @@ def space_of(texts: list[str]) -> tuple[CandidateSpace, np.ndarray]:
 
 
 def test_functions_of_one_law_are_one_class_and_an_independent_law_another():
-    g = lambda s: s[:, 0] * s[:, 3] + s[:, 1]
-    h = lambda s: s[:, 2] ** 2 + torch.sin(s[:, 0])
+    g = lambda s: s[:, 0] * s[:, 3] + s[:, 1]  # noqa: E731
+    h = lambda s: s[:, 2] ** 2 + torch.sin(s[:, 0])  # noqa: E731
     laws = [g, lambda s: g(s) ** 2, h, lambda s: torch.sin(g(s)), lambda s: 3 * h(s) - 1, lambda s: g(s) + h(s),
             lambda s: torch.exp(h(s))]
     grads = torch.stack([state_gradients(f, STATES) for f in laws])
@@ -36,8 +36,8 @@ def test_functions_of_one_law_are_one_class_and_an_independent_law_another():
 
 
 def test_a_law_without_usable_gradients_is_a_class_of_its_own():
-    g = lambda s: s[:, 0] + s[:, 1]
-    flat = lambda s: torch.relu(s[:, 0] - 0.5)  # zero gradient on 3/4 of the states
+    g = lambda s: s[:, 0] + s[:, 1]  # noqa: E731
+    flat = lambda s: torch.relu(s[:, 0] - 0.5)  # noqa: E731  zero gradient on 3/4 of the states
     laws = [flat, g, lambda s: 2 * flat(s), lambda s: g(s) ** 3]
     grads = torch.stack([state_gradients(f, STATES) for f in laws])
     assert parallel_classes(grads, tol=0.1).tolist() == [0, 1, 2, 1]

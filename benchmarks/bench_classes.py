@@ -34,22 +34,35 @@ def worker(system: str, depth: int) -> dict:
     reps = list(getattr(f, "representatives", []))
 
     def shown(indices) -> list[str]:
-        return [str(f.space.law(int(i), f.params[i]).display())
-                + (f" ({f.forms(int(i))} forms)" if reps and f.forms(int(i)) > 1 else "") for i in indices]
+        return [
+            str(f.space.law(int(i), f.params[i]).display())
+            + (f" ({f.forms(int(i))} forms)" if reps and f.forms(int(i)) > 1 else "")
+            for i in indices
+        ]
 
-    return {"tree": str(Path(noether.__file__).parent.parent), "system": system, "depth": depth,
-            "filter": res.timings["filter"], "step": f.timings["independence"], "accepted": f.n_accepted,
-            "conserved": f.n_conserved, "classes": len(reps) or None, "independent": shown(f.independent_indices),
-            "approximate": shown(f.approximate_indices),
-            "accepted_forms": sorted(f.table.formula[f.table.accepted]), "load": os.getloadavg()}
+    return {
+        "tree": str(Path(noether.__file__).parent.parent),
+        "system": system,
+        "depth": depth,
+        "filter": res.timings["filter"],
+        "step": f.timings["independence"],
+        "accepted": f.n_accepted,
+        "conserved": f.n_conserved,
+        "classes": len(reps) or None,
+        "independent": shown(f.independent_indices),
+        "approximate": shown(f.approximate_indices),
+        "accepted_forms": sorted(f.table.formula[f.table.accepted]),
+        "load": os.getloadavg(),
+    }
 
 
 def run_worker(system: str, depth: int, tree: str | None) -> dict:
     env = dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, __file__, "--worker", system, str(depth)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", system, str(depth)], env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -74,28 +87,35 @@ def main() -> None:
 
 
 def write(rows: list[dict]) -> None:
-    lines = ["# Functional classes of the accepted laws", "",
-             f"Command: `python benchmarks/bench_classes.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores (shared with other jobs: load average "
-             f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} at the end), no GPU, Python "
-             f"{platform.python_version()}", "",
-             "Each system's built-in training data, `discover(stage='filter')` with the default configuration, in a "
-             "fresh process, the baseline tree's first. *step*: the filter's survivors step (before: the "
-             "independence of the top 50 forms; after: every accepted form grouped into classes, then the "
-             "independence of the top 50 classes); *same accepted*: the accepted formulas are identical.", ""]
+    lines = [
+        "# Functional classes of the accepted laws",
+        "",
+        f"Command: `python benchmarks/bench_classes.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores (shared with other jobs: load average "
+        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} at the end), no GPU, Python "
+        f"{platform.python_version()}",
+        "",
+        "Each system's built-in training data, `discover(stage='filter')` with the default configuration, in a "
+        "fresh process, the baseline tree's first. *step*: the filter's survivors step (before: the "
+        "independence of the top 50 forms; after: every accepted form grouped into classes, then the "
+        "independence of the top 50 classes); *same accepted*: the accepted formulas are identical.",
+        "",
+    ]
     for row in rows:
         n, b = row["new"], row["baseline"]
         lines += [f"## {n['system']}, depth {n['depth']}", "", "| | before | after |", "|---|---|---|"]
+
         def get(key: str, b=b):
             return b[key] if b else "-"
 
-        lines += [f"| accepted (conserved) | {get('accepted')} ({get('conserved')}) | {n['accepted']} "
-                  f"({n['conserved']}) |",
-                  f"| functional classes | {get('classes') or '-'} | {n['classes']} |",
-                  f"| independent conserved laws | {_laws(get('independent'))} | {_laws(n['independent'])} |",
-                  f"| approximate laws, one per class | {_laws(get('approximate'))} | {_laws(n['approximate'])} |",
-                  f"| filter s | {_s(get('filter'))} | {_s(n['filter'])} |",
-                  f"| survivors step s | {_s(get('step'))} | {_s(n['step'])} |"]
+        lines += [
+            f"| accepted (conserved) | {get('accepted')} ({get('conserved')}) | {n['accepted']} ({n['conserved']}) |",
+            f"| functional classes | {get('classes') or '-'} | {n['classes']} |",
+            f"| independent conserved laws | {_laws(get('independent'))} | {_laws(n['independent'])} |",
+            f"| approximate laws, one per class | {_laws(get('approximate'))} | {_laws(n['approximate'])} |",
+            f"| filter s | {_s(get('filter'))} | {_s(n['filter'])} |",
+            f"| survivors step s | {_s(get('step'))} | {_s(n['step'])} |",
+        ]
         if b:
             lines.append(f"| same accepted | | {'yes' if b['accepted_forms'] == n['accepted_forms'] else '**no**'} |")
         lines.append("")

@@ -78,15 +78,15 @@ def law_gradients(space, params: np.ndarray, indices: np.ndarray, states: Tensor
     out = states.new_zeros(n, N, d)
     size = max(1, int(memory_mb * 2**20 / (8 * 2 * d * N * 4)))  # laws per chunk: values and differences
     for start in range(0, n, size):
-        idx = np.asarray(indices[start: start + size], dtype=np.int64)
+        idx = np.asarray(indices[start : start + size], dtype=np.int64)
         sub = space.subset(idx)
         c = torch.as_tensor(params[idx], dtype=states.dtype, device=states.device)
         with torch.no_grad():
             ev = sub.evaluate(shifted, c, memory_mb=memory_mb)
         values = ev.values.reshape(len(idx), 2, d, N)
-        out[start: start + len(idx)] = ((values[:, 0] - values[:, 1]) / (2 * step[:, None])).transpose(1, 2)
+        out[start : start + len(idx)] = ((values[:, 0] - values[:, 1]) / (2 * step[:, None])).transpose(1, 2)
         for i in np.flatnonzero(~ev.finite.cpu().numpy()):
-            out[start + i] = _autograd_gradient(sub.subset([i]), c[i: i + 1], states, memory_mb)
+            out[start + i] = _autograd_gradient(sub.subset([i]), c[i : i + 1], states, memory_mb)
     return out.nan_to_num(0.0, 0.0, 0.0)
 
 
@@ -123,8 +123,17 @@ def parallel_classes(gradients: Tensor, *, tol: float) -> np.ndarray:
     return first
 
 
-def classify(space, params: np.ndarray, order: np.ndarray, states: Tensor, simplicity: np.ndarray,
-             ratio: np.ndarray, *, tol: float, memory_mb: int = 512) -> tuple[LawClasses, Tensor]:
+def classify(
+    space,
+    params: np.ndarray,
+    order: np.ndarray,
+    states: Tensor,
+    simplicity: np.ndarray,
+    ratio: np.ndarray,
+    *,
+    tol: float,
+    memory_mb: int = 512,
+) -> tuple[LawClasses, Tensor]:
     """The functional classes of the accepted laws ``order`` (space indices, best first) and their
     representatives' gradients [k, N, d] at ``states``.
 
@@ -193,12 +202,11 @@ def _parallel(units: Tensor, ok: Tensor, a: Sequence[int], b: Sequence[int], tol
     return (both > 0) & (close >= (both - 1) // 2 + 1)
 
 
-def _first_parallel(units: Tensor, ok: Tensor, block: list[int], seeds: list[int], tol: float, step: int
-                    ) -> np.ndarray:
+def _first_parallel(units: Tensor, ok: Tensor, block: list[int], seeds: list[int], tol: float, step: int) -> np.ndarray:
     """For each law of ``block``, the first of ``seeds`` (in order) its gradient is parallel to, else −1."""
     found = np.full(len(block), -1)
     for start in range(0, len(seeds), step):
-        part = seeds[start: start + step]
+        part = seeds[start : start + step]
         hit = _parallel(units, ok, block, part, tol).cpu().numpy()
         for a in np.flatnonzero((found < 0) & hit.any(1)):
             found[a] = part[int(np.argmax(hit[a]))]

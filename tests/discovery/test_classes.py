@@ -29,8 +29,15 @@ def space_of(texts: list[str]) -> tuple[CandidateSpace, np.ndarray]:
 def test_functions_of_one_law_are_one_class_and_an_independent_law_another():
     g = lambda s: s[:, 0] * s[:, 3] + s[:, 1]  # noqa: E731
     h = lambda s: s[:, 2] ** 2 + torch.sin(s[:, 0])  # noqa: E731
-    laws = [g, lambda s: g(s) ** 2, h, lambda s: torch.sin(g(s)), lambda s: 3 * h(s) - 1, lambda s: g(s) + h(s),
-            lambda s: torch.exp(h(s))]
+    laws = [
+        g,
+        lambda s: g(s) ** 2,
+        h,
+        lambda s: torch.sin(g(s)),
+        lambda s: 3 * h(s) - 1,
+        lambda s: g(s) + h(s),
+        lambda s: torch.exp(h(s)),
+    ]
     grads = torch.stack([state_gradients(f, STATES) for f in laws])
     assert parallel_classes(grads, tol=0.1).tolist() == [0, 0, 2, 0, 2, 5, 2]  # g + h: a function of both
 
@@ -46,9 +53,13 @@ def test_a_law_without_usable_gradients_is_a_class_of_its_own():
 def test_blocked_grouping_equals_the_plain_walk_against_first_members(monkeypatch):
     """Many laws, blocks of 3 (new classes opened inside a block, joined from later blocks) against a plain
     loop of the pairwise smallest singular value (``independence``), and against the known classes."""
-    base = [lambda s: s[:, 0] * s[:, 1], lambda s: s[:, 2] + s[:, 3] ** 2, lambda s: torch.cos(s[:, 0]) - s[:, 3],
-            lambda s: s[:, 1] - s[:, 2]]
-    outer = [lambda v: v, lambda v: v ** 3 + v, torch.sinh, lambda v: -2 * v + 1, torch.atan]
+    base = [
+        lambda s: s[:, 0] * s[:, 1],
+        lambda s: s[:, 2] + s[:, 3] ** 2,
+        lambda s: torch.cos(s[:, 0]) - s[:, 3],
+        lambda s: s[:, 1] - s[:, 2],
+    ]
+    outer = [lambda v: v, lambda v: v**3 + v, torch.sinh, lambda v: -2 * v + 1, torch.atan]
     rng = np.random.default_rng(1)
     picks = [(int(rng.integers(len(base))), int(rng.integers(len(outer)))) for _ in range(40)]
     grads = torch.stack([state_gradients(lambda s, b=b, o=o: outer[o](base[b](s)), STATES) for b, o in picks])

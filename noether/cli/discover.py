@@ -83,7 +83,7 @@ from .options import data_options, device_option, out, parse_pairs
                    "noise-aware rule its floor (sigma propagated through each law's gradient).")
 @click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
 @click.option("--max-screen", type=int, default=1000, show_default=True,
-              help="Survivors (best ratio first) screened by tailoring.")
+              help="Survivors screened by tailoring: one form per law (functional class), best first.")
 @click.option("--top-k", type=int, default=20, show_default=True, help="Laws kept for meta-tailoring (paper: 20).")
 @click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
 @click.option("--halving/--no-halving", default=False, show_default=True,
@@ -162,8 +162,9 @@ def _secs(result: DiscoveryResult, stage: str) -> str:
 
 
 def report_filter(result: DiscoveryResult, top: int) -> None:
-    """Print the space size, and for the filter stage the top survivors and the independent laws: as soon as the
-    filter (and composite search) is done, before the tailoring stages run."""
+    """Print the space size, and for the filter stage the top survivors (one row per law: its simplest form, its
+    other forms counted beside it) and the independent laws: as soon as the filter (and composite search) is done,
+    before the tailoring stages run."""
     out.print(f"{len(result.space)} candidate formulas ({result.timings.get('enumerate', 0):.1f} s)")
     res = result.filter
     if res is None:
@@ -181,25 +182,25 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
     if res.unidentifiable:
         out.print(f"no law can be identified from these data: {escape(res.unidentifiable)}")
         return
-    table = Table(title="top survivors")
-    for col in ("rank", "law", "verdict", "S_true", "S_random", "ratio"):
+    n = len(res.representatives)
+    table = Table(title=f"top survivors: {n} law{'s' * (n != 1)} in {res.n_accepted} form{'s' * (res.n_accepted != 1)}")
+    for col in ("rank", "law", "verdict", "forms", "S_true", "S_random", "ratio"):
         table.add_column(col)
-    rows = res.table.iloc[res.accepted_indices[:top]]
-    for (_, row), law in zip(rows.iterrows(), res.laws(top)):
-        table.add_row(str(row["rank"]), escape(str(law.display())), row["verdict"], f"{row.s_true:.5g}",
-                      f"{row.s_random:.5g}", f"{row.ratio:.5g}")
+    for i in res.representatives[:top]:
+        row = res.table.iloc[int(i)]
+        table.add_row(str(row["law_class"]), escape(_display(res, i)), row["verdict"], str(res.forms(i)),
+                      f"{row.s_true:.5g}", f"{row.s_random:.5g}", f"{row.ratio:.5g}")
     out.print(table)
-    laws = res.independent
-    if laws:
-        out.print(f"independent conserved laws ({len(laws)}): "
-                  + "; ".join(escape(str(law.display())) for law in laws))
+    if res.independent_indices:
+        out.print(f"independent conserved laws ({len(res.independent_indices)}): "
+                  + "; ".join(_with_forms(res, i) for i in res.independent_indices))
     elif res.n_accepted:
         out.print("independent conserved laws: none (every accepted law drifts beyond noise)")
     else:
         out.print("independent conserved laws: none (no candidate passed the conservation filter)")
-    if res.approximate:
+    if res.approximate_indices:
         out.print("approximate laws (drift beyond noise): "
-                  + "; ".join(escape(str(law.display())) for law in res.approximate))
+                  + "; ".join(_with_forms(res, i) for i in res.approximate_indices))
 
 
 def report_tailoring(result: DiscoveryResult, top: int) -> None:
@@ -219,7 +220,8 @@ def report_tailoring(result: DiscoveryResult, top: int) -> None:
                     "parameters meta-learned" if "filter_params" in r.scores else ""]
             note = ", ".join(n for n in note if n)
             verdict = r.scores.get("verdict", "")
-            out.print(f"  {r.rank}. {escape(r.law.display())}" + (escape(f" [{verdict}]") if verdict else "")
+            forms = f", {r.scores['forms']} forms" if r.scores.get("forms") else ""
+            out.print(f"  {r.rank}. {escape(r.law.display())}" + (escape(f" [{verdict}{forms}]") if verdict else "")
                       + (f"   ({note})" if note else ""))
     out.print("time per stage: " + ", ".join(f"{k} {_secs(result, k)}" for k in result.timings))
     if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?
@@ -227,3 +229,14 @@ def report_tailoring(result: DiscoveryResult, top: int) -> None:
             out.print("no discovered law improved on the MLP's long-term predictions here")
         for line in verdict_lines(result.evaluation):
             out.print(escape(line))
+
+
+def _display(res, index: int) -> str:
+    """Candidate ``index``'s fitted law as SymPy text."""
+    return str(res.space.law(int(index), res.params[int(index)]).display())
+
+
+def _with_forms(res, index: int) -> str:
+    """'law (N forms)', escaped for the console; the count only when the law has other forms."""
+    n = res.forms(index)
+    return escape(_display(res, index)) + (f" ({n} forms)" if n > 1 else "")

@@ -24,6 +24,7 @@ from ..progress import stage
 from ..settings import RUN
 from ..systems import Trajectories
 from ..threads import thread_share, usable_cores
+from .classes import LawClasses, class_columns
 from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
@@ -64,7 +65,8 @@ class FilterConfig:
     seed: random sequences and restarts; device: "auto" | "cpu" | "cuda"; jobs: CPU worker threads over chunks;
     scheduler: run the chunks on a Dask cluster instead -- its scheduler's address ("tcp://10.0.0.5:8786") or
     "local" (a LocalCluster on this machine for the run); None (default): on this process (``cluster.py``);
-    memory_mb: working-memory budget per chunk; top: how many top survivors are examined for independence;
+    memory_mb: working-memory budget per chunk; top: how many of the best functional classes of survivors (each
+    law with all its forms, ``classes.py``) are examined for independence;
     independence_tol: smallest singular value of stacked unit gradients that counts as independent;
     drift: the test that labels each accepted law conserved or approximate (``drift.py``); accept: the least a
     law must be to be accepted -- 'approximate' (default: every law that passes ``rule``, labelled) or
@@ -119,13 +121,15 @@ class FilterResult:
     """Every candidate's fit and verdict.
 
     table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
-    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), reason), in space order;
-    verdict: 'conserved' or 'approximate' for accepted candidates (``drift.py``), else 'rejected'; params
-    [n, max_params];
+    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), law_class, forms,
+    other_forms, reason), in space order; verdict: 'conserved' or 'approximate' for accepted candidates
+    (``drift.py``), else 'rejected'; params [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
-    then smaller formula), conserved and approximate alike; independent_indices: one simplest representative per
-    class of functionally dependent CONSERVED laws among the top accepted (see ``survivors.representatives``), best
-    class first; approximate_indices: the same among the approximate ones; timings in seconds.
+    then smaller formula), conserved and approximate alike; classes: every accepted law's functional class (its
+    forms) and representative, best class first (``classes.py``); the table's ``law_class``, ``forms`` and
+    ``other_forms`` columns show them; independent_indices: the representatives of a functionally independent set
+    of the top CONSERVED classes (``survivors.rank_survivors``), best class first; approximate_indices: the same
+    among the approximate ones; timings in seconds.
     """
 
     space: object
@@ -141,11 +145,21 @@ class FilterResult:
     score: str = RANDOM_SEQUENCE  # the score used ('random-sequence', 'derivative', ..., ``single.py``) ...
     score_reason: str = ""  # ... and why
     unidentifiable: str | None = None  # why the data cannot identify any law (nothing was fitted), else None
+    classes: LawClasses = field(default_factory=LawClasses.empty)
 
     def laws(self, k: int | None = None) -> list:
         """The top k accepted laws (all when k is None), best first."""
         idx = self.accepted_indices if k is None else self.accepted_indices[:k]
         return [self.space.law(int(i), self.params[i]) for i in idx]
+
+    @property
+    def representatives(self) -> np.ndarray:
+        """One space index per functional class of accepted laws (its simplest form), best class first."""
+        return self.classes.representatives
+
+    def forms(self, index: int) -> int:
+        """How many accepted forms candidate ``index``'s functional class holds (0 when rejected)."""
+        return len(self.classes.forms(index))
 
     @property
     def independent(self) -> list:
@@ -281,22 +295,23 @@ def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tens
     t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
     survivors = rank_survivors(space, out["params_true"], accepted, ratio, verdict, x, top=config.top,
-                               seed=config.seed, tol=config.independence_tol)
+                               seed=config.seed, tol=config.independence_tol, memory_mb=config.memory_mb)
     timings["independence"] = time.perf_counter() - t0
+    expressions = [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)]
     table = pd.DataFrame({
         "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
-        "expression": [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)],
+        "expression": expressions,
         "n_params": n_params,
         "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
         "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
         "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted,
-        "rank": survivors.rank, "reason": reasons,
+        "rank": survivors.rank, **class_columns(survivors.classes, expressions, n), "reason": reasons,
     })
     return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=survivors.order,
                         independent_indices=survivors.independent, rule=config.rule,
                         sequences_shape=(m, length, d), timings=timings, approximate_indices=survivors.approximate,
                         sequence_lengths=seq.lengths, score=score, score_reason=score_reason,
-                        unidentifiable=why_none)
+                        unidentifiable=why_none, classes=survivors.classes)
 
 
 # ---------------------------------------------------------------------------------------------- internals

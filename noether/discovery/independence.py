@@ -65,6 +65,13 @@ def functional_classes(gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1
     return seeds, member_of
 
 
+def are_independent(gradients: Sequence[Tensor], *, tol: float = 0.1) -> bool:
+    """Whether laws with gradients [N, d] each are functionally independent (as ``independent_set`` judges: each
+    usable at more than half of the states, the stacked unit gradients' smallest singular value above ``tol``)."""
+    units = [_unit(g) for g in gradients]
+    return all(ok.float().mean() > 0.5 for _, ok in units) and _smallest_sv(units) > tol
+
+
 def _unit(g: Tensor) -> tuple[Tensor, Tensor]:
     """Unit gradients [N, d] and where they are usable [N]."""
     norm = g.norm(dim=-1, keepdim=True)

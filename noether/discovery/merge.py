@@ -3,7 +3,8 @@
 The composite search (``composite/``) reports Laws outside the enumerated space. Appending their formulas to
 the space (with their coefficients as parameters) makes them candidates like any other: the screen, meta-tailoring
 and the evaluation read them through the same batched ``CandidateSpace.evaluate``, and the ranking, the
-conserved / approximate labels and the functionally independent classes are recomputed over the union.
+conserved / approximate labels, the functional classes (a composite law and the enumerated forms of the same
+law are one class) and the independent laws are recomputed over the union.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 
 from ..dsl import CandidateSpace
 from ..systems import Trajectories
+from .classes import class_columns
 from .composite import CompositeResult
 from .filter import FilterConfig, FilterResult
 from .score import sequence_set
@@ -51,7 +53,11 @@ def with_composite(filt: FilterResult, comp: CompositeResult, traj: Trajectories
     x = torch.as_tensor(sequence_set(traj, "train", config.window).x)
     survivors = rank_survivors(merged, params, table["accepted"].to_numpy(dtype=bool),
                                table["ratio"].to_numpy(dtype=float), table["verdict"].to_numpy(), x,
-                               top=config.top, seed=config.seed, tol=config.independence_tol)
+                               top=config.top, seed=config.seed, tol=config.independence_tol,
+                               memory_mb=config.memory_mb)
     table["rank"] = survivors.rank
+    for name, column in class_columns(survivors.classes, table["expression"].tolist(), len(table)).items():
+        table[name] = column
     return replace(filt, space=merged, table=table, params=params, accepted_indices=survivors.order,
-                   independent_indices=survivors.independent, approximate_indices=survivors.approximate)
+                   independent_indices=survivors.independent, approximate_indices=survivors.approximate,
+                   classes=survivors.classes)

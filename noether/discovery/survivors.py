@@ -1,5 +1,5 @@
-"""The filter's survivors in order, and one representative per class of functionally dependent laws: the ranking
-``filter_candidates`` makes, and makes again when composite laws join the survivors (``merge.py``)."""
+"""The filter's survivors in order, their functional classes, and the independent laws among the classes: the
+ranking ``filter_candidates`` makes, and makes again when composite laws join the survivors (``merge.py``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .classes import LawClasses, classify, sample_states
 from .drift import APPROXIMATE, CONSERVED, UNTESTED
-from .independence import functional_classes, state_gradients
+from .independence import are_independent, independent_set
 
 RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties, broken by simplicity
 
@@ -18,19 +19,24 @@ RATIO_CAP = 1e12  # ratios above this (S_true at float64 round-off) rank as ties
 @dataclass(frozen=True, eq=False)
 class Survivors:
     """order: accepted space indices, best first; rank: the 1-based rank of every candidate (NA when rejected);
-    independent / approximate: one representative per class of the conserved / approximate laws."""
+    classes: every accepted law's functional class, best class first (``classes.py``); independent /
+    approximate: a functionally independent set of the representatives that are conserved / approximate."""
 
     order: np.ndarray
     rank: pd.arrays.IntegerArray
     independent: list[int]
     approximate: list[int]
+    classes: LawClasses
 
 
 def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.ndarray, verdict: np.ndarray,
-                   x: torch.Tensor, *, top: int, seed: int, tol: float) -> Survivors:
+                   x: torch.Tensor, *, top: int, seed: int, tol: float, memory_mb: int = 512) -> Survivors:
     """Accepted candidates by ratio descending (capped at ``RATIO_CAP``), then fewer parameters, smaller
-    formula, affine first; and the representatives of the ``top`` best conserved and approximate ones (seed:
-    the states the gradients are taken at; tol: ``FilterConfig.independence_tol``)."""
+    formula, affine first; all of them grouped into functional classes (forms of one law may differ in verdict:
+    the drift test sees noise through each form's own nonlinearity; a class is as its representative is); and
+    the independent laws among the ``top`` best classes of conserved and of approximate representatives (seed:
+    the states the gradients are taken at; tol: ``FilterConfig.independence_tol``, for classes and independence
+    alike)."""
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
@@ -40,35 +46,31 @@ def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.nd
     rank = pd.array([pd.NA] * len(accepted), dtype="Int64")  # 1-based like laws.json; empty when rejected
     rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
-    conserved = order[np.isin(verdict[order], [CONSERVED, UNTESTED])]
-    approximate = order[verdict[order] == APPROXIMATE]
-    return Survivors(order, rank,
-                     representatives(space, params, conserved[:top], x, simplicity, capped, seed=seed, tol=tol),
-                     representatives(space, params, approximate[:top], x, simplicity, capped, seed=seed, tol=tol))
+    classes, grads = classify(space, params, order, sample_states(x, seed), simplicity, capped, tol=tol,
+                              memory_mb=memory_mb)
+    reps = classes.representatives
+    found = []
+    for kind in (np.isin(verdict[reps], [CONSERVED, UNTESTED]), verdict[reps] == APPROXIMATE):
+        at = np.flatnonzero(kind)[:top]
+        basis = simplest_basis(list(grads[at]), simplicity[reps[at]], capped[reps[at]], tol=tol)
+        found.append([int(reps[at[k]]) for k in basis])
+    return Survivors(order, rank, found[0], found[1], classes)
 
 
-def representatives(space, params: np.ndarray, order: np.ndarray, x: torch.Tensor, simplicity: np.ndarray,
-                    ratio: np.ndarray, *, seed: int, tol: float) -> list[int]:
-    """One representative per class of functionally dependent laws among the top accepted ``order`` (space
-    indices, best first): classes in the order of their best member; the representative is the simplest member
-    (fewest parameters, then smallest formula, then affine — fitted exactly — before fitted by local search)
-    among those within a factor 2 of the class's best ratio. (On noisy
-    data a more flexible relative of H, e.g. p² + c0·cos(c1·q) or (p² − c·cos q)², fits the noise a little
-    better than H itself; it is the same law.) Gradients are taken at up to 512 training states."""
-    if len(order) == 0:
-        return []
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    states = x[torch.randperm(x.shape[0], generator=gen)[:512].to(x.device)]
-    grads = []
-    for i in order:
-        sub = space.subset(np.array([i]))
-        c = torch.as_tensor(params[i][None], dtype=x.dtype, device=x.device)
-        grads.append(state_gradients(lambda s, sub=sub, c=c: sub.evaluate(s, c).values[0], states))
-    seeds, member_of = functional_classes(grads, tol=tol)
-    chosen = []
-    for pos, seed in enumerate(seeds):
-        members = [int(order[j]) for j in range(len(order)) if member_of[j] == pos]
-        best = ratio[order[seed]]
-        close = [i for i in members if ratio[i] >= best / 2] or [int(order[seed])]
-        chosen.append(min(close, key=lambda i: (*simplicity[i], -ratio[i])))  # simplicity: (K, size, not affine)
-    return chosen
+def simplest_basis(gradients: list[torch.Tensor], simplicity: np.ndarray, ratio: np.ndarray, *, tol: float
+                   ) -> list[int]:
+    """Positions of a functionally independent set of laws given best first (gradients [N, d] each): the greedy
+    set in that order, then each member exchanged for the simplest law (``simplicity`` rows, as for a class's
+    representative) within a factor 2 of its ratio that keeps the set independent; in the given order. On the
+    two-body data the greedy set is vy1 + vy2 and vx1 + vx2 + vy1 + vy2 (ratio 470); vx1 + vx2 (382) replaces the
+    sum: the same span, the simpler laws."""
+    kept = independent_set(gradients, tol=tol)
+    for slot, b in enumerate(list(kept)):
+        others = [k for k in kept if k != b]
+        simpler = [c for c in range(len(gradients)) if c not in kept and ratio[c] >= ratio[b] / 2
+                   and tuple(simplicity[c]) < tuple(simplicity[b])]
+        for c in sorted(simpler, key=lambda c: (tuple(simplicity[c]), c)):
+            if are_independent([gradients[k] for k in others] + [gradients[c]], tol=tol):
+                kept[slot] = c
+                break
+    return sorted(kept)

@@ -18,7 +18,7 @@ LR_SELECT = ("screen", "meta")
 
 @dataclass(frozen=True)
 class TailorConfig:
-    """The tailoring stages (screen, meta-tailor, evaluate). max_screen: survivors (best ratio first) passed to the
+    """The tailoring stages (screen, meta-tailor, evaluate). max_screen: laws (one form per class) passed to the
     screen; screen / meta: the stages' settings (meta None -> the data set's defaults, ``MetaConfig.for_data``);
     train: the pretrained MLP's recipe (None -> the data set's defaults); inner: THE inner-step setting, used by the
     screen, meta-tailoring and the comparison alike; eval_seeds: seeds of the final comparison; baselines: 'mlp',

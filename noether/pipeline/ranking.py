@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..discovery import FilterResult
+from ..discovery.classes import EXAMPLES
 from ..tailoring import Comparison
 from .laws_file import RankedLaw
 from .stages import TailorResult, law_params
@@ -18,10 +19,11 @@ TAILORING_FIGURES = ("screen_inner_lr", "screen_inner_dt_scale", "screen_loss", 
 
 def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
                 evaluation: Comparison | None = None, states: np.ndarray | None = None) -> list[RankedLaw]:
-    """Accepted laws, best first: the meta-tailored top laws by their long-term training error, then the other
-    screened laws by post-tailoring loss, then the remaining survivors by the filter's rank; the law picked by
-    meta-tailoring first, with its test RMSE when the evaluation ran. Given ``states`` [N, d], laws that are the
-    same function up to a * g + b there are listed once (``merge_equal``)."""
+    """Accepted laws, one per functional class (its representative; ``forms``: how many forms the class holds,
+    ``equivalent_forms``: a few of the others), best first: the meta-tailored top laws by their long-term training
+    error, then the other screened laws by post-tailoring loss, then the remaining classes by the filter's rank;
+    the law picked by meta-tailoring first, with its test RMSE when the evaluation ran. Given ``states`` [N, d],
+    laws that are the same function up to a * g + b there are listed once (``merge_equal``)."""
     if filt is None:
         return []
     table = filt.table
@@ -41,7 +43,7 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
         rest = [int(c) for c in tail.candidates if int(c) not in order]
         order += sorted(rest, key=lambda c: figures[c]["screen_loss"])
     placed = set(order)
-    order += [int(c) for c in filt.accepted_indices if int(c) not in placed]
+    order += [int(c) for c in filt.representatives if int(c) not in placed]
     if evaluation is not None and tail is not None and tail.chosen is not None:
         summary = evaluation.summary.set_index("method")
         if "noether" in summary.index:
@@ -56,6 +58,10 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
         scores = {"verdict": str(row["verdict"]), "s_true": float(row["s_true"]), "s_random": float(row["s_random"]),
                   "ratio": float(row["ratio"]), "excess": float(row["excess"]), "trend_p": float(row["trend_p"]),
                   "candidate": c, **figures.get(c, {})}
+        forms = [int(i) for i in filt.classes.forms(c) if int(i) != c]
+        if forms:
+            scores["forms"] = len(forms) + 1
+            scores["equivalent_forms"] = [str(table["expression"].iloc[i]) for i in forms[:EXAMPLES]]
         law, fitted = filt.space.law(c, law_params(filt, tail, c)), filt.space.law(c, filt.params[c])
         if law.params != fitted.params:  # meta-learned by the meta-tailor stage: keep the filter's fit beside it
             scores["filter_params"] = list(fitted.params)
@@ -69,7 +75,8 @@ def merge_equal(laws: list[RankedLaw], states: np.ndarray, tol: float = EQUAL_TO
     c1 = -c0**2; parameters meta-learned later may differ in the last digits) are merged at the best
     rank of the group, shown in the group's simplest form (fewest nodes, then parameters, then rank). The simplest
     form keeps its own filter figures; tailoring figures measured on another form of the group are carried over
-    and named in ``figures_from``; the other forms are listed in ``equivalent_forms``. Ranks are renumbered."""
+    and named in ``figures_from``; the other forms are listed in ``equivalent_forms`` (with those each form
+    already listed) and counted in ``forms`` (when any form counted its own). Ranks are renumbered."""
     if len(laws) < 2:
         return laws
     z = np.stack([_standardised(_as_fitted(r), states) for r in laws])  # [n, N], rows of NaN when unusable
@@ -91,8 +98,11 @@ def merge_equal(laws: list[RankedLaw], states: np.ndarray, tol: float = EQUAL_TO
             scores.update(carried)
             scores["figures_from"] = laws[i].law.expression
         others = [laws[j].law.expression for j in group if j != simplest]
+        others += [e for j in group for e in laws[j].scores.get("equivalent_forms", [])]
         if others:
             scores["equivalent_forms"] = others
+        if len(group) > 1 and any("forms" in laws[j].scores for j in group):
+            scores["forms"] = sum(laws[j].scores.get("forms", 1) for j in group)
         merged.append(RankedLaw(len(merged) + 1, laws[simplest].law, scores))
     return merged
 

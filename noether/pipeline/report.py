@@ -66,25 +66,29 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
               "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
               "Screen's pick: the inner rate @ inner-loss step (x the data's dt) that the screen chose for the law and "
               "meta-tailoring used; the evaluation picks its own per seed (see below).", "",
-              "| rank | law | verdict | S_true | S_random / S_true | screen's pick | "
-              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|"]
+              "One row per law: its simplest form; *forms*: how many accepted formulas are the same law (functions of "
+              "it on the data), a few of them named under it.", "",
+              "| rank | law | verdict | forms | S_true | S_random / S_true | screen's pick | "
+              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     if law_helped(result.evaluation) is False:
         lines += ["**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
                   "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.", ""]
     for r in laws[:TOP_LAWS]:
         s = r.scores
-        lines.append(f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {_f(s.get('s_true'))} | "
+        lines.append(f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {s.get('forms', 1)} | "
+                     f"{_f(s.get('s_true'))} | "
                      f"{_f(s.get('ratio'))} | "
                      f"{_pick(s.get('screen_inner_lr'), s.get('screen_inner_dt_scale'))} | "
                      f"{_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |")
         if s.get("equivalent_forms"):
-            lines.append(f"| | same law as: {'; '.join(f'`{e}`' for e in s['equivalent_forms'][:3])} | | | | | | |")
+            lines.append(f"| | same law as: {'; '.join(f'`{e}`' for e in s['equivalent_forms'][:3])} | | | | | | | |")
     if result.filter is not None:
-        indep, approx = result.filter.independent, result.filter.approximate
-        lines += ["", f"Functionally independent conserved laws among the top survivors ({len(indep)}): "
-                  + ("; ".join(f"`{law.display()}`" for law in indep) if indep else "none"), "",
+        f = result.filter
+        indep, approx = f.independent_indices, f.approximate_indices
+        lines += ["", f"Functionally independent conserved laws among the survivors ({len(indep)}), "
+                  "one form each: " + ("; ".join(_with_forms(f, i) for i in indep) if indep else "none"), "",
                   "Approximate laws (accepted, but drifting beyond noise), one per class: "
-                  + ("; ".join(f"`{law.display()}`" for law in approx) if approx else "none"), ""]
+                  + ("; ".join(_with_forms(f, i) for i in approx) if approx else "none"), ""]
     paper_law = paper_facts(result.traj.system).law
     if paper_law:
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]
@@ -181,6 +185,12 @@ def plot_horizon(ev, path: Path, title: str) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
+
+
+def _with_forms(filt, index: int) -> str:
+    """'`law` (N forms)': candidate ``index``'s law, and how many forms its class holds when more than one."""
+    n = filt.forms(index)
+    return f"`{filt.space.law(int(index), filt.params[int(index)]).display()}`" + (f" ({n} forms)" if n > 1 else "")
 
 
 def _secs(result, stage: str) -> str:

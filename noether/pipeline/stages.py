@@ -33,8 +33,9 @@ from .config import TailorConfig
 
 @dataclass(frozen=True, eq=False)
 class TailorResult:
-    """candidates: space indices that were screened (best ratio first); screen: the screen over them; top: space
-    indices of the screen's top-k; meta: meta-tailoring over ``top``; chosen: the space index of the picked law."""
+    """candidates: space indices that were screened (one per functional class of survivors, best class first);
+    screen: the screen over them; top: space indices of the screen's top-k; meta: meta-tailoring over ``top``;
+    chosen: the space index of the picked law."""
 
     candidates: np.ndarray
     screen: ScreenResult
@@ -70,8 +71,9 @@ def pretrain(traj: Trajectories, config: TailorConfig, seed: int) -> tuple[dict,
 
 
 def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, seed: int) -> TailorResult:
-    """The screen on the pretrained MLP for the best ``max_screen`` survivors x every inner learning rate."""
-    candidates = np.asarray(filt.accepted_indices[: config.max_screen], dtype=np.int64)
+    """The screen on the pretrained MLP for the representatives of the best ``max_screen`` functional classes of
+    survivors (other forms of one law would crowd a second law out) x every inner learning rate."""
+    candidates = np.asarray(filt.representatives[: config.max_screen], dtype=np.int64)
     if len(candidates) == 0:
         raise ValueError("no candidate passed the conservation filter; nothing to tailor with")
     base, seconds = pretrain(traj, config, seed)

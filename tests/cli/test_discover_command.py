@@ -27,6 +27,12 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
     assert (table.accepted == (table.verdict != "rejected")).all()
     ranks = table["rank"][table.accepted].sort_values().tolist()
     assert ranks == list(range(1, len(ranks) + 1)) and table["rank"][~table.accepted].isna().all()  # as laws.json
+    # one row per law: each accepted form in one class, each class one representative that counts its forms
+    reps = table[table.forms.notna()]
+    assert table.law_class[table.accepted].notna().all() and table.law_class[~table.accepted].isna().all()
+    assert sorted(reps.law_class) == list(range(1, len(reps) + 1)) and reps.forms.sum() == table.accepted.sum()
+    assert f"top survivors: {len(reps)} law" in res.output
+    assert reps.forms.iloc[0] == 1 or f"({int(reps.forms.iloc[0])} forms)" in res.output
     strict = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage",
                                       "filter", "--accept", "conserved", "--no-figures", "--out",
                                       str(tmp_path / "strict")])

@@ -31,3 +31,9 @@ def test_composite_laws_become_ranked_candidates_with_their_own_values():
     assert ranks == list(range(1, merged.n_accepted + 1))
     # the energy (3 terms) and angular momentum are independent and both conserved
     assert len(merged.independent_indices) >= 2
+    # the union is grouped again: every accepted form, composite or enumerated, in exactly one class
+    members = np.concatenate(merged.classes.members)
+    assert sorted(members.tolist()) == sorted(merged.accepted_indices.tolist())
+    assert set(merged.independent_indices) <= set(merged.representatives.tolist())
+    assert merged.table["law_class"][merged.table["accepted"]].notna().all()
+    assert merged.table["forms"].sum() == merged.n_accepted

@@ -72,23 +72,36 @@ def cpu_model() -> str:
 
 def side_tables(systems: list[str]) -> list[str]:
     """dx/dt RMSE only: Savitzky-Golay window x polyorder at noise 0.1, and every estimator at three noise levels."""
-    lines = ["## dx/dt error only: Savitzky-Golay window and noise level", "",
-             "RMSE of dx/dt against the exact derivatives (all samples). Savitzky-Golay at noise 0.1:", "",
-             "| system | " + " | ".join(f"w={w}" for w in (5, 7, 9, 11, 15)) + " |", "|---|" + "---:|" * 5]
+    lines = [
+        "## dx/dt error only: Savitzky-Golay window and noise level",
+        "",
+        "RMSE of dx/dt against the exact derivatives (all samples). Savitzky-Golay at noise 0.1:",
+        "",
+        "| system | " + " | ".join(f"w={w}" for w in (5, 7, 9, 11, 15)) + " |",
+        "|---|" + "---:|" * 5,
+    ]
     for system in systems:
         traj = load_system(system, noise=0.1, seed=0)
         for order in (2, 3):
-            cells = [dxdt_rmse(with_derivatives(traj, "savgol", window=w, polyorder=order), traj.derivatives)
-                     for w in (5, 7, 9, 11, 15)]
+            cells = [
+                dxdt_rmse(with_derivatives(traj, "savgol", window=w, polyorder=order), traj.derivatives)
+                for w in (5, 7, 9, 11, 15)
+            ]
             lines.append(f"| {system}, polyorder {order} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
-    lines += ["", "Every estimator (defaults) at three noise levels:", "",
-              "| system | noise | " + " | ".join(ESTIMATORS) + " |", "|---|---:|" + "---:|" * len(ESTIMATORS)]
+    lines += [
+        "",
+        "Every estimator (defaults) at three noise levels:",
+        "",
+        "| system | noise | " + " | ".join(ESTIMATORS) + " |",
+        "|---|---:|" + "---:|" * len(ESTIMATORS),
+    ]
     for system in systems:
         for noise in (0.02, 0.1, 0.2):
             traj = load_system(system, noise=noise, seed=0)
             cells = [dxdt_rmse(with_derivatives(traj, m), traj.derivatives) for m in ESTIMATORS]
             lines.append(f"| {system} | {noise} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     return lines + [""]
+
 
 SUMMARY: dict[str, dict[str, dict]] = {}  # system -> source -> {"dxdt", "mlp", "oracle"}: filled by run_system
 
@@ -101,8 +114,12 @@ def run_system(system: str, data_seeds: tuple[int, ...], seeds: tuple[int, ...],
     for ds in data_seeds:
         base = load_system(system, noise=0.1, seed=ds)
         law = Law.reference(SYSTEMS[system].true_law, base.names).torch
-        cfg = CompareConfig(seeds=seeds, baselines=("mlp",), train=TrainConfig.for_data(base, steps=args.steps),
-                            meta=MetaConfig.for_data(base, epochs=args.epochs))
+        cfg = CompareConfig(
+            seeds=seeds,
+            baselines=("mlp",),
+            train=TrainConfig.for_data(base, steps=args.steps),
+            meta=MetaConfig.for_data(base, epochs=args.epochs),
+        )
         for source in SOURCES:
             traj = with_derivatives(base, source)
             errs.setdefault(source, []).append(dxdt_rmse(traj, base.derivatives))
@@ -116,10 +133,14 @@ def run_system(system: str, data_seeds: tuple[int, ...], seeds: tuple[int, ...],
             secs[source] = secs.get(source, 0.0) + float(timing.sum().sum() - shared)
             print(f"{system} data seed {ds} {source}: {table[['method', 'seed', 'rmse']].values.tolist()}", flush=True)
     base = load_system(system, noise=0.1, seed=data_seeds[0])
-    lines = [f"## {system} (true law `{SYSTEMS[system].true_law}`, dt = {base.dt:.4f}, "
-             f"{base.n_traj} x {base.n_steps} samples)", "",
-             "| dx/dt source | dx/dt RMSE vs exact | MLP test RMSE | vs finite (paired) | oracle-tailored test RMSE "
-             "| vs finite (paired) | compute s |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"## {system} (true law `{SYSTEMS[system].true_law}`, dt = {base.dt:.4f}, "
+        f"{base.n_traj} x {base.n_steps} samples)",
+        "",
+        "| dx/dt source | dx/dt RMSE vs exact | MLP test RMSE | vs finite (paired) | oracle-tailored test RMSE "
+        "| vs finite (paired) | compute s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     SUMMARY[system] = {}
     for source in SOURCES:
         keys = sorted(runs[source])
@@ -129,13 +150,24 @@ def run_system(system: str, data_seeds: tuple[int, ...], seeds: tuple[int, ...],
             vals = np.array([runs[source][k][method] for k in keys])
             diff = vals - np.array([runs["finite"][k][method] for k in keys])
             row[method] = (float(vals.mean()), sem(vals))
-            cells += [f"{vals.mean():.4f} ± {sem(vals):.4f}",
-                      "-" if source == "finite" else f"{diff.mean():+.4f} ± {sem(diff):.4f}"]
+            cells += [
+                f"{vals.mean():.4f} ± {sem(vals):.4f}",
+                "-" if source == "finite" else f"{diff.mean():+.4f} ± {sem(diff):.4f}",
+            ]
         SUMMARY[system][source] = row
         lines.append(f"| {source} | {row['dxdt']:.4f} | " + " | ".join(cells) + f" | {secs[source]:.0f} |")
-    lines += ["", "Per-run test RMSE (data seed, model seed): " + " | ".join(
-        f"{src}: " + ", ".join(f"({k[0]},{k[1]}) MLP {v['mlp']:.4f} oracle {v['oracle']:.4f}"
-                               for k, v in sorted(runs[src].items())) for src in SOURCES), ""]
+    lines += [
+        "",
+        "Per-run test RMSE (data seed, model seed): "
+        + " | ".join(
+            f"{src}: "
+            + ", ".join(
+                f"({k[0]},{k[1]}) MLP {v['mlp']:.4f} oracle {v['oracle']:.4f}" for k, v in sorted(runs[src].items())
+            )
+            for src in SOURCES
+        ),
+        "",
+    ]
     return lines
 
 
@@ -159,11 +191,13 @@ def main(argv=None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     start_all = time.perf_counter()
     lines = [
-        "# Derivative estimators for data without dx/dt: which default", "",
+        "# Derivative estimators for data without dx/dt: which default",
+        "",
         f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`  ",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores ({cpu_model()}), shared with other jobs; "
         f"torch {torch.__version__} ({torch.get_num_threads()} thread), no GPU; "
-        f"{datetime.date.today().isoformat()}.", "",
+        f"{datetime.date.today().isoformat()}.",
+        "",
         f"Protocol: HNN data (noise 0.1, data seeds {list(data_seeds)}: independent draws of the initial states and "
         "the noise; the estimators see only the noisy states and their times). "
         "'exact' is the built-in systems' own dx/dt: the true vector field evaluated at the NOISE-FREE states "
@@ -180,7 +214,8 @@ def main(argv=None) -> None:
         f"trajectory. Mean ± s.e. over data seeds x model seeds {list(seeds)} ({len(data_seeds) * len(seeds)} "
         "runs); 'vs finite (paired)': the mean ± s.e. of the run-by-run difference from finite differences on "
         "the same data and model seed (negative = better than finite). dx/dt RMSE: mean over data seeds. "
-        "'compute s': the runs' own timings summed (training, meta-tailoring, selection, evaluation).", "",
+        "'compute s': the runs' own timings summed (training, meta-tailoring, selection, evaluation).",
+        "",
     ]
     fig, axes = plt.subplots(2, len(systems), figsize=(5.5 * len(systems), 8), squeeze=False)
     for col, system in enumerate(systems):
@@ -202,8 +237,9 @@ def _plot(axes, system: str, base: Trajectories, rows: dict[str, dict]) -> None:
     ax = axes[0]
     ax.plot(base.times[i], base.derivatives[i, :, 1], "k-", lw=2, label="exact")
     for m in ESTIMATORS:
-        ax.plot(base.times[i], estimate_all(base.states[i:i + 1], base.times[i:i + 1], None, m)[0, :, 1],
-                ".-", label=m)
+        ax.plot(
+            base.times[i], estimate_all(base.states[i : i + 1], base.times[i : i + 1], None, m)[0, :, 1], ".-", label=m
+        )
     ax.set(title=f"{system}: dp/dt of one trajectory (noise 0.1)", xlabel="time", ylabel="dp/dt")
     ax.legend()
     ax = axes[1]

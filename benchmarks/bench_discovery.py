@@ -53,9 +53,16 @@ def exact_vs_gradient(space, traj) -> dict:
     se, sg = exact.score.numpy(), grad.score.numpy()
     ok = np.isfinite(se) & np.isfinite(sg)
     tie = np.abs(se - sg) <= 1e-9 + 1e-6 * np.abs(se)
-    return {"n": len(idx), "t_exact": t_exact, "t_grad": t_grad, "both": int(ok.sum()),
-            "exact_lower": int((ok & ~tie & (se < sg)).sum()), "grad_lower": int((ok & ~tie & (sg < se)).sum()),
-            "tie": int((ok & tie).sum()), "grad_converged": float(grad.converged.float().mean())}
+    return {
+        "n": len(idx),
+        "t_exact": t_exact,
+        "t_grad": t_grad,
+        "both": int(ok.sum()),
+        "exact_lower": int((ok & ~tie & (se < sg)).sum()),
+        "grad_lower": int((ok & ~tie & (sg < se)).sum()),
+        "tie": int((ok & tie).sum()),
+        "grad_converged": float(grad.converged.float().mean()),
+    }
 
 
 def run(noise: float, jobs: int) -> str:

@@ -80,8 +80,10 @@ def main() -> None:
     ]
     for (step, tp, _), (_, ts, _) in zip(spaces["pendulum"].report.steps, spaces["spring"].report.steps):
         lines.append(f"| {step} | {tp:,} | {ts:,} |")
-    lines.append(f"| *paper (units + commutativity)* | *{paper_facts('pendulum').dsl_count:,}* | "
-                 f"*{paper_facts('spring').dsl_count:,}* |")
+    lines.append(
+        f"| *paper (units + commutativity)* | *{paper_facts('pendulum').dsl_count:,}* | "
+        f"*{paper_facts('spring').dsl_count:,}* |"
+    )
     lines += [
         "",
         "## Speed",
@@ -90,13 +92,17 @@ def main() -> None:
         "|---|---:|---:|",
     ]
     for name in SYSTEMS:
-        lines.append(f"| enumerate + dedup, {name} depth 7 ({len(spaces[name]):,} candidates), best of "
-                     f"{args.repeats} | {enum_time[name]:.2f} s | < 5 s |")
+        lines.append(
+            f"| enumerate + dedup, {name} depth 7 ({len(spaces[name]):,} candidates), best of "
+            f"{args.repeats} | {enum_time[name]:.2f} s | < 5 s |"
+        )
     lines.append(f"| compile the pendulum evaluator (once per space) | {compile_time:.2f} s | |")
     for dtype in (torch.float64, torch.float32):
-        lines.append(f"| evaluate all {len(space):,} pendulum candidates on {args.states:,} states, "
-                     f"{str(dtype).replace('torch.', '')} ({eval_time[(dtype, 'finite')]:,} finite) | "
-                     f"{eval_time[dtype]:.2f} s | < 2 s |")
+        lines.append(
+            f"| evaluate all {len(space):,} pendulum candidates on {args.states:,} states, "
+            f"{str(dtype).replace('torch.', '')} ({eval_time[(dtype, 'finite')]:,} finite) | "
+            f"{eval_time[dtype]:.2f} s | < 2 s |"
+        )
     phases = spaces["pendulum"].report.seconds
     lines += ["", "Pendulum phases (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()), ""]
     RESULTS.mkdir(exist_ok=True)

@@ -47,17 +47,22 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     load = os.getloadavg()
-    lines = ["# Figures: the time to write them", "",
-             f"Command: `python benchmarks/bench_figures.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
-             f"({torch.get_num_threads()} threads), no GPU; load average at the start {load[0]:.1f} (other work "
-             "shared the cores).", "",
-             "Each run: the filter stage at the depth given (default settings), then `result.write(out)` with "
-             f"and without figures, {args.repeats} times each (min and max shown). Figures: the filter at a glance "
-             f"and one PNG per top law, up to {TOP_LAWS}.", "",
-             "| system | depth | states | candidates | laws | figures | write without figures s | with figures s | "
-             "figures alone s | per figure s | figures alone, CPU s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Figures: the time to write them",
+        "",
+        f"Command: `python benchmarks/bench_figures.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), no GPU; load average at the start {load[0]:.1f} (other work "
+        "shared the cores).",
+        "",
+        "Each run: the filter stage at the depth given (default settings), then `result.write(out)` with "
+        f"and without figures, {args.repeats} times each (min and max shown). Figures: the filter at a glance "
+        f"and one PNG per top law, up to {TOP_LAWS}.",
+        "",
+        "| system | depth | states | candidates | laws | figures | write without figures s | with figures s | "
+        "figures alone s | per figure s | figures alone, CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for item in args.systems.split(","):
         name, depth = item.split(":")
         traj = noether.load_system(name)
@@ -73,16 +78,22 @@ def main() -> None:
                     shutil.copy(Path(tmp) / "full" / FOLDER / f"{png}.png", RESULTS / f"figures_{slug}_{png}.png")
         extra = [f - b for f, b in zip(sorted(full), sorted(bare))]
         extra_cpu = [f - b for f, b in zip(sorted(full_cpu), sorted(bare_cpu))]
-        lines.append(f"| {name} | {depth} | {traj.dim} | {len(result.space):,} | {len(result.laws())} | {n_figures} | "
-                     f"{min(bare):.2f}-{max(bare):.2f} | {min(full):.2f}-{max(full):.2f} | "
-                     f"{min(extra):.2f}-{max(extra):.2f} | {min(extra) / n_figures:.2f} | "
-                     f"{min(extra_cpu):.2f}-{max(extra_cpu):.2f} |")
+        lines.append(
+            f"| {name} | {depth} | {traj.dim} | {len(result.space):,} | {len(result.laws())} | {n_figures} | "
+            f"{min(bare):.2f}-{max(bare):.2f} | {min(full):.2f}-{max(full):.2f} | "
+            f"{min(extra):.2f}-{max(extra):.2f} | {min(extra) / n_figures:.2f} | "
+            f"{min(extra_cpu):.2f}-{max(extra_cpu):.2f} |"
+        )
         print(lines[-1], flush=True)
     load = os.getloadavg()
-    lines += ["", "Figures alone: with figures minus without, the fastest against the fastest (and the slowest "
-              "against the slowest); CPU: the same in this process's CPU seconds, which other work on the machine "
-              f"inflates less than wall-clock time (load average at the end {load[0]:.1f}). Sample figures: "
-              "`figures_<system>_filter.png`, `figures_<system>_law_01.png`.", ""]
+    lines += [
+        "",
+        "Figures alone: with figures minus without, the fastest against the fastest (and the slowest "
+        "against the slowest); CPU: the same in this process's CPU seconds, which other work on the machine "
+        f"inflates less than wall-clock time (load average at the end {load[0]:.1f}). Sample figures: "
+        "`figures_<system>_filter.png`, `figures_<system>_law_01.png`.",
+        "",
+    ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "figures.md").write_text("\n".join(lines))
     print(f"wrote {RESULTS / 'figures.md'}")

@@ -42,19 +42,29 @@ def worker(system: str, depth: int) -> dict:
     filter_s = time.perf_counter() - start
     table = res.table
     accepted = sorted(table.formula[table.accepted])
-    return {"system": system, "depth": depth, "inputs": traj.dim, "candidates": len(space),
-            "nonlinear": int((~table.linear).sum()), "enumerate": enumerate_s,
-            "filter": filter_s, "timings": res.timings, "accepted": len(accepted),
-            "accepted_hash": hashlib.sha256("\n".join(accepted).encode()).hexdigest()[:12],
-            "independent": [law.expression for law in res.independent], "cpu": os.times().user + os.times().system}
+    return {
+        "system": system,
+        "depth": depth,
+        "inputs": traj.dim,
+        "candidates": len(space),
+        "nonlinear": int((~table.linear).sum()),
+        "enumerate": enumerate_s,
+        "filter": filter_s,
+        "timings": res.timings,
+        "accepted": len(accepted),
+        "accepted_hash": hashlib.sha256("\n".join(accepted).encode()).hexdigest()[:12],
+        "independent": [law.expression for law in res.independent],
+        "cpu": os.times().user + os.times().system,
+    }
 
 
 def run_worker(system: str, depth: int, pythonpath: str | None) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, __file__, "--worker", system, str(depth)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", system, str(depth)], env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -80,19 +90,28 @@ def main() -> None:
         base_tree = None
         if args.baseline:
             base_tree = str(Path(tmp) / "baseline")
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", base_tree, args.baseline],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", base_tree, args.baseline],
+                check=True,
+                capture_output=True,
+            )
         try:
             for system, depth in runs:
                 base = run_worker(system, depth, base_tree) if base_tree else None
                 new = run_worker(system, depth, None)
                 rows.append({"new": new, "baseline": base})
-                print(system, depth, f"{new['filter']:.1f} s", f"baseline {base['filter']:.1f} s" if base else "",
-                      flush=True)
+                print(
+                    system,
+                    depth,
+                    f"{new['filter']:.1f} s",
+                    f"baseline {base['filter']:.1f} s" if base else "",
+                    flush=True,
+                )
         finally:
             if base_tree:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", base_tree],
-                               capture_output=True)
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", base_tree], capture_output=True
+                )
     write(rows, args)
 
 
@@ -103,11 +122,16 @@ def space_sizes() -> list[str]:
     from noether.dsl.estimate import estimate_space
 
     depths = (3, 4, 5, 6, 7, 8)
-    out = ["## The space by input count and depth", "",
-           "Formulas built before deduplication, dimensionless inputs, 2 parameters at most (unit-free upper bound "
-           "from `noether.dsl.estimate.estimate_space`; deduplication keeps about 40-45% at depth 7, and unit typing "
-           "less again). Command: `python benchmarks/bench_filter.py --sizes`.", "",
-           "| inputs | " + " | ".join(f"depth {d}" for d in depths) + " |", "|---:|" + "---:|" * len(depths)]
+    out = [
+        "## The space by input count and depth",
+        "",
+        "Formulas built before deduplication, dimensionless inputs, 2 parameters at most (unit-free upper bound "
+        "from `noether.dsl.estimate.estimate_space`; deduplication keeps about 40-45% at depth 7, and unit typing "
+        "less again). Command: `python benchmarks/bench_filter.py --sizes`.",
+        "",
+        "| inputs | " + " | ".join(f"depth {d}" for d in depths) + " |",
+        "|---:|" + "---:|" * len(depths),
+    ]
     for n in (2, 3, 4, 5, 6, 7, 8):
         out.append(f"| {n} | " + " | ".join(f"{estimate_space(n, d).n_formulas:,}" for d in depths) + " |")
     return out
@@ -128,10 +152,14 @@ def write(rows: list[dict], args) -> None:
         "",
     ]
     if args.baseline:
-        lines += [f"Baseline: commit `{args.baseline}`, the same command on the same machine, run just before each "
-                  "row. *same laws*: the accepted formulas are identical (hash of the sorted list).", ""]
-    head = ("| system | inputs | depth | candidates (non-affine) | enumerate s | exact s | gradient s | rest s "
-            "| filter s |")
+        lines += [
+            f"Baseline: commit `{args.baseline}`, the same command on the same machine, run just before each "
+            "row. *same laws*: the accepted formulas are identical (hash of the sorted list).",
+            "",
+        ]
+    head = (
+        "| system | inputs | depth | candidates (non-affine) | enumerate s | exact s | gradient s | rest s | filter s |"
+    )
     sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     if args.baseline:
         head += " baseline filter s | speed-up | same laws |"
@@ -141,8 +169,10 @@ def write(rows: list[dict], args) -> None:
         n, b = row["new"], row["baseline"]
         t = n["timings"]
         rest = t.get("accept", 0) + t.get("drift", 0) + t.get("independence", 0)
-        line = (f"| {n['system']} | {n['inputs']} | {n['depth']} | {n['candidates']:,} ({n['nonlinear']:,}) | "
-                f"{n['enumerate']:.1f} | {t['exact']:.1f} | {t['gradient']:.1f} | {rest:.1f} | **{n['filter']:.1f}** |")
+        line = (
+            f"| {n['system']} | {n['inputs']} | {n['depth']} | {n['candidates']:,} ({n['nonlinear']:,}) | "
+            f"{n['enumerate']:.1f} | {t['exact']:.1f} | {t['gradient']:.1f} | {rest:.1f} | **{n['filter']:.1f}** |"
+        )
         if b:
             same = "yes" if b["accepted_hash"] == n["accepted_hash"] else f"**no** ({b['accepted']} before)"
             line += f" {b['filter']:.1f} | {b['filter'] / n['filter']:.2f}x | {same} |"

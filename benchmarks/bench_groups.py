@@ -32,8 +32,9 @@ def as_groups(traj, seed: int = 0):
     rng = np.random.default_rng(seed)
     perm = np.stack([rng.permutation(traj.n_steps) for _ in range(traj.n_traj)])
     shuffled = np.take_along_axis(traj.states, perm[..., None], axis=1)
-    return dataclasses.replace(traj, states=shuffled, derivatives=None, clean=None, ordered=False,
-                               name=f"{traj.name} (groups)")
+    return dataclasses.replace(
+        traj, states=shuffled, derivatives=None, clean=None, ordered=False, name=f"{traj.name} (groups)"
+    )
 
 
 def main() -> None:
@@ -43,35 +44,47 @@ def main() -> None:
     ap.add_argument("--out", default="groups.md", help="Results file under benchmarks/results/.")
     args = ap.parse_args()
     target = RESULTS / args.out
-    lines = ["# Group data (no time order) against trajectories: the filter's laws", "",
-             f"Command: `python benchmarks/bench_groups.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU; "
-             f"{time.strftime('%Y-%m-%d')}; other jobs shared the machine.", "",
-             "Protocol: the built-in system at HNN's noise, depth 7, default filter. 'groups' shuffles every "
-             "trajectory's samples and drops time (`ordered=False`), as a file with a group column and no time "
-             "column loads. With `noise_std` the noise-aware rule takes its floor from the given measurement noise "
-             "propagated through each law's gradient; without it only the ratio rule (>= 100) can accept.", "",
-             "| system | data | accepted | independent laws | seconds |", "|---|---|---:|---|---:|"]
+    lines = [
+        "# Group data (no time order) against trajectories: the filter's laws",
+        "",
+        f"Command: `python benchmarks/bench_groups.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU; "
+        f"{time.strftime('%Y-%m-%d')}; other jobs shared the machine.",
+        "",
+        "Protocol: the built-in system at HNN's noise, depth 7, default filter. 'groups' shuffles every "
+        "trajectory's samples and drops time (`ordered=False`), as a file with a group column and no time "
+        "column loads. With `noise_std` the noise-aware rule takes its floor from the given measurement noise "
+        "propagated through each law's gradient; without it only the ratio rule (>= 100) can accept.",
+        "",
+        "| system | data | accepted | independent laws | seconds |",
+        "|---|---|---:|---|---:|",
+    ]
     for name in args.systems.split(","):
         traj = noether.load_system(name, noise=args.noise)
         space = space_for(traj, depth=7)
         groups = as_groups(traj)
         noise = {n: args.noise for n in traj.names}
         found = {}
-        for label, data, config in (("time-ordered", traj, FilterConfig()),
-                                    ("groups, noise_std given", groups, FilterConfig(noise_std=noise)),
-                                    ("groups, no noise_std", groups, FilterConfig())):
+        for label, data, config in (
+            ("time-ordered", traj, FilterConfig()),
+            ("groups, noise_std given", groups, FilterConfig(noise_std=noise)),
+            ("groups, no noise_std", groups, FilterConfig()),
+        ):
             start = time.perf_counter()
             res = filter_candidates(space, data, config)
             laws = [law.display() for law in res.independent]
             found[label] = (list(res.accepted_indices), laws)
-            lines.append(f"| {name} | {label} | {res.n_accepted} | {'; '.join(f'`{x}`' for x in laws) or 'none'} | "
-                         f"{time.perf_counter() - start:.0f} |")
+            lines.append(
+                f"| {name} | {label} | {res.n_accepted} | {'; '.join(f'`{x}`' for x in laws) or 'none'} | "
+                f"{time.perf_counter() - start:.0f} |"
+            )
             RESULTS.mkdir(exist_ok=True)
             target.write_text("\n".join(lines) + "\n")
         same = found["groups, noise_std given"] == found["time-ordered"]
-        lines.append(f"| {name} | groups with noise_std vs time-ordered | | "
-                     f"{'the same accepted candidates and laws' if same else 'DIFFERENT'} | |")
+        lines.append(
+            f"| {name} | groups with noise_std vs time-ordered | | "
+            f"{'the same accepted candidates and laws' if same else 'DIFFERENT'} | |"
+        )
         target.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

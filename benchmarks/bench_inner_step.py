@@ -37,12 +37,14 @@ LAWS = {  # the true (or, for the real pendulum, the hand-coded) conserved quant
 
 def projected_field(base, law):
     """The field minus its component along grad g: exact conservation of g, the MLP's speed along the level set."""
+
     def field(x):
         x = x.detach().requires_grad_(True)
         with torch.enable_grad():
             (g,) = torch.autograd.grad(law(x).sum(), x)
         v = base(x.detach())
         return v - (g * v).sum(-1, keepdim=True) * g / (g * g).sum(-1, keepdim=True).clamp_min(1e-300)
+
     return field
 
 
@@ -53,11 +55,13 @@ def variants(p, law, dt):
         out[f"SGD lr {lr:g}, dt_scale 1 (paper)"] = tailored_field(p, law, lr, dt, InnerSetting(kind="sgd"))
     for scale in (1.0, 0.1, 0.01):
         for alpha in (0.5, 1.0):
-            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(p, law, alpha, dt * scale,
-                                                                                  InnerSetting())
+            out[f"Newton alpha {alpha:g}, dt_scale {scale:g}"] = tailored_field(
+                p, law, alpha, dt * scale, InnerSetting()
+            )
     for scale in (0.1, 0.01):
-        out[f"Newton alpha 1, dt_scale {scale:g}, last layer"] = tailored_field(p, law, 1.0, dt * scale,
-                                                                                InnerSetting(adapt="last"))
+        out[f"Newton alpha 1, dt_scale {scale:g}, last layer"] = tailored_field(
+            p, law, 1.0, dt * scale, InnerSetting(adapt="last")
+        )
     return out
 
 
@@ -68,16 +72,22 @@ def main() -> None:
     ap.add_argument("--noise", type=float, default=0.1, help="noise of the ideal systems' training data (HNN: 0.1)")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    lines = ["# One inner step with a known law, no meta-training (diagnostic)", "",
-             f"Command: `python benchmarks/bench_inner_step.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
-             f"({torch.get_num_threads()} threads)" + (f", GPU {torch.cuda.get_device_name()}"
-                                                         if torch.cuda.is_available() else ", no GPU") + ".", "",
-             f"Protocol: HNN's MLP trained per seed on the system's training split (noise {args.noise:g} on the ideal "
-             "systems); "
-             "every variant is integrated from the test trajectories' initial states (solve_ivp RK45, "
-             "rtol = atol = 1e-9) and compared with the noise-free test trajectories; test RMSE mean ± s.e. over "
-             f"seeds {seeds}. No variant is meta-trained: this isolates what one inner step does.", ""]
+    lines = [
+        "# One inner step with a known law, no meta-training (diagnostic)",
+        "",
+        f"Command: `python benchmarks/bench_inner_step.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)"
+        + (f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU")
+        + ".",
+        "",
+        f"Protocol: HNN's MLP trained per seed on the system's training split (noise {args.noise:g} on the ideal "
+        "systems); "
+        "every variant is integrated from the test trajectories' initial states (solve_ivp RK45, "
+        "rtol = atol = 1e-9) and compared with the noise-free test trajectories; test RMSE mean ± s.e. over "
+        f"seeds {seeds}. No variant is meta-trained: this isolates what one inner step does.",
+        "",
+    ]
     for name in args.systems.split(","):
         text, law = LAWS[name]
         traj = noether.load_system(name, noise=None if name == "real-pendulum" else args.noise)
@@ -91,8 +101,12 @@ def main() -> None:
                 rmse.setdefault(label, []).append(np.inf if lt.diverged[0] else float(lt.rmse[0]))
             print(f"{name} seed {seed} done", flush=True)
         base = np.mean(rmse["MLP (no tailoring)"])
-        lines += [f"## {name} (law `{text}`, data dt = {traj.dt:.4g})", "",
-                  "| variant | test RMSE | ± | vs MLP |", "|---|---:|---:|---:|"]
+        lines += [
+            f"## {name} (law `{text}`, data dt = {traj.dt:.4g})",
+            "",
+            "| variant | test RMSE | ± | vs MLP |",
+            "|---|---:|---:|---:|",
+        ]
         for label, vals in rmse.items():
             v = np.asarray(vals)
             sem = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0

@@ -50,9 +50,16 @@ def shared_energy(noise: float, seed: int = 0) -> Trajectories:
     states = clean + noise * clean.reshape(-1, 2).std(0) * rng.standard_normal(clean.shape)
     mask = np.ones(clean.shape[:2], bool)
     mask[-1] = False
-    return Trajectories(states=states, times=np.broadcast_to(t, clean.shape[:2]).copy(), names=("q", "p"),
-                        units=(parse_unit("m"), parse_unit("kg*m/s")), clean=clean, train_mask=mask,
-                        name="shared energy", meta={"laws": [SHARED_LAW]})
+    return Trajectories(
+        states=states,
+        times=np.broadcast_to(t, clean.shape[:2]).copy(),
+        names=("q", "p"),
+        units=(parse_unit("m"), parse_unit("kg*m/s")),
+        clean=clean,
+        train_mask=mask,
+        name="shared energy",
+        meta={"laws": [SHARED_LAW]},
+    )
 
 
 def fresh_states(case: str) -> np.ndarray:
@@ -80,8 +87,9 @@ def found(truth: str, names, conserved: list[Law], independent: list[Law], x: np
 
 
 def run_case(case: str, noise: float, score: str) -> dict:
-    traj = shared_energy(noise) if case == "shared-energy" else replace(one_recording(case, noise=noise),
-                                                                       derivatives=None)
+    traj = (
+        shared_energy(noise) if case == "shared-energy" else replace(one_recording(case, noise=noise), derivatives=None)
+    )
     start = time.perf_counter()
     res = discover(traj, DiscoverConfig(stage="filter", filter=FilterConfig(score=score)))
     took = time.perf_counter() - start
@@ -90,30 +98,48 @@ def run_case(case: str, noise: float, score: str) -> dict:
     conserved = [f.space.law(int(i), f.params[i]) for i in f.accepted_indices if f.verdict(i) == "conserved"]
     x = fresh_states(case)
     checks = [found(t, traj.names, conserved, f.independent, x) for t in traj.meta["laws"]]
-    return {"case": case, "noise": noise, "score": f.score, "candidates": len(f.space), "accepted": f.n_accepted,
-            "conserved": f.n_conserved, "unidentifiable": f.unidentifiable,
-            "independent": [str(law.display()) for law in f.independent],
-            "approximate": [str(law.display()) for law in f.approximate],
-            "top": [str(e) for e in accepted["expression"].head(3)],
-            "top_ratio": [float(r) for r in accepted["ratio"].head(3)],
-            "truth": list(traj.meta["laws"]), "found": [c[0] for c in checks], "best_corr": [c[1] for c in checks],
-            "seconds": took, "timings": f.timings}
+    return {
+        "case": case,
+        "noise": noise,
+        "score": f.score,
+        "candidates": len(f.space),
+        "accepted": f.n_accepted,
+        "conserved": f.n_conserved,
+        "unidentifiable": f.unidentifiable,
+        "independent": [str(law.display()) for law in f.independent],
+        "approximate": [str(law.display()) for law in f.approximate],
+        "top": [str(e) for e in accepted["expression"].head(3)],
+        "top_ratio": [float(r) for r in accepted["ratio"].head(3)],
+        "truth": list(traj.meta["laws"]),
+        "found": [c[0] for c in checks],
+        "best_corr": [c[1] for c in checks],
+        "seconds": took,
+        "timings": f.timings,
+    }
 
 
 def table(rows: list[dict]) -> list[str]:
-    out = ["| case | noise | score | accepted | conserved | true laws found | best \\|corr\\| per true law | "
-           "independent conserved laws | approximate laws | seconds |",
-           "|---|---:|---|---:|---:|---:|---|---|---|---:|"]
+    out = [
+        "| case | noise | score | accepted | conserved | true laws found | best \\|corr\\| per true law | "
+        "independent conserved laws | approximate laws | seconds |",
+        "|---|---:|---|---:|---:|---:|---|---|---|---:|",
+    ]
     for r in rows:
         n_true = len(r["truth"])
-        laws = "; ".join(f"`{e}`" for e in r["independent"]) or (f"none: {r['unidentifiable']}"
-                                                                    if r["unidentifiable"] else "none")
+        laws = "; ".join(f"`{e}`" for e in r["independent"]) or (
+            f"none: {r['unidentifiable']}" if r["unidentifiable"] else "none"
+        )
         approx = "; ".join(f"`{e}`" for e in r["approximate"]) or "none"
         corr = ", ".join(f"{c:.4f}" for c in r["best_corr"]) or "-"
-        got = f"{sum(r['found'])}/{n_true}" if n_true else ("none, as it should" if not r["accepted"]
-                                                           else "**laws listed**")
-        out.append(f"| {r['case']} | {r['noise']:g} | {r['score']} | {r['accepted']} | {r['conserved']} | {got} | "
-                   f"{corr} | {laws} | {approx} | {r['seconds']:.0f} |")
+        got = (
+            f"{sum(r['found'])}/{n_true}"
+            if n_true
+            else ("none, as it should" if not r["accepted"] else "**laws listed**")
+        )
+        out.append(
+            f"| {r['case']} | {r['noise']:g} | {r['score']} | {r['accepted']} | {r['conserved']} | {got} | "
+            f"{corr} | {laws} | {approx} | {r['seconds']:.0f} |"
+        )
     return out
 
 
@@ -134,36 +160,51 @@ def main() -> None:
                 print(json.dumps(row)[:400], flush=True)
                 RESULTS.mkdir(exist_ok=True)
                 store.write_text(json.dumps(kept, indent=1))
-    kept["notes"].append(f"`python benchmarks/bench_one_recording.py {' '.join(sys.argv[1:])}`"
-                         + (f" ({args.note})" if args.note else ""))
+    kept["notes"].append(
+        f"`python benchmarks/bench_one_recording.py {' '.join(sys.argv[1:])}`"
+        + (f" ({args.note})" if args.note else "")
+    )
     store.write_text(json.dumps(kept, indent=1))
     order = {c: i for i, c in enumerate(CASES)}
     rows = sorted(kept["rows"], key=lambda r: (order.get(r["case"], 99), r["noise"]))
-    lines = ["# One recording is enough: conserved quantities from a single long trajectory", "",
-             "Commands (rows kept from each):  ", *[f"{n}  " for n in kept["notes"]],
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores shared with other jobs, torch "
-             f"{torch.__version__}, no GPU (seconds are wall time under that load)", "",
-             "`noether discover --stage filter` with every default (depth 7, 2 parameters, score 'auto') on one "
-             "recording per system: one initial state drawn by the system's own protocol, integrated over 8 times "
-             "its usual span, 800 samples, the last 20% in time held out (`systems.recording.one_recording`), "
-             "Gaussian noise of 0 or 0.01 x each state's spread, no dx/dt given (the filter estimates them). "
-             "*shared-energy*: six recordings q = cos(t + phi), p = -sin(t + phi), 200 samples each, all on the "
-             "level q^2 + p^2 = 1 (five train). A true law is *found* when a found conserved law matches it "
-             "(|corr| >= 0.999) or it is a function of the independent conserved laws found, both on fresh states "
-             "(the built-in system's 50 noise-free trajectories; a box of states for shared-energy), since on the "
-             "recording itself every true law is one constant. Lorenz and Van der Pol conserve nothing.", "",
-             *table(rows), ""]
+    lines = [
+        "# One recording is enough: conserved quantities from a single long trajectory",
+        "",
+        "Commands (rows kept from each):  ",
+        *[f"{n}  " for n in kept["notes"]],
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores shared with other jobs, torch "
+        f"{torch.__version__}, no GPU (seconds are wall time under that load)",
+        "",
+        "`noether discover --stage filter` with every default (depth 7, 2 parameters, score 'auto') on one "
+        "recording per system: one initial state drawn by the system's own protocol, integrated over 8 times "
+        "its usual span, 800 samples, the last 20% in time held out (`systems.recording.one_recording`), "
+        "Gaussian noise of 0 or 0.01 x each state's spread, no dx/dt given (the filter estimates them). "
+        "*shared-energy*: six recordings q = cos(t + phi), p = -sin(t + phi), 200 samples each, all on the "
+        "level q^2 + p^2 = 1 (five train). A true law is *found* when a found conserved law matches it "
+        "(|corr| >= 0.999) or it is a function of the independent conserved laws found, both on fresh states "
+        "(the built-in system's 50 noise-free trajectories; a box of states for shared-energy), since on the "
+        "recording itself every true law is one constant. Lorenz and Van der Pol conserve nothing.",
+        "",
+        *table(rows),
+        "",
+    ]
     if kept["compare"]:
         comp = sorted(kept["compare"], key=lambda r: (order.get(r["case"], 99), r["noise"]))
-        lines += ["## Choosing the score: derivative test against the coordinate-shuffle null", "",
-                  "The same runs with `--score coordinate-shuffle` (each coordinate permuted within each sequence, "
-                  "`discovery/contrast.py`). Its top laws by ratio:", "",
-                  "| case | noise | accepted | conserved | true laws found | top 3 laws (ratio) | seconds |",
-                  "|---|---:|---:|---:|---:|---|---:|"]
+        lines += [
+            "## Choosing the score: derivative test against the coordinate-shuffle null",
+            "",
+            "The same runs with `--score coordinate-shuffle` (each coordinate permuted within each sequence, "
+            "`discovery/contrast.py`). Its top laws by ratio:",
+            "",
+            "| case | noise | accepted | conserved | true laws found | top 3 laws (ratio) | seconds |",
+            "|---|---:|---:|---:|---:|---|---:|",
+        ]
         for r in comp:
             top = "; ".join(f"`{e}` ({q:.3g})" for e, q in zip(r["top"], r["top_ratio"])) or "none"
-            lines.append(f"| {r['case']} | {r['noise']:g} | {r['accepted']} | {r['conserved']} | "
-                         f"{sum(r['found'])}/{len(r['truth'])} | {top} | {r['seconds']:.0f} |")
+            lines.append(
+                f"| {r['case']} | {r['noise']:g} | {r['accepted']} | {r['conserved']} | "
+                f"{sum(r['found'])}/{len(r['truth'])} | {top} | {r['seconds']:.0f} |"
+            )
         lines.append("")
     (RESULTS / "one_recording.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

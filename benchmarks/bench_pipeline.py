@@ -37,23 +37,32 @@ def main() -> None:
     args = ap.parse_args()
     seeds = tuple(int(s) for s in args.seeds.split(","))
     scales = tuple(float(s) for s in args.dt_scales.split(","))
-    lines = ["# The discover pipeline on the paper's systems (Tables 1-2, Figure 2)", "",
-             f"Command: `python benchmarks/bench_pipeline.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
-             f"({torch.get_num_threads()} threads), no GPU." if not torch.cuda.is_available() else
-             f"Machine: {platform.platform()}, GPU {torch.cuda.get_device_name()}", "",
-             f"Protocol: depth 7, default filter; inner step '{args.inner_step}' on all weights (the paper: 'sgd'); "
-             f"screen of every survivor x the inner-rate grid x inner-loss steps dt_scale in {list(scales)} x the "
-             f"data's dt (the paper: 1); top 20 meta-tailored for 100 epochs; in the comparison every law's "
-             f"(rate, dt_scale) is picked per seed by meta-tailoring the whole grid and keeping the best long-term "
-             f"fit on the TRAINING trajectories; test RMSE mean ± s.e. over seeds {list(seeds)}.", ""]
-    summary = ["| system | discovered law | paper's law | MLP | Noether | oracle | hand-coded | HNN | "
-               "total s |", "|---|---|---|---|---|---|---|---|---:|"]
+    lines = [
+        "# The discover pipeline on the paper's systems (Tables 1-2, Figure 2)",
+        "",
+        f"Command: `python benchmarks/bench_pipeline.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), no GPU."
+        if not torch.cuda.is_available()
+        else f"Machine: {platform.platform()}, GPU {torch.cuda.get_device_name()}",
+        "",
+        f"Protocol: depth 7, default filter; inner step '{args.inner_step}' on all weights (the paper: 'sgd'); "
+        f"screen of every survivor x the inner-rate grid x inner-loss steps dt_scale in {list(scales)} x the "
+        f"data's dt (the paper: 1); top 20 meta-tailored for 100 epochs; in the comparison every law's "
+        f"(rate, dt_scale) is picked per seed by meta-tailoring the whole grid and keeping the best long-term "
+        f"fit on the TRAINING trajectories; test RMSE mean ± s.e. over seeds {list(seeds)}.",
+        "",
+    ]
+    summary = [
+        "| system | discovered law | paper's law | MLP | Noether | oracle | hand-coded | HNN | total s |",
+        "|---|---|---|---|---|---|---|---|---:|",
+    ]
     details = []
     for name in args.systems.split(","):
         traj = noether.load_system(name)
-        config = noether.DiscoverConfig(tailor=TailorConfig(eval_seeds=seeds, inner=InnerSetting(
-            kind=args.inner_step, dt_scales=scales)))
+        config = noether.DiscoverConfig(
+            tailor=TailorConfig(eval_seeds=seeds, inner=InnerSetting(kind=args.inner_step, dt_scales=scales))
+        )
         start = time.perf_counter()
         result = noether.discover(traj, config)
         total = time.perf_counter() - start
@@ -72,21 +81,37 @@ def main() -> None:
             return ours + (f" (paper {paper[method]:.4f})" if method in paper else "")
 
         law = result.law
-        summary.append(f"| {name} | `{law.expression if law else 'none'}` | `{paper_facts(name).law or ''}` | "
-                       f"{cell('mlp')} | {cell('noether')} | {cell('oracle')} | {rmse.get('hand-coded', '')} | "
-                       f"{rmse.get('hnn', '')} | {total:.0f} |")
+        summary.append(
+            f"| {name} | `{law.expression if law else 'none'}` | `{paper_facts(name).law or ''}` | "
+            f"{cell('mlp')} | {cell('noether')} | {cell('oracle')} | {rmse.get('hand-coded', '')} | "
+            f"{rmse.get('hnn', '')} | {total:.0f} |"
+        )
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
-        details += [f"### {name}", "", f"Stages: {timing}; accepted by the filter: "
-                    f"{result.filter.n_accepted if result.filter else 0}.", "",
-                    *(f"{r.rank}. `{r.law.expression}` (S_random/S_true {r.scores.get('ratio', float('nan')):.3g}, "
-                      f"inner lr {r.scores.get('screen_inner_lr', float('nan')):.3g}, train error "
-                      f"{r.scores.get('train_error', float('nan')):.4g})" for r in result.laws()[:5]), "",
-                    "Inner setting each law got per seed (chosen on the training trajectories) and its test RMSE:", "",
-                    "| method | seed | inner rate | dt_scale | test RMSE |", "|---|---|---|---|---|",
-                    *(f"| {r.method} | {r.seed} | {r.lr:.3g} | {r.dt_scale:g} | {r.rmse:.4f} |"
-                      for r in (result.evaluation.runs if result.evaluation is not None else []) if r.lr is not None),
-                    "",
-                    f"![{name}](pipeline_{name}_mse_horizon.png)", ""]
+        details += [
+            f"### {name}",
+            "",
+            f"Stages: {timing}; accepted by the filter: {result.filter.n_accepted if result.filter else 0}.",
+            "",
+            *(
+                f"{r.rank}. `{r.law.expression}` (S_random/S_true {r.scores.get('ratio', float('nan')):.3g}, "
+                f"inner lr {r.scores.get('screen_inner_lr', float('nan')):.3g}, train error "
+                f"{r.scores.get('train_error', float('nan')):.4g})"
+                for r in result.laws()[:5]
+            ),
+            "",
+            "Inner setting each law got per seed (chosen on the training trajectories) and its test RMSE:",
+            "",
+            "| method | seed | inner rate | dt_scale | test RMSE |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {r.method} | {r.seed} | {r.lr:.3g} | {r.dt_scale:g} | {r.rmse:.4f} |"
+                for r in (result.evaluation.runs if result.evaluation is not None else [])
+                if r.lr is not None
+            ),
+            "",
+            f"![{name}](pipeline_{name}_mse_horizon.png)",
+            "",
+        ]
         print(f"{name}: done in {total:.0f} s", flush=True)
     RESULTS.mkdir(exist_ok=True)
     text = "\n".join(lines + summary + ["", "## Per system", ""] + details) + "\n"

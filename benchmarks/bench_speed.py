@@ -63,8 +63,10 @@ print(json.dumps(out))
 def machine() -> str:
     import torch
 
-    return (f"{platform.platform()}, {os.cpu_count()} CPU cores ({platform.processor() or 'unknown CPU'}), "
-            f"torch {torch.__version__}, no GPU")
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPU cores ({platform.processor() or 'unknown CPU'}), "
+        f"torch {torch.__version__}, no GPU"
+    )
 
 
 @contextmanager
@@ -82,8 +84,14 @@ def busy(n: int):
 
 def probe(setup: str, threads: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"NOETHER_PROGRESS": "0"}
-    run = subprocess.run([sys.executable, "-c", PROBE, setup, str(threads)], env=env, capture_output=True,
-                         text=True, check=True, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, setup, str(threads)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -100,8 +108,10 @@ def solves(seeds: tuple[int, ...]) -> tuple[list[str], dict]:
 
     traj = noether.load_system("pendulum")
     _, test = traj.split()
-    laws = {"noether": Law.reference("p**2 - 2.99*cos(q)", traj.names).torch,
-            "oracle": Law.reference("p**2 + 3*(1 - cos(q))", traj.names).torch}
+    laws = {
+        "noether": Law.reference("p**2 - 2.99*cos(q)", traj.names).torch,
+        "oracle": Law.reference("p**2 + 3*(1 - cos(q))", traj.names).torch,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         box = Checkpoint(tmp)
         start = time.perf_counter()
@@ -129,22 +139,43 @@ def solves(seeds: tuple[int, ...]) -> tuple[list[str], dict]:
         timings[name] = time.perf_counter() - start
         rmses[name] = [r.rmse for r in runs]
     worst = max(abs(a - b) / b for a, b in zip(rmses["batched torch"], old))
-    lines = ["## 1. Evaluation solves (pendulum test set)", "",
-             f"{len(fitted)} fitted (method, seed) models: {', '.join(res.methods)} x seeds {list(seeds)}.", "",
-             "| path | seconds | vs old |", "|---|---:|---:|",
-             f"| old: each model alone, scipy solve_ivp | {t_old:.2f} | 1.00x |"]
+    lines = [
+        "## 1. Evaluation solves (pendulum test set)",
+        "",
+        f"{len(fitted)} fitted (method, seed) models: {', '.join(res.methods)} x seeds {list(seeds)}.",
+        "",
+        "| path | seconds | vs old |",
+        "|---|---:|---:|",
+        f"| old: each model alone, scipy solve_ivp | {t_old:.2f} | 1.00x |",
+    ]
     lines += [f"| {k}: all in one solve | {v:.2f} | {t_old / v:.2f}x faster |" for k, v in timings.items()]
-    lines += ["", f"Largest relative RMSE difference, batched torch vs old: {worst:.1e}.", "",
-              "## 2. Where the evaluate stage's time goes", "",
-              f"`compare_methods` on the pendulum, seeds {list(seeds)}, default settings: {stage_seconds:.1f} s "
-              f"in all.", "", "| part | seconds | share |", "|---|---:|---:|"]
+    lines += [
+        "",
+        f"Largest relative RMSE difference, batched torch vs old: {worst:.1e}.",
+        "",
+        "## 2. Where the evaluate stage's time goes",
+        "",
+        f"`compare_methods` on the pendulum, seeds {list(seeds)}, default settings: {stage_seconds:.1f} s in all.",
+        "",
+        "| part | seconds | share |",
+        "|---|---:|---:|",
+    ]
     baselines = table[table["method"].isin(["mlp", "hnn"])]  # a law's row repeats its MLP's training time
-    parts = {"train (MLP, HNN)": baselines.get("s_train", 0).sum(), "meta-tailor (8 grid settings per law)":
-             table.get("s_meta", 0).sum(), "pick the setting (long-term on train)": table.get("s_select", 0).sum(),
-             "final solve": table.get("s_evaluate", 0).sum()}
+    parts = {
+        "train (MLP, HNN)": baselines.get("s_train", 0).sum(),
+        "meta-tailor (8 grid settings per law)": table.get("s_meta", 0).sum(),
+        "pick the setting (long-term on train)": table.get("s_select", 0).sum(),
+        "final solve": table.get("s_evaluate", 0).sum(),
+    }
     lines += [f"| {k} | {v:.1f} | {v / stage_seconds:.0%} |" for k, v in parts.items()]
-    return lines, {"old": t_old, **timings, "stage": stage_seconds, "parts": {k: float(v) for k, v in parts.items()},
-                   "worst": worst, "rmse": dict(zip([f"{r.method}/{r.seed}" for r in res.runs], np.round(old, 8)))}
+    return lines, {
+        "old": t_old,
+        **timings,
+        "stage": stage_seconds,
+        "parts": {k: float(v) for k, v in parts.items()},
+        "worst": worst,
+        "rmse": dict(zip([f"{r.method}/{r.seed}" for r in res.runs], np.round(old, 8))),
+    }
 
 
 def load_table() -> tuple[list[str], dict]:
@@ -155,15 +186,22 @@ def load_table() -> tuple[list[str], dict]:
                 with busy(load):
                     got = probe(setup, threads)
                 raw[f"{load}-{setup}-{threads}"] = got
-                rows.append(f"| {load} | {'torch first (OpenMP default)' if setup == 'old' else 'noether (PASSIVE)'} "
-                            f"| {threads} | {got['train step']:.1f} | {got['field call']:.2f} | "
-                            f"{got['meta epoch']:.0f} |")
-    lines = ["## 3. Under load: milliseconds per call", "",
-             "Training step: the MLP (2-200-200-2) on 1,125 points, full batch, Adam. Field call: one tailored "
-             "vector field on 25 states (what the ODE solve calls thousands of times). Meta epoch: 8 stacked "
-             "candidates, second order through the inner step.", "",
-             "| busy processes | setup | torch threads | train step | field call | meta epoch |",
-             "|---:|---|---:|---:|---:|---:|", *rows]
+                rows.append(
+                    f"| {load} | {'torch first (OpenMP default)' if setup == 'old' else 'noether (PASSIVE)'} "
+                    f"| {threads} | {got['train step']:.1f} | {got['field call']:.2f} | "
+                    f"{got['meta epoch']:.0f} |"
+                )
+    lines = [
+        "## 3. Under load: milliseconds per call",
+        "",
+        "Training step: the MLP (2-200-200-2) on 1,125 points, full batch, Adam. Field call: one tailored "
+        "vector field on 25 states (what the ODE solve calls thousands of times). Meta epoch: 8 stacked "
+        "candidates, second order through the inner step.",
+        "",
+        "| busy processes | setup | torch threads | train step | field call | meta epoch |",
+        "|---:|---|---:|---:|---:|---:|",
+        *rows,
+    ]
     return lines, raw
 
 
@@ -173,18 +211,41 @@ def pipeline() -> tuple[list[str], dict]:
         with tempfile.TemporaryDirectory() as tmp, busy(load):
             env = os.environ | {"NOETHER_CACHE": tmp, "NOETHER_PROGRESS": "0"}
             start = time.perf_counter()
-            subprocess.run([str(Path(sys.executable).parent / "noether"), "discover", "--system", "pendulum",
-                            "--out", f"{tmp}/out"], env=env, check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "noether"),
+                    "discover",
+                    "--system",
+                    "pendulum",
+                    "--out",
+                    f"{tmp}/out",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
             took = time.perf_counter() - start
             laws = json.loads(Path(f"{tmp}/out/laws.json").read_text())
-        raw[load] = {"seconds": took, "stages": laws["meta"]["timings_s"],
-                     "law": laws["laws"][0]["expression"] if laws["laws"] else None,
-                     "rmse": {law["expression"]: law.get("test_rmse") for law in laws["laws"]}}
-        rows.append(f"| {load} | {took:.0f} | {took / raw[0]['seconds']:.2f}x | "
-                    f"{', '.join(f'{k} {v:.0f}' for k, v in raw[load]['stages'].items())} |")
-    lines = ["## 4. `noether discover --system pendulum`, idle and under load", "",
-             "| busy processes | seconds | vs idle | stages (s) |", "|---:|---:|---:|---|", *rows, "",
-             f"Top law idle: `{raw[0]['law']}`; under load: `{raw[2]['law']}`."]
+        raw[load] = {
+            "seconds": took,
+            "stages": laws["meta"]["timings_s"],
+            "law": laws["laws"][0]["expression"] if laws["laws"] else None,
+            "rmse": {law["expression"]: law.get("test_rmse") for law in laws["laws"]},
+        }
+        rows.append(
+            f"| {load} | {took:.0f} | {took / raw[0]['seconds']:.2f}x | "
+            f"{', '.join(f'{k} {v:.0f}' for k, v in raw[load]['stages'].items())} |"
+        )
+    lines = [
+        "## 4. `noether discover --system pendulum`, idle and under load",
+        "",
+        "| busy processes | seconds | vs idle | stages (s) |",
+        "|---:|---:|---:|---|",
+        *rows,
+        "",
+        f"Top law idle: `{raw[0]['law']}`; under load: `{raw[2]['law']}`.",
+    ]
     return lines, raw
 
 
@@ -195,8 +256,13 @@ def main() -> None:
     args = ap.parse_args()
     seeds = tuple(int(s) for s in args.seeds.split(","))
     os.environ.setdefault("NOETHER_PROGRESS", "0")
-    lines = ["# Speed: batched evaluation and the thread policy", "",
-             f"Command: `python benchmarks/bench_speed.py {' '.join(sys.argv[1:])}`  ", f"Machine: {machine()}", ""]
+    lines = [
+        "# Speed: batched evaluation and the thread policy",
+        "",
+        f"Command: `python benchmarks/bench_speed.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {machine()}",
+        "",
+    ]
     raw = {}
     part, raw["solves"] = solves(seeds)
     lines += part + [""]

@@ -36,13 +36,22 @@ RESULTS = Path(__file__).parent / "results"
 SETTINGS = {
     "oscillator-2d": dict(),
     "kepler": dict(term_depth=3, derived={"r": "sqrt(x**2 + y**2)"}, products=3, ops=("mul", "div", "square")),
-    "two-body": dict(derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"}, max_terms=5, term_depth=2, beam=32,
-                     products=1, ops=("mul", "div", "square"), relative_products=3, paths=32,
-                     relative={"rx": "x1 - x2", "ry": "y1 - y2", "rvx": "vx1 - vx2", "rvy": "vy1 - vy2"}),
+    "two-body": dict(
+        derived={"r": "sqrt((x1 - x2)**2 + (y1 - y2)**2)"},
+        max_terms=5,
+        term_depth=2,
+        beam=32,
+        products=1,
+        ops=("mul", "div", "square"),
+        relative_products=3,
+        paths=32,
+        relative={"rx": "x1 - x2", "ry": "y1 - y2", "rvx": "vx1 - vx2", "rvy": "vy1 - vy2"},
+    ),
     "lotka-volterra": dict(ops=(*DEFAULT_OPERATORS, "log")),
     "henon-heiles": dict(ops=(*DEFAULT_OPERATORS, "cube"), max_terms=6, beam=32, term_depth=2, products=2),
-    "double-pendulum": dict(derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32, products=3,
-                            ops=("mul", "square", "cos")),
+    "double-pendulum": dict(
+        derived={"d": "theta1 - theta2"}, term_depth=3, max_terms=5, beam=32, products=3, ops=("mul", "square", "cos")
+    ),
     "rigid-body": dict(),
     "lorenz": dict(),
     "van-der-pol": dict(),
@@ -86,29 +95,48 @@ def main() -> None:
             checks = [recovered([law.law for law in conserved], found, truth, traj) for truth in spec.laws]
             n_true = spec.independent or 0
             ok = all(c[0] for c in checks) and len(res.independent) == n_true
-            rows.append(f"| {name} | {noise:g} | {len(res.library)} | {len(conserved)} | "
-                        f"{sum(c[0] for c in checks)}/{len(spec.laws)} | {len(res.independent)} / {n_true} | "
-                        f"{'yes' if ok else '**no**'} | {took:.1f} | "
-                        f"{'; '.join(f'`{law.expression}`' for law in res.independent_laws) or '-'} |")
-            raw.append({"system": name, "noise": noise, "library": len(res.library), "searched": res.searched,
-                        "conserved": [law.expression for law in conserved],
-                        "approximate": [law.expression for law in res.laws if law.verdict != "conserved"][:20],
-                        "independent": [law.expression for law in res.independent_laws],
-                        "truth": list(spec.laws), "recovered": [bool(c[0]) for c in checks],
-                        "best_corr": [float(c[1]) for c in checks], "seconds": took, "steps": res.seconds})
+            rows.append(
+                f"| {name} | {noise:g} | {len(res.library)} | {len(conserved)} | "
+                f"{sum(c[0] for c in checks)}/{len(spec.laws)} | {len(res.independent)} / {n_true} | "
+                f"{'yes' if ok else '**no**'} | {took:.1f} | "
+                f"{'; '.join(f'`{law.expression}`' for law in res.independent_laws) or '-'} |"
+            )
+            raw.append(
+                {
+                    "system": name,
+                    "noise": noise,
+                    "library": len(res.library),
+                    "searched": res.searched,
+                    "conserved": [law.expression for law in conserved],
+                    "approximate": [law.expression for law in res.laws if law.verdict != "conserved"][:20],
+                    "independent": [law.expression for law in res.independent_laws],
+                    "truth": list(spec.laws),
+                    "recovered": [bool(c[0]) for c in checks],
+                    "best_corr": [float(c[1]) for c in checks],
+                    "seconds": took,
+                    "steps": res.seconds,
+                }
+            )
             print(rows[-1], flush=True)
-    lines = ["# Composite laws on the built-in systems", "",
-             f"Command: `python benchmarks/bench_systems.py {' '.join(sys.argv[1:])}`  ",
-             f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU"
-             + (f"; {args.note}" if args.note else ""), "",
-             "The composite search (`noether composite`, `discovery/composite/`) on each system's training "
-             "trajectories, with the library settings of `SETTINGS` in the script (operators and derived inputs "
-             "a user would pass). Noise is relative (σ = noise × each state's spread). *recovered*: true laws "
-             "matched by a found conserved law (|corr| ≥ 0.999 on the test states) or functions of the found "
-             "independent ones; *independent*: functionally independent conserved laws found / the truth; "
-             "*all found*: every true law recovered and the count right.", "",
-             "| system | noise | library | conserved laws | recovered | independent | all found | seconds | "
-             "independent laws |", "|---|---:|---:|---:|---:|---:|---|---:|---|", *rows]
+    lines = [
+        "# Composite laws on the built-in systems",
+        "",
+        f"Command: `python benchmarks/bench_systems.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU"
+        + (f"; {args.note}" if args.note else ""),
+        "",
+        "The composite search (`noether composite`, `discovery/composite/`) on each system's training "
+        "trajectories, with the library settings of `SETTINGS` in the script (operators and derived inputs "
+        "a user would pass). Noise is relative (σ = noise × each state's spread). *recovered*: true laws "
+        "matched by a found conserved law (|corr| ≥ 0.999 on the test states) or functions of the found "
+        "independent ones; *independent*: functionally independent conserved laws found / the truth; "
+        "*all found*: every true law recovered and the count right.",
+        "",
+        "| system | noise | library | conserved laws | recovered | independent | all found | seconds | "
+        "independent laws |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+        *rows,
+    ]
     RESULTS.mkdir(exist_ok=True)
     stem = "systems" if args.systems == ",".join(SETTINGS) else "systems_partial"
     (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")

@@ -51,10 +51,12 @@ PAPER = {  # Tables 1 and 2: RMSE of long-term predictions
 def synthetic_laws(n: int):
     """A batched family of n candidate laws with the pipeline's calling convention X [n, N, d] -> [n, N]:
     p^2 - c cos q, q^2 + c p^2, p^2 + c q^2 ... over a grid of c (a stand-in for the DSL's survivors)."""
-    forms = [lambda x, c: x[..., 1] ** 2 - c * torch.cos(x[..., 0]),
-             lambda x, c: x[..., 0] ** 2 + c * x[..., 1] ** 2,
-             lambda x, c: x[..., 1] ** 2 + c * torch.sin(x[..., 0]) ** 2,
-             lambda x, c: torch.cos(x[..., 0]) + c * x[..., 1] * x[..., 0]]
+    forms = [
+        lambda x, c: x[..., 1] ** 2 - c * torch.cos(x[..., 0]),
+        lambda x, c: x[..., 0] ** 2 + c * x[..., 1] ** 2,
+        lambda x, c: x[..., 1] ** 2 + c * torch.sin(x[..., 0]) ** 2,
+        lambda x, c: torch.cos(x[..., 0]) + c * x[..., 1] * x[..., 0],
+    ]
     cs = torch.linspace(0.2, 5.0, n // len(forms) + 1)
     table = [(f, float(c)) for c in cs for f in forms][:n]
 
@@ -80,9 +82,14 @@ def time_stages(system: str, n_laws: int, top_k: int, epochs: int, steps: int) -
 
     out = {"train (2000 steps)": t_train, f"screen ({n_laws} laws x {len(s.lrs)} lrs)": s.seconds}
     for halving in (False, True):
-        m = meta_tailor(params, traj, top_laws, s.best_lr[s.top], MetaConfig.for_data(traj, epochs=epochs,
-                                                                                          halving=halving),
-                        inner=PAPER_STEP)
+        m = meta_tailor(
+            params,
+            traj,
+            top_laws,
+            s.best_lr[s.top],
+            MetaConfig.for_data(traj, epochs=epochs, halving=halving),
+            inner=PAPER_STEP,
+        )
         tag = " + halving" if halving else ""
         out[f"meta-tailor ({len(top)} laws x {epochs} epochs{tag})"] = m.seconds["train"]
         out[f"select: long-term on train trajectories{tag}"] = m.seconds["select"]
@@ -98,9 +105,11 @@ def main(argv=None) -> None:
     steps, epochs = (200, 20) if args.quick else (2000, 100)
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [
-        "# Tailoring: vanilla MLP vs oracle-law meta-tailoring vs HNN (Tables 1-2 protocol, paper's SGD step)", "",
+        "# Tailoring: vanilla MLP vs oracle-law meta-tailoring vs HNN (Tables 1-2 protocol, paper's SGD step)",
+        "",
         "The inner step here is the paper's (Eq. 3, SGD at lr 10^k); `bench_inner_step.py` and `bench_pipeline.py` "
-        "measure the Gauss-Newton step that the pipeline uses by default.", "",
+        "measure the Gauss-Newton step that the pipeline uses by default.",
+        "",
         f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`  ",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}  ",
@@ -110,29 +119,48 @@ def main(argv=None) -> None:
         "long-term RMSE on the test trajectories from the noise-free initial state (solve_ivp RK45, "
         "rtol = atol = 1e-9), against the noise-free trajectory. Seeds vary the model initialisation. "
         "Mean +- standard error. 'oracle dt/10': the same with the inner loss's finite-difference step "
-        "dt/10 instead of the data's dt (InnerSetting.dt_scales = (0.1,)), not in the paper.", "",
+        "dt/10 instead of the data's dt (InnerSetting.dt_scales = (0.1,)), not in the paper.",
+        "",
     ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, system in zip(axes, args.systems.split(",")):
         traj = load_system(system, noise=0.1, seed=0)
-        cfg = CompareConfig(seeds=tuple(range(args.seeds)), train=TrainConfig.for_data(traj, steps=steps),
-                            meta=MetaConfig.for_data(traj, epochs=epochs))
+        cfg = CompareConfig(
+            seeds=tuple(range(args.seeds)),
+            train=TrainConfig.for_data(traj, steps=steps),
+            meta=MetaConfig.for_data(traj, epochs=epochs),
+        )
         start = time.perf_counter()
-        res = compare_methods(traj, {"oracle": LAWS[system], "oracle dt/10": LAWS[system]}, cfg, inner=PAPER_STEP,
-                              settings={"oracle dt/10": InnerSetting(kind="sgd", dt_scales=(0.1,), law_lr=0.0)})
+        res = compare_methods(
+            traj,
+            {"oracle": LAWS[system], "oracle dt/10": LAWS[system]},
+            cfg,
+            inner=PAPER_STEP,
+            settings={"oracle dt/10": InnerSetting(kind="sgd", dt_scales=(0.1,), law_lr=0.0)},
+        )
         total = time.perf_counter() - start
-        lines += [f"## {system} (oracle law `{LAW_TEXT[system]}`)", "",
-                  "| method | RMSE (ours) | paper | inner lr per seed | seconds per seed |", "|---|---|---|---|---|"]
+        lines += [
+            f"## {system} (oracle law `{LAW_TEXT[system]}`)",
+            "",
+            "| method | RMSE (ours) | paper | inner lr per seed | seconds per seed |",
+            "|---|---|---|---|---|",
+        ]
         table = res.table
         for row in res.summary.itertuples():
             sub = table[table.method == row.method]
             lrs = ", ".join("-" if lr is None or np.isnan(lr) else f"{lr:.3g}" for lr in sub.lr)
             secs = sub.filter(like="s_").sum(axis=1).mean()
-            lines.append(f"| {row.method} | {row.rmse_mean:.4f} +- {row.rmse_sem:.4f} | "
-                         f"{PAPER[system].get(row.method, 'n/a')} | {lrs} | {secs:.1f} |")
-        lines += ["", "Per-seed RMSE: " + "; ".join(
-            f"{m}: " + ", ".join(f"{v:.4f}" for v in table[table.method == m].rmse) for m in res.methods),
-            f"Total wall time for {system}: {total:.0f} s.", ""]
+            lines.append(
+                f"| {row.method} | {row.rmse_mean:.4f} +- {row.rmse_sem:.4f} | "
+                f"{PAPER[system].get(row.method, 'n/a')} | {lrs} | {secs:.1f} |"
+            )
+        lines += [
+            "",
+            "Per-seed RMSE: "
+            + "; ".join(f"{m}: " + ", ".join(f"{v:.4f}" for v in table[table.method == m].rmse) for m in res.methods),
+            f"Total wall time for {system}: {total:.0f} s.",
+            "",
+        ]
         for m in res.methods:
             mean, err = res.horizon(m)
             ax.plot(res.times, mean, label=m)
@@ -141,9 +169,14 @@ def main(argv=None) -> None:
         ax.legend()
     fig.tight_layout()
     fig.savefig(RESULTS / "tailoring_horizon.png", dpi=120)
-    lines += ["![MSE vs horizon](tailoring_horizon.png)", "",
-              "## Stage timings (pendulum, synthetic batch of candidate laws)", "",
-              "| stage | seconds |", "|---|---|"]
+    lines += [
+        "![MSE vs horizon](tailoring_horizon.png)",
+        "",
+        "## Stage timings (pendulum, synthetic batch of candidate laws)",
+        "",
+        "| stage | seconds |",
+        "|---|---|",
+    ]
     timings = time_stages("pendulum", 300, 20, epochs, steps)
     lines += [f"| {k} | {v:.1f} |" for k, v in timings.items()]
     (RESULTS / "tailoring.md").write_text("\n".join(lines) + "\n")

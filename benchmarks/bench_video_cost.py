@@ -34,11 +34,21 @@ from noether.video.schedule import phases
 from noether.video.train import build_net, set_trainable
 
 RESULTS = Path(__file__).parent / "results"
-RUNS = [("pendulum-controlled", "svg"), ("pendulum-controlled", "noether"), ("ramp", "svg"), ("ramp", "noether"),
-        ("pendulum-pixels", "svg"), ("pendulum-pixels", "noether"), ("pendulum-pixels", "noether-law")]
+RUNS = [
+    ("pendulum-controlled", "svg"),
+    ("pendulum-controlled", "noether"),
+    ("ramp", "svg"),
+    ("ramp", "noether"),
+    ("pendulum-pixels", "svg"),
+    ("pendulum-pixels", "noether"),
+    ("pendulum-pixels", "noether-law"),
+]
 #: (conditioning frames, frames trained on, frames predicted)
-SHAPES = {"pendulum-controlled": (C_COND, C_PRED, C_ALL), "ramp": (R_COND, R_PRED, R_PRED),
-          "pendulum-pixels": (P_COND, P_PRED, P_PRED)}
+SHAPES = {
+    "pendulum-controlled": (C_COND, C_PRED, C_ALL),
+    "ramp": (R_COND, R_PRED, R_PRED),
+    "pendulum-pixels": (P_COND, P_PRED, P_PRED),
+}
 
 
 def seconds_per_step(dataset: str, method: str, preset: str, steps: int, device) -> tuple[float, dict]:
@@ -92,25 +102,33 @@ def main() -> None:
         sec, info = seconds_per_step(dataset, method, args.preset, args.steps, device)
         base.setdefault(dataset, sec)
         total = sum(n for _, n in info["schedule"])
-        hours = sum(n * (base[dataset] if phase == "base" else sec) for phase, n in info["schedule"]
-                    if phase != "readout") / 3600
-        rows.append(f"| {dataset} | {method} | {info['batch']} | {info['frames']} | {sec:.2f} | {total:,} | "
-                    f"{hours:.1f} |")
+        hours = (
+            sum(n * (base[dataset] if phase == "base" else sec) for phase, n in info["schedule"] if phase != "readout")
+            / 3600
+        )
+        rows.append(
+            f"| {dataset} | {method} | {info['batch']} | {info['frames']} | {sec:.2f} | {total:,} | {hours:.1f} |"
+        )
         print(rows[-1], flush=True)
     cmd = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
-    md = [f"# Video training cost, `{args.preset}` preset, on this machine", "",
-          f"Command: `{cmd}`  ",
-          f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
-          f"threads, {'GPU ' + torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}"
-          f"{'; ' + args.note if args.note else ''}.  ",
-          f"Seconds per outer step: median of {args.steps} steps after a warm-up, at the preset's batch and frame "
-          "count (the Noether methods' step includes the second-order inner step). Projected hours: that times "
-          "the "
-          "preset's steps for the method, base phases (the controlled pendulum's svg start) at svg's cost; the "
-          "law's readout fit is left out.", "",
-          "| dataset | method | batch | frames | s / step | steps | projected h |",
-          "|---|---|---:|---:|---:|---:|---:|",
-          *rows, ""]
+    md = [
+        f"# Video training cost, `{args.preset}` preset, on this machine",
+        "",
+        f"Command: `{cmd}`  ",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
+        f"threads, {'GPU ' + torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}"
+        f"{'; ' + args.note if args.note else ''}.  ",
+        f"Seconds per outer step: median of {args.steps} steps after a warm-up, at the preset's batch and frame "
+        "count (the Noether methods' step includes the second-order inner step). Projected hours: that times "
+        "the "
+        "preset's steps for the method, base phases (the controlled pendulum's svg start) at svg's cost; the "
+        "law's readout fit is left out.",
+        "",
+        "| dataset | method | batch | frames | s / step | steps | projected h |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"video_cost_{args.preset}.md").write_text("\n".join(md))
     print("\n".join(md))

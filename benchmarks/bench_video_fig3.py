@@ -44,11 +44,21 @@ DATASET = "pendulum-controlled"
 DEV_SEEDS = (0, 1, 2)  # the seeds of every pilot (v1-v6): never used to confirm
 ORACLE = ORACLE_LAWS[DATASET]
 #: arm -> its method; the law arms take a law (the oracle's expression, or the top law of --law)
-ARMS = {"svg": "svg", "noether": "noether", "svg-more": "svg-more", "law-oracle": "noether-law",
-        "law-discovered": "noether-law"}
+ARMS = {
+    "svg": "svg",
+    "noether": "noether",
+    "svg-more": "svg-more",
+    "law-oracle": "noether-law",
+    "law-discovered": "noether-law",
+}
 PRIMARY = [("noether", "svg"), ("noether", "svg-more")]
-SECONDARY = [("svg-more", "svg"), ("law-oracle", "svg"), ("law-oracle", "svg-more"), ("law-discovered", "svg"),
-             ("noether", "law-oracle")]
+SECONDARY = [
+    ("svg-more", "svg"),
+    ("law-oracle", "svg"),
+    ("law-oracle", "svg-more"),
+    ("law-discovered", "svg"),
+    ("noether", "law-oracle"),
+]
 MARK = ("<!-- video_fig3: written by benchmarks/bench_video_fig3.py -->", "<!-- /video_fig3 -->")
 
 
@@ -66,10 +76,12 @@ def _summary(m: HorizonMetrics) -> dict:
     averaged over the horizons, and every test episode's per-horizon MSE (its windows averaged)."""
     episodes = np.asarray(m.meta["episodes"])
     ids = np.unique(episodes)
-    return {"primary": float(m.mse.mean()),
-            "curve": {k: getattr(m, k).mean(0).tolist() for k in METRICS},
-            "windows": {k: np.round(getattr(m, k).mean(1), 8).tolist() for k in METRICS},
-            "episode_mse": {int(e): np.round(m.mse[episodes == e].mean(0), 8).tolist() for e in ids}}
+    return {
+        "primary": float(m.mse.mean()),
+        "curve": {k: getattr(m, k).mean(0).tolist() for k in METRICS},
+        "windows": {k: np.round(getattr(m, k).mean(1), 8).tolist() for k in METRICS},
+        "episode_mse": {int(e): np.round(m.mse[episodes == e].mean(0), 8).tolist() for e in ids},
+    }
 
 
 def arm_law(arm: str, law_file: Path) -> dict:
@@ -88,8 +100,9 @@ def train_arm(seed: int, arm: str, preset: str, runs: Path, law_file: Path, devi
         return None
     run = runs / f"seed_{seed}" / arm
     init = None if arm == "svg" else runs / f"seed_{seed}" / "svg"
-    train_run(preset_config(DATASET, ARMS[arm], preset), run, seed=seed, device=device, init=init,
-              **arm_law(arm, law_file))
+    train_run(
+        preset_config(DATASET, ARMS[arm], preset), run, seed=seed, device=device, init=init, **arm_law(arm, law_file)
+    )
     return run
 
 
@@ -100,9 +113,16 @@ def run_seed(seed: int, preset: str, runs: Path, results: Path, law_file: Path, 
     out = results / "video_fig3" / f"seed_{seed}.json"
     if out.exists():
         return f"seed {seed}: done before"
-    record = {"seed": seed, "preset": preset, "protocol": PROTOCOL, "dataset": DATASET, "arms": {},
-              "not_run": {}, "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
-              "device": str(resolve_device(device))}
+    record = {
+        "seed": seed,
+        "preset": preset,
+        "protocol": PROTOCOL,
+        "dataset": DATASET,
+        "arms": {},
+        "not_run": {},
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "device": str(resolve_device(device)),
+    }
     for arm, method in ARMS.items():
         run = train_arm(seed, arm, preset, runs, law_file, device)
         if run is None:
@@ -113,9 +133,15 @@ def run_seed(seed: int, preset: str, runs: Path, results: Path, law_file: Path, 
             atomic_write_text(cached, json.dumps(evaluate_run(run, device=device, label=arm).to_dict()))
         m = HorizonMetrics.from_dict(json.loads(cached.read_text()))
         info = json.loads((run / RUN_JSON).read_text())
-        record["arms"][arm] = {"method": method, "law": info.get("law"), "steps": info["trained_steps"],
-                               "train_seconds": info["seconds"], "schedule": info.get("schedule"),
-                               "scale_search": info.get("scale_search"), **_summary(m)}
+        record["arms"][arm] = {
+            "method": method,
+            "law": info.get("law"),
+            "steps": info["trained_steps"],
+            "train_seconds": info["seconds"],
+            "schedule": info.get("schedule"),
+            "scale_search": info.get("scale_search"),
+            **_summary(m),
+        }
         if method == "noether-law":
             record["arms"][arm]["conservation"] = conservation_check(run, device=device, max_sequences=192).to_dict()
     n = len(m.mse)
@@ -130,8 +156,17 @@ def run_seed(seed: int, preset: str, runs: Path, results: Path, law_file: Path, 
 
 def _metrics(records: list[dict], arm: str) -> list[HorizonMetrics]:
     """One HorizonMetrics per seed with the seed's curve as its only row (paired seeds for seed_difference)."""
-    return [HorizonMetrics(arm, DATASET, r["seed"], *(np.asarray(r["arms"][arm]["curve"][k])[None] for k in METRICS),
-                           meta={"episodes": [0]}) for r in records if arm in r["arms"]]
+    return [
+        HorizonMetrics(
+            arm,
+            DATASET,
+            r["seed"],
+            *(np.asarray(r["arms"][arm]["curve"][k])[None] for k in METRICS),
+            meta={"episodes": [0]},
+        )
+        for r in records
+        if arm in r["arms"]
+    ]
 
 
 def _complete(records: list[dict]) -> list[dict]:
@@ -146,12 +181,17 @@ def assemble(results: Path, preset: str, command: str) -> dict:
     records = _complete([json.loads(p.read_text()) for p in files])
     records = [r for r in records if r["preset"] == preset]
     arms = [a for a in ARMS if records and a in records[0]["arms"]]
-    doc = {"protocol": PROTOCOL, "preset": preset, "dataset": DATASET, "dev_seeds": list(DEV_SEEDS),
-           "seeds": [r["seed"] for r in records],
-           "primary": {a: [r["arms"][a]["primary"] for r in records] for a in arms},
-           "baselines": {k: [r["baselines"][k]["primary"] for r in records] for k in ("copy-last", "mean-frame")},
-           "laws": {a: records[0]["arms"][a]["law"] for a in arms if records and records[0]["arms"][a]["law"]},
-           "not_run": records[0]["not_run"] if records else {}}
+    doc = {
+        "protocol": PROTOCOL,
+        "preset": preset,
+        "dataset": DATASET,
+        "dev_seeds": list(DEV_SEEDS),
+        "seeds": [r["seed"] for r in records],
+        "primary": {a: [r["arms"][a]["primary"] for r in records] for a in arms},
+        "baselines": {k: [r["baselines"][k]["primary"] for r in records] for k in ("copy-last", "mean-frame")},
+        "laws": {a: records[0]["arms"][a]["law"] for a in arms if records and records[0]["arms"][a]["law"]},
+        "not_run": records[0]["not_run"] if records else {},
+    }
     atomic_write_text(results / "video_fig3.json", json.dumps(doc, indent=1))
     _write_section(results / "video.md", report(records, arms, doc, command))
     return doc
@@ -164,33 +204,48 @@ def _comparison_row(records, a: str, b: str) -> tuple[str, str]:
         return f"| {a} − {b} | {len(records)} | — | — | — | fewer than 2 seeds: no claim |", ""
     low_h, high_h = s.horizons()
     per = ", ".join(f"{v:+.2e}" for v in s.per_seed)
-    where = (f"lower at {len(low_h)}/{len(s.horizon_mean)} horizons" if low_h else "") + \
-        ((", " if low_h else "") + f"higher at {len(high_h)}" if high_h else "")
-    row = (f"| {a} − {b} | {len(s.seeds)} | {s.mean:+.3e} | [{s.low:+.2e}, {s.high:+.2e}] | {per} | "
-           f"**{s.verdict}**{'; ' + where if where else ''} |")
-    words = {"lower": f"`{a}` has a lower test MSE than `{b}`",
-             "higher": f"`{a}` has a higher test MSE than `{b}`",
-             "no clear difference": f"no clear difference between `{a}` and `{b}`"}[s.verdict]
+    where = (f"lower at {len(low_h)}/{len(s.horizon_mean)} horizons" if low_h else "") + (
+        (", " if low_h else "") + f"higher at {len(high_h)}" if high_h else ""
+    )
+    row = (
+        f"| {a} − {b} | {len(s.seeds)} | {s.mean:+.3e} | [{s.low:+.2e}, {s.high:+.2e}] | {per} | "
+        f"**{s.verdict}**{'; ' + where if where else ''} |"
+    )
+    words = {
+        "lower": f"`{a}` has a lower test MSE than `{b}`",
+        "higher": f"`{a}` has a higher test MSE than `{b}`",
+        "no clear difference": f"no clear difference between `{a}` and `{b}`",
+    }[s.verdict]
     return row, f"{words} (mean {s.mean:+.2e}, 95% t-interval over {len(s.seeds)} seeds [{s.low:+.2e}, {s.high:+.2e}])"
 
 
 def report(records: list[dict], arms: list[str], doc: dict, command: str) -> list[str]:
     """The report section: per-arm primary endpoint, the two primary comparisons, secondary ones, a verdict."""
-    md = [MARK[0], f"## Fig. 3 confirmation: controlled pendulum, frozen protocol (`{PROTOCOL}`)", "",
-          f"Command: `{command}`. Preset `{doc['preset']}`; seeds {doc['seeds']} (development seeds "
-          f"{doc['dev_seeds']} not used); {len(records)} seeds with every arm finished.", ""]
+    md = [
+        MARK[0],
+        f"## Fig. 3 confirmation: controlled pendulum, frozen protocol (`{PROTOCOL}`)",
+        "",
+        f"Command: `{command}`. Preset `{doc['preset']}`; seeds {doc['seeds']} (development seeds "
+        f"{doc['dev_seeds']} not used); {len(records)} seeds with every arm finished.",
+        "",
+    ]
     if len(records) < 2:
         return md + ["Not enough finished seeds for a seed-level comparison yet.", MARK[1]]
     r0 = records[0]
-    md += [f"Machine: {r0['machine']}, device {r0['device']}. Laws: "
-           + "; ".join(f"`{a}` = `{law}`" for a, law in doc["laws"].items())
-           + (". Not run: " + "; ".join(f"`{a}`: {why}" for a, why in doc["not_run"].items()) if doc["not_run"]
-              else "") + ".", "",
-           "Primary endpoint: test MSE averaged over every test window and the 26 predicted frames, one value per "
-           "seed. Differences are paired within a seed; the seed is the unit: mean of the per-seed differences "
-           "and its 95% Student-t interval. Per horizon: t-tests over seeds, Holm-corrected over the 26 horizons.",
-           "", "| arm | seeds | primary MSE, mean ± sd over seeds | below copy-last (seeds) | SSIM (mean over h) | "
-           "PSNR | steps trained (svg's included) | own train min |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    md += [
+        f"Machine: {r0['machine']}, device {r0['device']}. Laws: "
+        + "; ".join(f"`{a}` = `{law}`" for a, law in doc["laws"].items())
+        + (". Not run: " + "; ".join(f"`{a}`: {why}" for a, why in doc["not_run"].items()) if doc["not_run"] else "")
+        + ".",
+        "",
+        "Primary endpoint: test MSE averaged over every test window and the 26 predicted frames, one value per "
+        "seed. Differences are paired within a seed; the seed is the unit: mean of the per-seed differences "
+        "and its 95% Student-t interval. Per horizon: t-tests over seeds, Holm-corrected over the 26 horizons.",
+        "",
+        "| arm | seeds | primary MSE, mean ± sd over seeds | below copy-last (seeds) | SSIM (mean over h) | "
+        "PSNR | steps trained (svg's included) | own train min |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     copy = np.asarray(doc["baselines"]["copy-last"])
     for a in arms:
         v = np.asarray(doc["primary"][a])
@@ -198,14 +253,18 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
         psnr = np.mean([np.mean(r["arms"][a]["curve"]["psnr"]) for r in records])
         steps = sorted({r["arms"][a]["steps"] for r in records})
         mins = np.mean([r["arms"][a]["train_seconds"] for r in records]) / 60
-        md.append(f"| {a} | {len(v)} | {v.mean():.4e} ± {v.std(ddof=1):.1e} | {int((v < copy).sum())}/{len(v)} | "
-                  f"{ssim:.4f} | {psnr:.2f} | {', '.join(map(str, steps))} | {mins:.0f} |")
+        md.append(
+            f"| {a} | {len(v)} | {v.mean():.4e} ± {v.std(ddof=1):.1e} | {int((v < copy).sum())}/{len(v)} | "
+            f"{ssim:.4f} | {psnr:.2f} | {', '.join(map(str, steps))} | {mins:.0f} |"
+        )
     for k, v in doc["baselines"].items():
         md.append(f"| {k} (baseline) | {len(v)} | {np.mean(v):.4e} ± {np.std(v, ddof=1):.1e} | | | | | |")
     svg = np.asarray(doc["primary"]["svg"])
     sane = bool((svg < copy).all())
-    head = ["| Δ primary MSE | seeds | mean | 95% t-interval | per seed | verdict (per h: Holm) |",
-            "|---|---:|---:|---|---|---|"]
+    head = [
+        "| Δ primary MSE | seeds | mean | 95% t-interval | per seed | verdict (per h: Holm) |",
+        "|---|---:|---:|---|---|---|",
+    ]
     verdicts = []
     md += ["", "**Primary comparisons**", "", *head]
     for a, b in PRIMARY:
@@ -217,9 +276,13 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
     for a, b in SECONDARY:
         if a in arms and b in arms:
             md.append(_comparison_row(records, a, b)[0])
-    caveat = ("" if sane else f" But svg's test MSE is below copying the last frame in only {int((svg < copy).sum())} "
-              f"of {len(svg)} seeds: at this preset the models have not learned the motion, so the comparison "
-              "says nothing about the paper's Fig. 3.")
+    caveat = (
+        ""
+        if sane
+        else f" But svg's test MSE is below copying the last frame in only {int((svg < copy).sum())} "
+        f"of {len(svg)} seeds: at this preset the models have not learned the motion, so the comparison "
+        "says nothing about the paper's Fig. 3."
+    )
     md += ["", "**Verdict.** " + "; ".join(verdicts) + "." + caveat, "", MARK[1]]
     return md
 
@@ -260,14 +323,16 @@ def main() -> None:
         if unknown:
             sys.exit(f"error: unknown arms {sorted(unknown)} (one of {', '.join(ARMS)})")
         Parallel(n_jobs=args.jobs, backend="loky")(
-            delayed(train_arm)(s, a, args.preset, args.runs, args.law, args.device) for s in seeds for a in arms)
+            delayed(train_arm)(s, a, args.preset, args.runs, args.law, args.device) for s in seeds for a in arms
+        )
         return
     if not args.report_only:
         start = time.time()
         (args.runs).mkdir(parents=True, exist_ok=True)
         (args.results / "video_fig3").mkdir(parents=True, exist_ok=True)
         for line in Parallel(n_jobs=args.jobs, backend="loky")(
-                delayed(run_seed)(s, args.preset, args.runs, args.results, args.law, args.device) for s in seeds):
+            delayed(run_seed)(s, args.preset, args.runs, args.results, args.law, args.device) for s in seeds
+        ):
             print(line, flush=True)
         print(f"{len(seeds)} seeds in {(time.time() - start) / 60:.1f} min", flush=True)
     doc = assemble(args.results, args.preset, command)

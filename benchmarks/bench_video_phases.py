@@ -35,8 +35,9 @@ def _sync(device) -> None:
         torch.cuda.synchronize()
 
 
-def phase_seconds(method: str, preset: str, steps: int, device, count_ops: bool = False,
-                  **overrides) -> list[tuple[str, int, int, float]]:
+def phase_seconds(
+    method: str, preset: str, steps: int, device, count_ops: bool = False, **overrides
+) -> list[tuple[str, int, int, float]]:
     """(phase, frames, steps in the preset, median seconds per step) for every phase of ``method``; with
     ``count_ops`` the last number is the operators dispatched per step instead (torch.profiler), which do not
     depend on the widths: on a GPU too small models run one kernel launch per operator."""
@@ -56,8 +57,11 @@ def phase_seconds(method: str, preset: str, steps: int, device, count_ops: bool 
         times = []
         for i in range(steps + 2):
             start = time.perf_counter()
-            prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if count_ops and i == 2 \
+            prof = (
+                torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+                if count_ops and i == 2
                 else None
+            )
             if prof:
                 prof.__enter__()
             if phase.readout:
@@ -90,8 +94,12 @@ def eval_seconds(method: str, preset: str, device, windows: int = 32) -> float:
     law = law_from_expression(ORACLE_LAWS[DATASET]) if method == "noether-law" else None
     net = build_net(cfg, 3, 1, cfg.size, law).to(device).requires_grad_(False)
     T = N_COND + N_PRED
-    q = Query(torch.rand(cfg.eval_batch, T, 3, cfg.size, cfg.size, device=device), N_COND,
-              actions=torch.rand(cfg.eval_batch, T, 1, device=device), teacher_forcing=False)
+    q = Query(
+        torch.rand(cfg.eval_batch, T, 3, cfg.size, cfg.size, device=device),
+        N_COND,
+        actions=torch.rand(cfg.eval_batch, T, 1, device=device),
+        teacher_forcing=False,
+    )
     start = time.perf_counter()
     for _ in range(windows // cfg.eval_batch):
         with torch.enable_grad():
@@ -112,9 +120,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s), "
-          f"device {device}, load average {load:.1f} at the start; preset {args.preset}, median of {args.steps} "
-          "steps after 2 warm-up steps\n")
+    print(
+        f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s), "
+        f"device {device}, load average {load:.1f} at the start; preset {args.preset}, median of {args.steps} "
+        "steps after 2 warm-up steps\n"
+    )
     unit = "aten ops / step" if args.count_ops else "s / step"
     print(f"| method | phase | frames | steps in preset | {unit} |\n|---|---|---:|---:|---:|")
     for method in ("svg", "svg-more", "noether", "noether-law"):

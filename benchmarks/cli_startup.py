@@ -45,8 +45,13 @@ def env_for(tree: Path) -> dict[str, str]:
 def run_once(tree: Path, arg: str) -> Run:
     """One ``python -m noether ARG``: its wall time and its own peak RSS (os.wait4 reports it per child)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "noether", arg], env=env_for(tree), cwd=tree,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noether", arg],
+        env=env_for(tree),
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
@@ -57,12 +62,24 @@ def run_once(tree: Path, arg: str) -> Run:
 
 def check_tree(tree: Path) -> None:
     """Fail unless ``tree``'s own package is the one imported and its ``--help`` lists the commands."""
-    where = subprocess.run([sys.executable, "-c", "import noether; print(noether.__file__)"], env=env_for(tree),
-                           cwd=tree, capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import noether; print(noether.__file__)"],
+        env=env_for(tree),
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     if Path(where).resolve() != (tree / "noether" / "__init__.py").resolve():
         raise RuntimeError(f"PYTHONPATH={tree} imports noether from {where}")
-    shown = subprocess.run([sys.executable, "-m", "noether", "--help"], env=env_for(tree), cwd=tree,
-                           capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "noether", "--help"],
+        env=env_for(tree),
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "discover" not in shown or "Commands:" not in shown:
         raise RuntimeError(f"unexpected --help output in {tree}:\n{shown}")
 
@@ -108,8 +125,7 @@ def worktree(commit: str) -> Iterator[Path]:
     """A temporary, detached ``git worktree`` of ``commit``; removed afterwards."""
     path = Path(tempfile.mkdtemp(prefix="noether-before-"))
     path.rmdir()  # git wants to create it
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True, capture_output=True)
     try:
         yield path
     finally:
@@ -134,15 +150,19 @@ def cpu_model() -> str:
 
 def table(runs: dict[tuple[str, str], list[Run]], stat: str) -> list[str]:
     """The before/after table of one measurement: medians (and minima) of wall time, peak RSS."""
-    lines = [f"| command | before {stat} s | after {stat} s | before / after | before min s | after min s "
-             "| peak RSS MB before | peak RSS MB after |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| command | before {stat} s | after {stat} s | before / after | before min s | after min s "
+        "| peak RSS MB before | peak RSS MB after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for arg in COMMANDS:
         b, a = runs["before", arg], runs["after", arg]
         tb, ta = statistics.median(r.seconds for r in b), statistics.median(r.seconds for r in a)
-        lines.append(f"| `noether {arg}` | {tb:.2f} | {ta:.2f} | {tb / ta:.1f}x | "
-                     f"{min(r.seconds for r in b):.2f} | {min(r.seconds for r in a):.2f} | "
-                     f"{max(r.rss_mb for r in b):.0f} | {max(r.rss_mb for r in a):.0f} |")
+        lines.append(
+            f"| `noether {arg}` | {tb:.2f} | {ta:.2f} | {tb / ta:.1f}x | "
+            f"{min(r.seconds for r in b):.2f} | {min(r.seconds for r in a):.2f} | "
+            f"{max(r.rss_mb for r in b):.0f} | {max(r.rss_mb for r in a):.0f} |"
+        )
     return lines
 
 
@@ -188,9 +208,12 @@ def main() -> None:
         "",
         *table(loaded, "median"),
         "",
-        "Per-run seconds (no added load): " + "; ".join(
+        "Per-run seconds (no added load): "
+        + "; ".join(
             f"{label} {arg}: " + ", ".join(f"{r.seconds:.2f}" for r in idle[label, arg])
-            for label in ("before", "after") for arg in COMMANDS),
+            for label in ("before", "after")
+            for arg in COMMANDS
+        ),
         "",
     ]
     RESULTS.mkdir(exist_ok=True)

@@ -32,8 +32,16 @@ _CONTENTS = {
     "systems": ("Trajectories", "load_system", "system_names", "read_trajectories"),
     "dsl": ("Law", "enumerate_space", "space_for", "CandidateSpace"),
     "discovery": ("filter_candidates", "FilterConfig"),
-    "tailoring": ("noether_loss", "tailor", "InnerConfig", "InnerSetting", "train_baseline", "screen",
-                  "meta_tailor", "compare_methods"),
+    "tailoring": (
+        "noether_loss",
+        "tailor",
+        "InnerConfig",
+        "InnerSetting",
+        "train_baseline",
+        "screen",
+        "meta_tailor",
+        "compare_methods",
+    ),
     "pipeline": ("discover", "DiscoverConfig", "TailorConfig", "DiscoveryResult", "read_laws"),
 }
 _WHERE = {name: package for package, names in _CONTENTS.items() for name in names}

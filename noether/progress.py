@@ -81,8 +81,9 @@ class _Stage:
             count = f"{self.done:g} {self.unit} | ".lstrip() if self.done else ""
             return f"{self.path}: {count}{duration(elapsed)} elapsed"
         frac = min(self.done / self.total, 1.0)
-        text = (f"{self.path}: {100 * frac:.0f}% ({self.done:g}/{self.total:g} {self.unit}) | "
-                f"{duration(elapsed)} elapsed")
+        text = (
+            f"{self.path}: {100 * frac:.0f}% ({self.done:g}/{self.total:g} {self.unit}) | {duration(elapsed)} elapsed"
+        )
         if 0 < frac < 1:
             text += f" | ETA {duration(elapsed * (1 - frac) / frac)}"
         return text
@@ -179,9 +180,17 @@ class _Rich:
                 TimeRemainingColumn,
             )
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                                MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=False)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
             self.bar.start()
 
     def opened(self, st: _Stage) -> None:

@@ -31,8 +31,9 @@ def hand_down(child: C, owner: str, **values: Any) -> C:
     for name, value in values.items():
         own = getattr(child, name)
         if own != value and own != _default(fields[name]):
-            raise ConfigError(f"{type(child).__name__}.{name} = {own!r} conflicts with {owner}'s {value!r}; set it "
-                              f"once, on {owner}")
+            raise ConfigError(
+                f"{type(child).__name__}.{name} = {own!r} conflicts with {owner}'s {value!r}; set it once, on {owner}"
+            )
     return dataclasses.replace(child, **values)
 
 

@@ -32,8 +32,16 @@ def parse_unit(text: str, state: str = "") -> pint.Unit:
     where = f" for state '{state}'" if state else ""
     try:
         quantity = ureg.parse_expression(text.strip()) if text.strip() else ureg.dimensionless * 1
-    except (pint.errors.PintError, AssertionError, AttributeError, TypeError, SyntaxError, ValueError,
-            IndexError, KeyError) as exc:  # pint's parser raises several of these on malformed text ("m/")
+    except (
+        pint.errors.PintError,
+        AssertionError,
+        AttributeError,
+        TypeError,
+        SyntaxError,
+        ValueError,
+        IndexError,
+        KeyError,
+    ) as exc:  # pint's parser raises several of these on malformed text ("m/")
         detail = str(exc) or "malformed unit expression"
         raise UnitError(f"unknown unit '{text}'{where}: {detail}") from None
     if not isinstance(quantity, pint.Quantity):  # a bare number such as "2"

@@ -57,6 +57,12 @@ def _oscillator(n_traj=30, steps=40, noise=0.0, seed=0) -> Trajectories:
     r, phase = rng.uniform(0.5, 1.5, (n_traj, 1)), rng.uniform(0, 2 * np.pi, (n_traj, 1))
     clean = np.stack([r * np.cos(t + phase), -r * np.sin(t + phase)], -1)
     train = np.arange(n_traj)[:, None] < max(1, int(0.8 * n_traj)) * np.ones((1, steps), bool)  # last 20%: test
-    return Trajectories(clean + noise * rng.standard_normal(clean.shape), np.broadcast_to(t, (n_traj, steps)),
-                        ("q", "p"), resolve_units(("q", "p"), {"q": "dimensionless", "p": "dimensionless"}),
-                        clean=clean, train_mask=train, name="oscillator")
+    return Trajectories(
+        clean + noise * rng.standard_normal(clean.shape),
+        np.broadcast_to(t, (n_traj, steps)),
+        ("q", "p"),
+        resolve_units(("q", "p"), {"q": "dimensionless", "p": "dimensionless"}),
+        clean=clean,
+        train_mask=train,
+        name="oscillator",
+    )

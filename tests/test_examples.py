@@ -14,8 +14,9 @@ pytestmark = pytest.mark.slow
 def test_pendulum_notebook_discovers_shows_exports_and_tailors(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the kernel's torch: one thread, as every test (conftest.py)
     nb = nbformat.read(EXAMPLES / "pendulum.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = {cell.source.splitlines()[-1]: cell.outputs for cell in nb.cells if cell.cell_type == "code"}
     (found,) = [o for o in outputs["result"] if o.output_type == "execute_result"]
     assert "<td>conserved</td>" in found.data["text/html"] and "text/latex" in found.data

@@ -87,9 +87,16 @@ def test_every_import_points_down():
 
 def test_video_shares_only_the_tailoring_core():
     g = graph()
-    bad = [(a, b) for a, b in g.edges if a.startswith("noether.video")
-           and (b.startswith("noether.discovery") or b.startswith("noether.pipeline.")
-                and b not in ("noether.pipeline.laws_file",))]
+    bad = [
+        (a, b)
+        for a, b in g.edges
+        if a.startswith("noether.video")
+        and (
+            b.startswith("noether.discovery")
+            or b.startswith("noether.pipeline.")
+            and b not in ("noether.pipeline.laws_file",)
+        )
+    ]
     assert not bad, bad
 
 
@@ -99,8 +106,7 @@ def test_lower_stages_do_not_load_higher_ones(package):
     import subprocess
     import sys
 
-    above = LAYERS[LAYERS.index(package.split(".")[1]) + 1:]
-    code = (f"import sys, {package}; "
-            f"print(sorted({{m.split('.')[1] for m in sys.modules if m.startswith('noether.')}}))")
+    above = LAYERS[LAYERS.index(package.split(".")[1]) + 1 :]
+    code = f"import sys, {package}; print(sorted({{m.split('.')[1] for m in sys.modules if m.startswith('noether.')}}))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert not [s for s in above if f"'{s}'" in loaded], loaded

@@ -13,8 +13,9 @@ PROBE = "import os, noether, torch; print(os.environ.get('OMP_WAIT_POLICY'))"
 
 def _probe(env: dict) -> str:
     clean = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | env
-    return subprocess.run([sys.executable, "-c", PROBE], env=clean, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], env=clean, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_import_noether_makes_openmp_wait_passively_before_torch_loads():

@@ -31,23 +31,29 @@ class LazyCommand(NamedTuple):
 
 #: every command of ``noether``, listed (sorted by name, as click lists them) without importing its module
 COMMANDS: dict[str, LazyCommand] = {
-    "systems": LazyCommand(".data", "systems_command",
-                           "List the built-in systems with their sizes, states and units."),
-    "describe": LazyCommand(".data", "describe_command",
-                            "Load a system or a data file, validate it, and describe it."),
-    "dsl": LazyCommand(".dsl", "dsl_group",
-                       "The unit-typed formula language: enumerate and count candidate conservation laws."),
-    "discover": LazyCommand(".discover", "discover_command",
-                            "Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, "
-                            "rank them by how much tailoring with them improves long-term predictions, and compare "
-                            "against the baselines."),
-    "composite": LazyCommand(".composite", "composite_command",
-                             "Find conserved sparse sums of enumerated terms, and how many are functionally "
-                             "independent."),
-    "export": LazyCommand(".discover", "export_command",
-                          "Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."),
-    "video": LazyCommand(".video", "video_group",
-                         "Noether Networks on video: datasets (make-data), models (train, evaluate)."),
+    "systems": LazyCommand(".data", "systems_command", "List the built-in systems with their sizes, states and units."),
+    "describe": LazyCommand(".data", "describe_command", "Load a system or a data file, validate it, and describe it."),
+    "dsl": LazyCommand(
+        ".dsl", "dsl_group", "The unit-typed formula language: enumerate and count candidate conservation laws."
+    ),
+    "discover": LazyCommand(
+        ".discover",
+        "discover_command",
+        "Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, "
+        "rank them by how much tailoring with them improves long-term predictions, and compare "
+        "against the baselines.",
+    ),
+    "composite": LazyCommand(
+        ".composite",
+        "composite_command",
+        "Find conserved sparse sums of enumerated terms, and how many are functionally independent.",
+    ),
+    "export": LazyCommand(
+        ".discover", "export_command", "Print one law of a laws.json as SymPy, LaTeX, JSON or a Python function."
+    ),
+    "video": LazyCommand(
+        ".video", "video_group", "Noether Networks on video: datasets (make-data), models (train, evaluate)."
+    ),
 }
 
 
@@ -90,8 +96,11 @@ class NoetherGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's own listing (same widths, same shortening), from the short help strings: nothing is imported."""
-        commands = [(name, cmd) for name in self.list_commands(ctx)
-                    if (cmd := self.listed_command(name)) is not None and not cmd.hidden]
+        commands = [
+            (name, cmd)
+            for name in self.list_commands(ctx)
+            if (cmd := self.listed_command(name)) is not None and not cmd.hidden
+        ]
         if commands:
             limit = formatter.width - 6 - max(len(name) for name, _ in commands)
             with formatter.section("Commands"):
@@ -114,9 +123,11 @@ def report_bug(exc: BaseException, frames: int = 6) -> None:
     """An internal error: the innermost ``frames`` of its traceback and an invitation to report it, on stderr."""
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)
     click.echo("".join(tb).rstrip(), err=True)
-    click.echo(f"internal error ({type(exc).__name__}): this is a bug in noether, not a problem with your input. "
-               "Please report it on the project's issue tracker with the lines above and the command you ran.",
-               err=True)
+    click.echo(
+        f"internal error ({type(exc).__name__}): this is a bug in noether, not a problem with your input. "
+        "Please report it on the project's issue tracker with the lines above and the command you ran.",
+        err=True,
+    )
 
 
 @click.group(cls=NoetherGroup, lazy_commands=COMMANDS)

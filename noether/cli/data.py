@@ -20,8 +20,14 @@ def systems_command() -> None:
     for name, spec in SYSTEMS.items():
         s = load_system(name).summary()
         states = _states_label(s["units"])
-        cells = (name, spec.description, f"{s['n_traj']} x {s['n_steps']}",
-                 f"{s['train_points']}/{s['test_points']}", states, f"{s['dt']:.4g}")
+        cells = (
+            name,
+            spec.description,
+            f"{s['n_traj']} x {s['n_steps']}",
+            f"{s['train_points']}/{s['test_points']}",
+            states,
+            f"{s['dt']:.4g}",
+        )
         table.add_row(*map(escape, cells))
     # a table, not a paragraph: as wide as its rows need, even when stdout is not a terminal (rich assumes 80)
     Console(highlight=False, width=max(out.width, 160)).print(table)

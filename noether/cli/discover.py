@@ -36,108 +36,275 @@ from .options import data_options, device_option, out, parse_pairs
 @data_options
 @click.option("--depth", type=int, default=7, show_default=True, help="Maximum formula size (nodes).")
 @click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
-@click.option("--force", is_flag=True,
-              help="Enumerate even when the formula space's estimated memory is over half the available memory.")
-@click.option("--stage", type=click.Choice(STAGES), default=STAGES[-1], show_default=True,
-              help="Last stage to run.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Enumerate even when the formula space's estimated memory is over half the available memory.",
+)
+@click.option("--stage", type=click.Choice(STAGES), default=STAGES[-1], show_default=True, help="Last stage to run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of probes and random sequences.")
 @device_option
 @click.option("--jobs", type=int, default=1, show_default=True, help="CPU worker threads (-1: all cores).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Send the filter's chunks to a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
-                   "'local' for a LocalCluster on this machine (needs noether-networks[cluster]; see README).")
-@click.option("--composite", is_flag=True,
-              help="Also search sparse sums of enumerated terms (laws beyond --depth; see README, 'Composite "
-                   "laws'); they join the filter's survivors.")
-@click.option("--term-depth", type=int, default=CompositeConfig.term_depth, show_default=True,
-              help="Nodes per library term of --composite.")
-@click.option("--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True,
-              help="Terms per composite law.")
-@click.option("--products", type=int, default=CompositeConfig.products, show_default=True,
-              help="The composite library also holds products of pairs of terms of at most this many nodes "
-                   "(x**2*y from x**2 and y; 0: none).")
-@click.option("--composite-ops", default=",".join(DEFAULT_OPERATORS), show_default=True,
-              help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).")
-@click.option("--derive", "derived", multiple=True, metavar="NAME=FORMULA",
-              help="An extra input of the composite library, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable).")
-@click.option("--paths", type=int, default=CompositeConfig.paths, show_default=True,
-              help="Backward-elimination paths per ridge of --composite (more peel off more laws).")
-@click.option("--relative", multiple=True, metavar="NAME=A-B",
-              help="A relative coordinate of a system translation-invariant in A and B, e.g. --relative "
-                   "rx='x1 - x2' (repeatable): the composite library gains terms over these coordinates alone.")
-@click.option("--relative-products", type=int, default=CompositeConfig.relative_products, show_default=True,
-              help="Products of pairs of relative-coordinate terms of at most this many nodes.")
-@click.option("--min-ratio", type=float, default=None,
-              help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
-                   "noise-aware rule (see README, 'Conservation filter').")
-@click.option("--accept", type=click.Choice(ACCEPT_LEVELS), default=APPROXIMATE, show_default=True,
-              help="The least a law must be to be accepted: 'approximate' keeps every law that passes the rule, "
-                   "labelled conserved or approximate; 'conserved' rejects the ones that drift beyond noise.")
-@click.option("--score", type=click.Choice(SCORES), default="auto", show_default=True,
-              help="The filter's conservation score: the paper's random-sequence null, the derivative test "
-                   "(grad g . dx/dt ~ 0; for one recording), the coordinate-shuffle null; auto: the derivative test "
-                   "when fewer than 8 recordings train, else the paper's (see README, 'One recording').")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Send the filter's chunks to a Dask cluster: its scheduler's address (tcp://HOST:8786), or "
+    "'local' for a LocalCluster on this machine (needs noether-networks[cluster]; see README).",
+)
+@click.option(
+    "--composite",
+    is_flag=True,
+    help="Also search sparse sums of enumerated terms (laws beyond --depth; see README, 'Composite "
+    "laws'); they join the filter's survivors.",
+)
+@click.option(
+    "--term-depth",
+    type=int,
+    default=CompositeConfig.term_depth,
+    show_default=True,
+    help="Nodes per library term of --composite.",
+)
+@click.option(
+    "--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True, help="Terms per composite law."
+)
+@click.option(
+    "--products",
+    type=int,
+    default=CompositeConfig.products,
+    show_default=True,
+    help="The composite library also holds products of pairs of terms of at most this many nodes "
+    "(x**2*y from x**2 and y; 0: none).",
+)
+@click.option(
+    "--composite-ops",
+    default=",".join(DEFAULT_OPERATORS),
+    show_default=True,
+    help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).",
+)
+@click.option(
+    "--derive",
+    "derived",
+    multiple=True,
+    metavar="NAME=FORMULA",
+    help="An extra input of the composite library, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable).",
+)
+@click.option(
+    "--paths",
+    type=int,
+    default=CompositeConfig.paths,
+    show_default=True,
+    help="Backward-elimination paths per ridge of --composite (more peel off more laws).",
+)
+@click.option(
+    "--relative",
+    multiple=True,
+    metavar="NAME=A-B",
+    help="A relative coordinate of a system translation-invariant in A and B, e.g. --relative "
+    "rx='x1 - x2' (repeatable): the composite library gains terms over these coordinates alone.",
+)
+@click.option(
+    "--relative-products",
+    type=int,
+    default=CompositeConfig.relative_products,
+    show_default=True,
+    help="Products of pairs of relative-coordinate terms of at most this many nodes.",
+)
+@click.option(
+    "--min-ratio",
+    type=float,
+    default=None,
+    help="The paper's fixed rule: accept when S_random / S_true >= this (e.g. 100). Default: the "
+    "noise-aware rule (see README, 'Conservation filter').",
+)
+@click.option(
+    "--accept",
+    type=click.Choice(ACCEPT_LEVELS),
+    default=APPROXIMATE,
+    show_default=True,
+    help="The least a law must be to be accepted: 'approximate' keeps every law that passes the rule, "
+    "labelled conserved or approximate; 'conserved' rejects the ones that drift beyond noise.",
+)
+@click.option(
+    "--score",
+    type=click.Choice(SCORES),
+    default="auto",
+    show_default=True,
+    help="The filter's conservation score: the paper's random-sequence null, the derivative test "
+    "(grad g . dx/dt ~ 0; for one recording), the coordinate-shuffle null; auto: the derivative test "
+    "when fewer than 8 recordings train, else the paper's (see README, 'One recording').",
+)
 @click.option("--window", type=int, default=None, help="Sequence length in steps (default: whole trajectories).")
-@click.option("--noise-std", "noise_std", multiple=True, metavar="NAME=SIGMA",
-              help="Measurement noise of a state (repeatable), for group data without time: it gives the "
-                   "noise-aware rule its floor (sigma propagated through each law's gradient).")
+@click.option(
+    "--noise-std",
+    "noise_std",
+    multiple=True,
+    metavar="NAME=SIGMA",
+    help="Measurement noise of a state (repeatable), for group data without time: it gives the "
+    "noise-aware rule its floor (sigma propagated through each law's gradient).",
+)
 @click.option("--top", type=int, default=10, show_default=True, help="Survivors to print.")
-@click.option("--max-screen", type=int, default=1000, show_default=True,
-              help="Survivors screened by tailoring: one form per law (functional class), best first.")
+@click.option(
+    "--max-screen",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Survivors screened by tailoring: one form per law (functional class), best first.",
+)
 @click.option("--top-k", type=int, default=20, show_default=True, help="Laws kept for meta-tailoring (paper: 20).")
 @click.option("--epochs", type=int, default=100, show_default=True, help="Meta-tailoring epochs (paper: 100).")
-@click.option("--halving/--no-halving", default=False, show_default=True,
-              help="Successive halving during meta-tailoring: drop the weaker half of the laws early.")
-@click.option("--inner-step", type=click.Choice(INNER_STEPS), default=InnerSetting.kind, show_default=True,
-              help="Inner tailoring step: 'newton' (Gauss-Newton, removes a fraction alpha of the law's linearised "
-                   "violation) or 'sgd' (the paper's Eq. 3 with lr 10^k). See README 'Meta-tailoring'.")
-@click.option("--adapt", type=click.Choice(ADAPTS), default=InnerSetting.adapt, show_default=True,
-              help="Weights the inner step moves: all layers (the paper) or only the output layer.")
-@click.option("--dt-scale", "dt_scales", type=float, multiple=True, default=InnerSetting.dt_scales,
-              show_default=True,
-              help="Inner-loss step(s) as a fraction of the data's time step; repeat to give a grid that each "
-                   "law chooses from (1 = the paper; see README).")
-@click.option("--law-lr", type=float, default=InnerSetting.law_lr, show_default=True,
-              help="Relative rate at which meta-tailoring also learns the top laws' parameters (0: keep the "
-                   "filter's fit, as in the paper).")
+@click.option(
+    "--halving/--no-halving",
+    default=False,
+    show_default=True,
+    help="Successive halving during meta-tailoring: drop the weaker half of the laws early.",
+)
+@click.option(
+    "--inner-step",
+    type=click.Choice(INNER_STEPS),
+    default=InnerSetting.kind,
+    show_default=True,
+    help="Inner tailoring step: 'newton' (Gauss-Newton, removes a fraction alpha of the law's linearised "
+    "violation) or 'sgd' (the paper's Eq. 3 with lr 10^k). See README 'Meta-tailoring'.",
+)
+@click.option(
+    "--adapt",
+    type=click.Choice(ADAPTS),
+    default=InnerSetting.adapt,
+    show_default=True,
+    help="Weights the inner step moves: all layers (the paper) or only the output layer.",
+)
+@click.option(
+    "--dt-scale",
+    "dt_scales",
+    type=float,
+    multiple=True,
+    default=InnerSetting.dt_scales,
+    show_default=True,
+    help="Inner-loss step(s) as a fraction of the data's time step; repeat to give a grid that each "
+    "law chooses from (1 = the paper; see README).",
+)
+@click.option(
+    "--law-lr",
+    type=float,
+    default=InnerSetting.law_lr,
+    show_default=True,
+    help="Relative rate at which meta-tailoring also learns the top laws' parameters (0: keep the "
+    "filter's fit, as in the paper).",
+)
 @click.option("--eval-seeds", default="0,1,2", show_default=True, help="Seeds of the final comparison.")
-@click.option("--integrator", type=click.Choice(BACKENDS), default="torch", show_default=True,
-              help="ODE solve of the long-term evaluation: batched torchode, or scipy's solve_ivp (the reference).")
-@click.option("--true-law", default=None, help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' "
-              "(built-in systems know theirs).")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].")
+@click.option(
+    "--integrator",
+    type=click.Choice(BACKENDS),
+    default="torch",
+    show_default=True,
+    help="ODE solve of the long-term evaluation: batched torchode, or scipy's solve_ivp (the reference).",
+)
+@click.option(
+    "--true-law",
+    default=None,
+    help="Oracle law for the comparison, e.g. 'p**2 - 3*cos(q)' (built-in systems know theirs).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Stage cache [default: $NOETHER_CACHE/stages or ~/.cache/noether/stages].",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the stage cache.")
-@click.option("--no-figures", is_flag=True,
-              help="Write no PNG figures (per-law figures, the filter's, MSE against horizon); report.md without them.")
+@click.option(
+    "--no-figures",
+    is_flag=True,
+    help="Write no PNG figures (per-law figures, the filter's, MSE against horizon); report.md without them.",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
-def discover_command(traj: Trajectories, depth, max_params, force, stage, seed, device, jobs, scheduler, composite,
-                     term_depth, max_terms, products, composite_ops, derived, paths, relative, relative_products,
-                     min_ratio, accept, score, window, noise_std, top,
-                     max_screen, top_k, epochs, halving, inner_step, adapt, dt_scales, law_lr, eval_seeds, integrator,
-                     true_law, cache_dir, no_cache, no_figures, out_dir) -> None:
+def discover_command(
+    traj: Trajectories,
+    depth,
+    max_params,
+    force,
+    stage,
+    seed,
+    device,
+    jobs,
+    scheduler,
+    composite,
+    term_depth,
+    max_terms,
+    products,
+    composite_ops,
+    derived,
+    paths,
+    relative,
+    relative_products,
+    min_ratio,
+    accept,
+    score,
+    window,
+    noise_std,
+    top,
+    max_screen,
+    top_k,
+    epochs,
+    halving,
+    inner_step,
+    adapt,
+    dt_scales,
+    law_lr,
+    eval_seeds,
+    integrator,
+    true_law,
+    cache_dir,
+    no_cache,
+    no_figures,
+    out_dir,
+) -> None:
     """Discover conserved quantities: enumerate formulas, fit them, keep the conserved ones, rank them by how
     much tailoring with them improves long-term predictions, and compare against the baselines."""
     check_output_dir(out_dir)  # a bad --out fails now, not after the stages have run
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
-    library = CompositeConfig(term_depth=term_depth, max_terms=max_terms, products=products,
-                              paths=paths,
-                              ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
-                              derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()),
-                              relative=tuple(parse_pairs(relative, "--relative", "A-B", str).items()),
-                              relative_products=relative_products)
-    tailor = TailorConfig(max_screen=max_screen, screen=ScreenConfig(top_k=top_k), eval_seeds=seeds,
-                          meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving), device=device,
-                          inner=inner, integrator=IntegratorConfig(backend=integrator))
-    config = DiscoverConfig(depth=depth, max_params=max_params, stage=stage, seed=seed,
-                            filter=FilterConfig(rule=rule, device=device, jobs=jobs, window=window,
-                                                scheduler=scheduler, accept=accept, score=score,
-                                                noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float)),
-                            tailor=tailor, true_law=true_law,
-                            composite=library if composite else None,
-                            cache_dir=None if no_cache else str(cache_dir or default_cache_dir()), force=force)
+    library = CompositeConfig(
+        term_depth=term_depth,
+        max_terms=max_terms,
+        products=products,
+        paths=paths,
+        ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
+        derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()),
+        relative=tuple(parse_pairs(relative, "--relative", "A-B", str).items()),
+        relative_products=relative_products,
+    )
+    tailor = TailorConfig(
+        max_screen=max_screen,
+        screen=ScreenConfig(top_k=top_k),
+        eval_seeds=seeds,
+        meta=MetaConfig.for_data(traj, epochs=epochs, halving=halving),
+        device=device,
+        inner=inner,
+        integrator=IntegratorConfig(backend=integrator),
+    )
+    config = DiscoverConfig(
+        depth=depth,
+        max_params=max_params,
+        stage=stage,
+        seed=seed,
+        filter=FilterConfig(
+            rule=rule,
+            device=device,
+            jobs=jobs,
+            window=window,
+            scheduler=scheduler,
+            accept=accept,
+            score=score,
+            noise_std=parse_pairs(noise_std, "--noise-std", "SIGMA", float),
+        ),
+        tailor=tailor,
+        true_law=true_law,
+        composite=library if composite else None,
+        cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
+        force=force,
+    )
     result = discover(traj, config, on_filter=lambda found: report_filter(found, top))
     paths = result.write(out_dir, command="noether " + " ".join(sys.argv[1:]), figures=not no_figures)
     if result.filter is None:
@@ -171,13 +338,13 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
         return
     m, length, _ = res.sequences_shape
     sizes = res.sequence_lengths
-    steps = f"{length} steps" if sizes is None or sizes.min() == sizes.max() else \
-        f"{sizes.min()}-{sizes.max()} steps"
+    steps = f"{length} steps" if sizes is None or sizes.min() == sizes.max() else f"{sizes.min()}-{sizes.max()} steps"
     paper = paper_facts(result.traj.system).survivors
-    out.print(f"rule: {escape(res.rule.name)}; {m} sequences of {steps}; "
-              f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
-              "approximate" + (f" (paper: {paper} accepted)" if paper else "")
-              + f" ({_secs(result, 'filter')})")
+    out.print(
+        f"rule: {escape(res.rule.name)}; {m} sequences of {steps}; "
+        f"{res.n_accepted} accepted: {res.n_conserved} conserved, {res.n_accepted - res.n_conserved} "
+        "approximate" + (f" (paper: {paper} accepted)" if paper else "") + f" ({_secs(result, 'filter')})"
+    )
     out.print(escape(res.score_line))
     if res.unidentifiable:
         out.print(f"no law can be identified from these data: {escape(res.unidentifiable)}")
@@ -188,19 +355,29 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
         table.add_column(col)
     for i in res.representatives[:top]:
         row = res.table.iloc[int(i)]
-        table.add_row(str(row["law_class"]), escape(_display(res, i)), row["verdict"], str(res.forms(i)),
-                      f"{row.s_true:.5g}", f"{row.s_random:.5g}", f"{row.ratio:.5g}")
+        table.add_row(
+            str(row["law_class"]),
+            escape(_display(res, i)),
+            row["verdict"],
+            str(res.forms(i)),
+            f"{row.s_true:.5g}",
+            f"{row.s_random:.5g}",
+            f"{row.ratio:.5g}",
+        )
     out.print(table)
     if res.independent_indices:
-        out.print(f"independent conserved laws ({len(res.independent_indices)}): "
-                  + "; ".join(_with_forms(res, i) for i in res.independent_indices))
+        out.print(
+            f"independent conserved laws ({len(res.independent_indices)}): "
+            + "; ".join(_with_forms(res, i) for i in res.independent_indices)
+        )
     elif res.n_accepted:
         out.print("independent conserved laws: none (every accepted law drifts beyond noise)")
     else:
         out.print("independent conserved laws: none (no candidate passed the conservation filter)")
     if res.approximate_indices:
-        out.print("approximate laws (drift beyond noise): "
-                  + "; ".join(_with_forms(res, i) for i in res.approximate_indices))
+        out.print(
+            "approximate laws (drift beyond noise): " + "; ".join(_with_forms(res, i) for i in res.approximate_indices)
+        )
 
 
 def report_tailoring(result: DiscoveryResult, top: int) -> None:
@@ -214,15 +391,21 @@ def report_tailoring(result: DiscoveryResult, top: int) -> None:
         out.print(table)
     if result.tailor is not None:
         out.print("top laws (SymPy), best first:")
-        for r in result.laws()[:min(top, 5)]:
+        for r in result.laws()[: min(top, 5)]:
             lr, scale = r.scores.get("screen_inner_lr"), r.scores.get("screen_inner_dt_scale")
-            note = [f"screen's inner rate {lr:.5g}" if lr else "", f"dt_scale {scale:g}" if scale else "",
-                    "parameters meta-learned" if "filter_params" in r.scores else ""]
+            note = [
+                f"screen's inner rate {lr:.5g}" if lr else "",
+                f"dt_scale {scale:g}" if scale else "",
+                "parameters meta-learned" if "filter_params" in r.scores else "",
+            ]
             note = ", ".join(n for n in note if n)
             verdict = r.scores.get("verdict", "")
             forms = f", {r.scores['forms']} forms" if r.scores.get("forms") else ""
-            out.print(f"  {r.rank}. {escape(r.law.display())}" + (escape(f" [{verdict}{forms}]") if verdict else "")
-                      + (f"   ({note})" if note else ""))
+            out.print(
+                f"  {r.rank}. {escape(r.law.display())}"
+                + (escape(f" [{verdict}{forms}]") if verdict else "")
+                + (f"   ({note})" if note else "")
+            )
     out.print("time per stage: " + ", ".join(f"{k} {_secs(result, k)}" for k in result.timings))
     if result.evaluation is not None:  # the last word: did tailoring with the law beat the plain MLP?
         if law_helped(result.evaluation) is False:

@@ -24,8 +24,11 @@ def dsl_group() -> None:
 @click.option("--depth", type=int, default=7, show_default=True, help="Maximum number of nodes.")
 @click.option("--max-params", type=int, default=2, show_default=True, help="Parameters per formula.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe points.")
-@click.option("--force", is_flag=True,
-              help="Enumerate even when the formula space's estimated memory is over half the available memory.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Enumerate even when the formula space's estimated memory is over half the available memory.",
+)
 def count(traj, depth: int, max_params: int, seed: int, force: bool) -> None:
     """Count the formulas after each pruning step, per size (number of nodes)."""
     space = enumerate_space(traj.names, traj.units, depth=depth, max_params=max_params, seed=seed, force=force)
@@ -38,9 +41,14 @@ def print_report(space, name: str, console: Console | None = None, system: str |
     console = console or Console(highlight=False)
     report = space.report
     units = ", ".join(f"{n} [{unit_label(u)}]" for n, u in zip(space.names, space.units))
-    table = Table(title=escape(f"formula space of {name}: {units}; depth {report.depth}, "
-                               f"max {report.max_params} parameters; columns: formula size (nodes)"),
-                  box=box.SIMPLE_HEAD, padding=(0, 1))
+    table = Table(
+        title=escape(
+            f"formula space of {name}: {units}; depth {report.depth}, "
+            f"max {report.max_params} parameters; columns: formula size (nodes)"
+        ),
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+    )
     table.add_column("after step", no_wrap=True)
     for s in range(1, report.depth + 1):
         table.add_column(str(s), justify="right", no_wrap=True)
@@ -50,10 +58,8 @@ def print_report(space, name: str, console: Console | None = None, system: str |
     console.print(table)
     paper = paper_facts(system).dsl_count
     if paper and report.depth == 7:
-        console.print(f"paper (units + commutativity): {paper:,}; "
-                      f"here: {report.count('commutativity'):,}")
+        console.print(f"paper (units + commutativity): {paper:,}; here: {report.count('commutativity'):,}")
     for step, note in report.notes.items():
         console.print(f"{step}: {note}")
     secs = ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items())
     console.print(f"{len(space):,} candidates ({secs})")
-

@@ -14,51 +14,103 @@ from ..systems.derivatives import ESTIMATORS
 out = Console(highlight=False)
 
 #: ``--device``, the same choice for every command
-device_option = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
-                             help="auto: CUDA when present, else CPU.")
+device_option = click.option(
+    "--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="auto: CUDA when present, else CPU."
+)
 
 
 def data_options(func):
     """--system NAME | --data PATH --state a,b --unit a=UNIT ...: the data source of every command."""
 
     @click.option("--system", "system", default=None, help="Built-in system (see `noether systems`).")
-    @click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
-                  help="Your own trajectories: CSV, Parquet or NPZ, one row per sample.")
+    @click.option(
+        "--data",
+        "data",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Your own trajectories: CSV, Parquet or NPZ, one row per sample.",
+    )
     @click.option("--state", default=None, help="State columns in order, e.g. q,p (with --data).")
-    @click.option("--unit", "units", multiple=True, metavar="NAME=UNIT",
-                  help="pint unit of a state, e.g. --unit q=rad (repeatable). States without one get an "
-                       "independent dimension of their own.")
+    @click.option(
+        "--unit",
+        "units",
+        multiple=True,
+        metavar="NAME=UNIT",
+        help="pint unit of a state, e.g. --unit q=rad (repeatable). States without one get an "
+        "independent dimension of their own.",
+    )
     @click.option("--trajectory-col", default="trajectory", show_default=True)
     @click.option("--time-col", default="time", show_default=True)
-    @click.option("--group-col", default="group", show_default=True,
-                  help="A file with this column and no time column is group data: sets of states that share "
-                       "the invariants, in no time order (discovery stages only).")
-    @click.option("--deriv-cols", default=None, metavar="DQ,DP",
-                  help="Columns holding each state's dx/dt, in the order of --state (with --data).")
-    @click.option("--deriv", type=click.Choice(ESTIMATORS), default=None,
-                  help="Estimate dx/dt from the states: finite differences, Savitzky-Golay or a smoothing spline, "
-                       "each on the real time stamps [default: the data's own derivatives, else finite].")
-    @click.option("--noise", type=float, default=None,
-                  help="Observation noise of simulated systems [default: 0.1 absolute on spring and pendulum, as "
-                       "HNN; 0.01 of each state's spread on the others].")
+    @click.option(
+        "--group-col",
+        default="group",
+        show_default=True,
+        help="A file with this column and no time column is group data: sets of states that share "
+        "the invariants, in no time order (discovery stages only).",
+    )
+    @click.option(
+        "--deriv-cols",
+        default=None,
+        metavar="DQ,DP",
+        help="Columns holding each state's dx/dt, in the order of --state (with --data).",
+    )
+    @click.option(
+        "--deriv",
+        type=click.Choice(ESTIMATORS),
+        default=None,
+        help="Estimate dx/dt from the states: finite differences, Savitzky-Golay or a smoothing spline, "
+        "each on the real time stamps [default: the data's own derivatives, else finite].",
+    )
+    @click.option(
+        "--noise",
+        type=float,
+        default=None,
+        help="Observation noise of simulated systems [default: 0.1 absolute on spring and pendulum, as "
+        "HNN; 0.01 of each state's spread on the others].",
+    )
     @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
     @functools.wraps(func)
-    def wrapper(*args, system, data, state, units, trajectory_col, time_col, group_col, deriv_cols, deriv, noise,
-                data_seed, **kwargs):
-        traj = resolve_data(system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols,
-                            group_col)
+    def wrapper(
+        *args,
+        system,
+        data,
+        state,
+        units,
+        trajectory_col,
+        time_col,
+        group_col,
+        deriv_cols,
+        deriv,
+        noise,
+        data_seed,
+        **kwargs,
+    ):
+        traj = resolve_data(
+            system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols, group_col
+        )
         if deriv is not None:
             if deriv_cols:
-                raise click.UsageError("give --deriv-cols (the file's derivatives) or --deriv (estimate them), "
-                                       "not both")
+                raise click.UsageError(
+                    "give --deriv-cols (the file's derivatives) or --deriv (estimate them), not both"
+                )
             traj = traj.with_derivatives(deriv)
         return func(*args, traj=traj, **kwargs)
 
     return wrapper
 
 
-def resolve_data(system, data, state, units, trajectory_col="trajectory", time_col="time", noise=None,
-                 seed=0, deriv_cols=None, group_col="group") -> Trajectories:
+def resolve_data(
+    system,
+    data,
+    state,
+    units,
+    trajectory_col="trajectory",
+    time_col="time",
+    noise=None,
+    seed=0,
+    deriv_cols=None,
+    group_col="group",
+) -> Trajectories:
     """Build Trajectories from the CLI's data options, with a clear error when they conflict."""
     if (system is None) == (data is None):
         raise click.UsageError("give exactly one of --system NAME or --data PATH")
@@ -68,8 +120,15 @@ def resolve_data(system, data, state, units, trajectory_col="trajectory", time_c
         return load_system(system, noise=noise, seed=seed)
     if not state:
         raise click.UsageError("--data needs --state, e.g. --state q,p")
-    return Trajectories.from_file(data, state, parse_unit_options(units), trajectory_col=trajectory_col,
-                                  time_col=time_col, deriv_cols=deriv_cols, group_col=group_col)
+    return Trajectories.from_file(
+        data,
+        state,
+        parse_unit_options(units),
+        trajectory_col=trajectory_col,
+        time_col=time_col,
+        deriv_cols=deriv_cols,
+        group_col=group_col,
+    )
 
 
 def parse_unit_options(pairs: tuple[str, ...]) -> dict[str, str]:

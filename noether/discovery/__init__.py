@@ -11,8 +11,21 @@ from .null import AcceptanceRule, shuffled_index
 from .score import conservation_score, sequences
 
 __all__ = [
-    "filter_candidates", "FilterConfig", "FilterResult", "AcceptanceRule", "GradientConfig", "DriftRule", "Drift",
+    "filter_candidates",
+    "FilterConfig",
+    "FilterResult",
+    "AcceptanceRule",
+    "GradientConfig",
+    "DriftRule",
+    "Drift",
     "measure_drift",
-    "conservation_score", "sequences", "solve_pencil", "ExactFit", "fit_gradient", "GradientFit",
-    "shuffled_index", "independent_set", "functional_classes",
+    "conservation_score",
+    "sequences",
+    "solve_pencil",
+    "ExactFit",
+    "fit_gradient",
+    "GradientFit",
+    "shuffled_index",
+    "independent_set",
+    "functional_classes",
 ]

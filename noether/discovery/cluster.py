@@ -29,8 +29,9 @@ def check_scheduler(scheduler: str | None) -> None:
     """Refuse a scheduler that is neither None, 'local', nor an address like tcp://10.0.0.5:8786."""
     if scheduler is None or scheduler == LOCAL or (isinstance(scheduler, str) and _ADDRESS.match(scheduler)):
         return
-    raise ConfigError(f"scheduler must be '{LOCAL}' or a Dask scheduler address like tcp://10.0.0.5:8786, "
-                     f"got {scheduler!r}")
+    raise ConfigError(
+        f"scheduler must be '{LOCAL}' or a Dask scheduler address like tcp://10.0.0.5:8786, got {scheduler!r}"
+    )
 
 
 @contextmanager
@@ -53,8 +54,10 @@ def run_on_cluster(client, tasks: list, timeout_s: float = CONNECT_TIMEOUT_S) ->
 
     shared = shared_arguments(tasks)
     futures = dict(zip(map(id, shared), client.scatter(shared, broadcast=True, hash=False))) if shared else {}
-    tasks = [(fn, tuple(futures.get(id(a), a) for a in args), {k: futures.get(id(v), v) for k, v in kw.items()})
-             for fn, args, kw in tasks]
+    tasks = [
+        (fn, tuple(futures.get(id(a), a) for a in args), {k: futures.get(id(v), v) for k, v in kw.items()})
+        for fn, args, kw in tasks
+    ]
     with joblib.parallel_config(backend="dask", client=client, wait_for_workers_timeout=timeout_s):
         yield from joblib.Parallel(n_jobs=-1, return_as="generator")(tasks)
 
@@ -76,21 +79,26 @@ def _connect(scheduler: str, timeout_s: float, stack: ExitStack):
     """A ``distributed.Client`` of ``scheduler`` with at least one worker, registered on ``stack`` to be closed."""
     distributed = _import_distributed()
     if scheduler == LOCAL:
-        cluster = stack.enter_context(distributed.LocalCluster(threads_per_worker=1, processes=True,
-                                                               dashboard_address=None))
+        cluster = stack.enter_context(
+            distributed.LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
+        )
         address = cluster.scheduler_address
     else:
         address = scheduler
     try:
         client = stack.enter_context(distributed.Client(address, timeout=timeout_s, set_as_default=False))
     except (OSError, TimeoutError) as exc:
-        raise SchedulerError(f"cannot reach the Dask scheduler at {address} within {timeout_s:g} s ({exc}); "
-                             "is `dask scheduler` running there and the port open?") from None
+        raise SchedulerError(
+            f"cannot reach the Dask scheduler at {address} within {timeout_s:g} s ({exc}); "
+            "is `dask scheduler` running there and the port open?"
+        ) from None
     try:
         client.wait_for_workers(1, timeout=timeout_s)
     except TimeoutError:
-        raise SchedulerError(f"the Dask scheduler at {address} has no workers after {timeout_s:g} s; start some "
-                             f"with `dask worker {address}`") from None
+        raise SchedulerError(
+            f"the Dask scheduler at {address} has no workers after {timeout_s:g} s; start some "
+            f"with `dask worker {address}`"
+        ) from None
     return client
 
 
@@ -99,6 +107,7 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise SchedulerError(f"a Dask scheduler was given but dask.distributed is not installed: {INSTALL_HINT}"
-                             ) from None
+        raise SchedulerError(
+            f"a Dask scheduler was given but dask.distributed is not installed: {INSTALL_HINT}"
+        ) from None
     return distributed

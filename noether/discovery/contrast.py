@@ -50,18 +50,18 @@ class ShuffleContrast:
     def score(self, values: Tensor) -> Tensor:
         """values [..., 2N] -> S [...] (NaN where g is constant on both blocks)."""
         w_data = within_variance(values[..., : self.n], self.index)
-        w_ref = within_variance(values[..., self.n:], self.index)
+        w_ref = within_variance(values[..., self.n :], self.index)
         return _ratio(w_data, w_data + w_ref, values)
 
     def spread(self, values: Tensor) -> Tensor:
         """g's within-sequence variance on the data over that on shuffle A, values [..., 2N] -> [...]: the
         relative spread the drift test calls exact below 1e-14 (``DriftRule.exact`` squared)."""
-        return within_variance(values[..., : self.n], self.index) / within_variance(values[..., self.n:], self.index)
+        return within_variance(values[..., : self.n], self.index) / within_variance(values[..., self.n :], self.index)
 
     def forms(self, feats: Tensor) -> tuple[Tensor, Tensor]:
         """Features [n, K, 2N] -> (A, B) [n, K, K] with S = aᵀAa / aᵀBa."""
         w_data = scatter_matrices(feats[..., : self.n], self.index)[0]
-        w_ref = scatter_matrices(feats[..., self.n:], self.index)[0]
+        w_ref = scatter_matrices(feats[..., self.n :], self.index)[0]
         return w_data, w_data + w_ref
 
 
@@ -97,8 +97,9 @@ class DerivativeContrast:
     def _parts(self, values: Tensor) -> tuple[Tensor, Tensor]:
         """(squared central difference along u /4, squared gradient norm), each [..., N]."""
         blocks = values.unflatten(-1, (3 + self.d, -1))
-        return ((blocks[..., 1, :] - blocks[..., 2, :]) / 2).square(), \
-            (blocks[..., 3:, :] - blocks[..., :1, :]).square().sum(-2)
+        return ((blocks[..., 1, :] - blocks[..., 2, :]) / 2).square(), (
+            blocks[..., 3:, :] - blocks[..., :1, :]
+        ).square().sum(-2)
 
     def forms(self, feats: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Features [n, K, (3 + d)N] -> (A, B) [n, K, K] with aᵀAa / aᵀBa = sum_i w_i (g_u)_i^2 / sum_i w_i
@@ -144,7 +145,7 @@ class _Sub:
     def score(self, values: Tensor) -> Tensor:
         if isinstance(self.parent, ShuffleContrast):
             w_data = within_variance(values[..., : self.n], self.index)
-            return _ratio(w_data, w_data + within_variance(values[..., self.n:], self.index), values)
+            return _ratio(w_data, w_data + within_variance(values[..., self.n :], self.index), values)
         return DerivativeContrast.score(self.parent, values)
 
     def forms(self, feats: Tensor, weights: Tensor | None = None):
@@ -162,8 +163,7 @@ def coordinate_shuffled(x: Tensor, lengths: np.ndarray, seed: int) -> Tensor:
     """x [N, d] in sequence order with each coordinate permuted independently within each sequence."""
     gen = np.random.default_rng(seed)
     seq = np.repeat(np.arange(len(lengths)), lengths)
-    cols = [x[torch.as_tensor(np.lexsort((gen.random(len(seq)), seq)), device=x.device), j]
-            for j in range(x.shape[1])]
+    cols = [x[torch.as_tensor(np.lexsort((gen.random(len(seq)), seq)), device=x.device), j] for j in range(x.shape[1])]
     return torch.stack(cols, 1)
 
 

@@ -90,8 +90,9 @@ class Drift:
 
 
 @functools.lru_cache(maxsize=32)
-def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: int = 0,
-                lengths: tuple[int, ...] | None = None) -> float:
+def null_excess(
+    m: int, length: int, alpha: float, draws: int = 20_000, seed: int = 0, lengths: tuple[int, ...] | None = None
+) -> float:
     """The (1 - alpha) quantile of within / white-noise variance for white Gaussian noise on m sequences of
     ``length`` steps -- or of the given ``lengths`` (Monte Carlo with a fixed seed, so the same for every run)."""
     gen = torch.Generator().manual_seed(seed)
@@ -107,8 +108,11 @@ def null_excess(m: int, length: int, alpha: float, draws: int = 20_000, seed: in
 def _segment_trend(values: Tensor, index: Segments, noise: Tensor) -> Tensor:
     """``trend_pvalue`` for sequences of different lengths, against each point's time (or step) in its sequence."""
     g, w = _weighted(values, index)
-    t = index.times.to(values) if index.times is not None else \
-        torch.arange(w.shape[-1], dtype=values.dtype, device=values.device).expand_as(w)
+    t = (
+        index.times.to(values)
+        if index.times is not None
+        else torch.arange(w.shape[-1], dtype=values.dtype, device=values.device).expand_as(w)
+    )
     n_s = w.sum(-1, keepdim=True)
     tc = w * (t - (w * t).sum(-1, keepdim=True) / n_s)
     sxx = tc.square().sum(-1)  # [m]
@@ -155,16 +159,22 @@ def spikiness(values: Tensor, length: int | Segments, order: int = 3, scale: Ten
 def _difference_noise(variance: Tensor, length: int | Segments, order: int) -> Tensor:
     """Variance of each order-k difference for independent noise of the given variance at each point [n, m·L]:
     Σ_i C(k, i)² σ²_{t+i} over its window, flattened as ``spikiness`` flattens the differences."""
-    weights = torch.tensor([math.comb(order, i) ** 2 for i in range(order + 1)], dtype=variance.dtype,
-                           device=variance.device)
+    weights = torch.tensor(
+        [math.comb(order, i) ** 2 for i in range(order + 1)], dtype=variance.dtype, device=variance.device
+    )
     if isinstance(length, Segments):
         g, _ = _weighted(variance, length)
         return (g.unfold(-1, order + 1, 1) @ weights)[..., length.mask[:, order:]]
     return (group(variance, length).unfold(-1, order + 1, 1) @ weights).flatten(-2)
 
 
-def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, rule: DriftRule = DriftRule(),
-                  scale: Tensor | None = None) -> Drift:
+def measure_drift(
+    values: Tensor,
+    length: int | Segments,
+    s_true: np.ndarray,
+    rule: DriftRule = DriftRule(),
+    scale: Tensor | None = None,
+) -> Drift:
     """The drift of n laws from their values [n, m·L] on the training sequences (in sequence order) and their
     S_true [n]; scale: each value's noise standard deviation where it is known to vary (see ``spikiness``)."""
     with torch.no_grad():
@@ -183,5 +193,11 @@ def measure_drift(values: Tensor, length: int | Segments, s_true: np.ndarray, ru
     white_steady = (excess <= bound) & (trend >= rule.alpha)
     smooth = spiky <= rule.spikiness
     conserved = np.asarray((spread <= rule.exact) | (white_steady & smooth), bool)
-    return Drift(excess=excess, trend_p=trend, spikiness=spiky, spread=spread, conserved=conserved,
-                 only_spiky=~conserved & white_steady & ~smooth)
+    return Drift(
+        excess=excess,
+        trend_p=trend,
+        spikiness=spiky,
+        spread=spread,
+        conserved=conserved,
+        only_spiky=~conserved & white_steady & ~smooth,
+    )

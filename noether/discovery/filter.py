@@ -211,9 +211,13 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     out = {
-        "params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)),
-        "s_true": np.full(n, np.nan), "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan),
-        "converged": np.ones(n, bool), "reason": [None] * n,
+        "params_true": np.zeros((n, kmax)),
+        "params_rand": np.zeros((n, kmax)),
+        "s_true": np.full(n, np.nan),
+        "s_random": np.full(n, np.nan),
+        "excess": np.full(n, np.nan),
+        "converged": np.ones(n, bool),
+        "reason": [None] * n,
     }
     timings = {}
     runs = training_runs(traj)
@@ -227,8 +231,17 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     for k in range(kmax + 1):  # one batch per parameter count: K + 1 evaluations give the features
         lin_idx = np.flatnonzero(linear & (n_params == k))
         chunks += _chunks(lin_idx, _chunk_size(config.memory_mb, x.shape[0], k + 1, per_value=6))
-    ctx = _Context(space, x, idx_true, idx_rand, order, int((seq.lengths - 1).sum()), kmax, config,
-                   _fit_subsample(x, seq.lengths, order, config))
+    ctx = _Context(
+        space,
+        x,
+        idx_true,
+        idx_rand,
+        order,
+        int((seq.lengths - 1).sum()),
+        kmax,
+        config,
+        _fit_subsample(x, seq.lengths, order, config),
+    )
     nl_chunks = []
     for k in range(kmax + 1):  # one batch per parameter count, so each gets its own starting grid
         nl_idx = np.flatnonzero(~linear & (n_params == k))
@@ -254,26 +267,61 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     return result
 
 
-def _by_contrast(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, idx_true, order, score: str,
-                 score_reason: str, why_none: str | None) -> FilterResult:
+def _by_contrast(
+    space,
+    traj: Trajectories,
+    config: FilterConfig,
+    seq,
+    x: torch.Tensor,
+    idx_true,
+    order,
+    score: str,
+    score_reason: str,
+    why_none: str | None,
+) -> FilterResult:
     """The filter by a score of ``contrast.py`` (``single.fit_contrast``), judged by ``single.contrast_rule``; or,
     when the data cannot identify any law (``why_none``), nothing fitted and every candidate rejected for it."""
     n, kmax = len(space), int(space.max_params)
-    out = {"params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)), "s_true": np.full(n, np.nan),
-           "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan), "converged": np.ones(n, bool),
-           "reason": [why_none] * n}
+    out = {
+        "params_true": np.zeros((n, kmax)),
+        "params_rand": np.zeros((n, kmax)),
+        "s_true": np.full(n, np.nan),
+        "s_random": np.full(n, np.nan),
+        "excess": np.full(n, np.nan),
+        "converged": np.ones(n, bool),
+        "reason": [why_none] * n,
+    }
     config = replace(config, rule=contrast_rule(config.rule))
     timings = {}
     if why_none is None:
         contrast = contrast_for(score, traj, seq, idx_true, config.window, config.seed, x.device)
-        out = fit_contrast(space, contrast, seq.lengths, idx_true, seed=config.seed, gradient=config.gradient,
-                           least_ratio=config.rule.least_ratio, memory_mb=config.memory_mb)
+        out = fit_contrast(
+            space,
+            contrast,
+            seq.lengths,
+            idx_true,
+            seed=config.seed,
+            gradient=config.gradient,
+            least_ratio=config.rule.least_ratio,
+            memory_mb=config.memory_mb,
+        )
         timings = out.pop("timings")
     return _decided(space, traj, config, seq, x, order, out, timings, score, score_reason, why_none)
 
 
-def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tensor, order, out: dict, timings: dict,
-             score: str, score_reason: str, why_none: str | None) -> FilterResult:
+def _decided(
+    space,
+    traj: Trajectories,
+    config: FilterConfig,
+    seq,
+    x: torch.Tensor,
+    order,
+    out: dict,
+    timings: dict,
+    score: str,
+    score_reason: str,
+    why_none: str | None,
+) -> FilterResult:
     """Accept, label, rank and tabulate the fitted candidates (``out``: the per-candidate fits)."""
     n, m, length, d = len(space), len(seq.lengths), int(seq.lengths.max()), seq.x.shape[1]
     n_params = np.asarray(space.n_params, dtype=np.int64)
@@ -294,24 +342,56 @@ def _decided(space, traj: Trajectories, config: FilterConfig, seq, x: torch.Tens
     timings["drift"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ratio = ratio_of(out["s_true"], out["s_random"])
-    survivors = rank_survivors(space, out["params_true"], accepted, ratio, verdict, x, top=config.top,
-                               seed=config.seed, tol=config.independence_tol, memory_mb=config.memory_mb)
+    survivors = rank_survivors(
+        space,
+        out["params_true"],
+        accepted,
+        ratio,
+        verdict,
+        x,
+        top=config.top,
+        seed=config.seed,
+        tol=config.independence_tol,
+        memory_mb=config.memory_mb,
+    )
     timings["independence"] = time.perf_counter() - t0
     expressions = [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)]
-    table = pd.DataFrame({
-        "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
-        "expression": expressions,
-        "n_params": n_params,
-        "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
-        "s_true": out["s_true"], "s_random": out["s_random"], "ratio": ratio, "excess": out["excess"],
-        "trend_p": trend_p, "verdict": verdict, "linear": linear, "converged": out["converged"], "accepted": accepted,
-        "rank": survivors.rank, **class_columns(survivors.classes, expressions, n), "reason": reasons,
-    })
-    return FilterResult(space=space, table=table, params=out["params_true"], accepted_indices=survivors.order,
-                        independent_indices=survivors.independent, rule=config.rule,
-                        sequences_shape=(m, length, d), timings=timings, approximate_indices=survivors.approximate,
-                        sequence_lengths=seq.lengths, score=score, score_reason=score_reason,
-                        unidentifiable=why_none, classes=survivors.classes)
+    table = pd.DataFrame(
+        {
+            "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
+            "expression": expressions,
+            "n_params": n_params,
+            "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
+            "s_true": out["s_true"],
+            "s_random": out["s_random"],
+            "ratio": ratio,
+            "excess": out["excess"],
+            "trend_p": trend_p,
+            "verdict": verdict,
+            "linear": linear,
+            "converged": out["converged"],
+            "accepted": accepted,
+            "rank": survivors.rank,
+            **class_columns(survivors.classes, expressions, n),
+            "reason": reasons,
+        }
+    )
+    return FilterResult(
+        space=space,
+        table=table,
+        params=out["params_true"],
+        accepted_indices=survivors.order,
+        independent_indices=survivors.independent,
+        rule=config.rule,
+        sequences_shape=(m, length, d),
+        timings=timings,
+        approximate_indices=survivors.approximate,
+        sequence_lengths=seq.lengths,
+        score=score,
+        score_reason=score_reason,
+        unidentifiable=why_none,
+        classes=survivors.classes,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -358,6 +438,7 @@ def _evaluator(ctx: _Context, sub, x: torch.Tensor | None = None):
     def evaluate(c: torch.Tensor):
         ev = sub.evaluate(x, c, memory_mb=ctx.config.memory_mb)
         return ev.values, ev.finite.to(ev.values.device)
+
     evaluate.restrict = lambda keep: _evaluator(ctx, sub.subset(np.flatnonzero(keep.cpu().numpy())), x)
     return evaluate
 
@@ -384,10 +465,20 @@ def _fit_linear_chunk(ctx: _Context, index: np.ndarray) -> dict:
         noise = torch.einsum("nk,nkj,nj->n", a, white, a)
         excess = within / noise.clamp_min(torch.finfo(noise.dtype).tiny)
     finite = finite.cpu().numpy()
-    reason = [None if f and s == OK else ("non-finite values" if not f else STATUS[int(s)])
-              for f, s in zip(finite, true.status.cpu().numpy())]
-    return {"index": index, "params_true": true.params, "params_rand": rand.params, "s_true": true.score,
-            "s_random": rand.score, "excess": excess, "converged": np.ones(len(index), bool), "reason": reason}
+    reason = [
+        None if f and s == OK else ("non-finite values" if not f else STATUS[int(s)])
+        for f, s in zip(finite, true.status.cpu().numpy())
+    ]
+    return {
+        "index": index,
+        "params_true": true.params,
+        "params_rand": rand.params,
+        "s_true": true.score,
+        "s_random": rand.score,
+        "excess": excess,
+        "converged": np.ones(len(index), bool),
+        "reason": reason,
+    }
 
 
 @reuse_freed_memory()
@@ -406,23 +497,39 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
     converged = true.converged.cpu().numpy().copy()
     if len(fit_rand):
         # the random sequences are the same lengths as the true ones: the points reordered, the same grouping
-        rand, _, _, score = _fit_gradient_on(ctx, index[fit_rand], ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit],
-                                             fit_order)
+        rand, _, _, score = _fit_gradient_on(
+            ctx, index[fit_rand], ctx.x[ctx.idx_rand.flatten()], x_fit[perm_fit], fit_order
+        )
         at = torch.as_tensor(fit_rand, device=s_true.device)
         params_rand[at], s_rand[at] = rand.params, score
         converged[fit_rand] &= rand.converged.cpu().numpy()
     with torch.no_grad():
         excess = noise_excess(values, ctx.order)
-    reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-              for f, s in zip(finite.cpu().numpy(), scores)]
-    reason = [r if r is not None or not h else f"S_true {s:.3g} >= 1/{ctx.config.rule.least_ratio:g}: no random "
-              f"fit can give the ratio the rule needs" for r, h, s in zip(reason, hopeless, scores)]
-    return {"index": index, "params_true": true.params, "params_rand": params_rand, "s_true": s_true,
-            "s_random": s_rand, "excess": excess, "converged": converged, "reason": reason}
+    reason = [
+        None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
+        for f, s in zip(finite.cpu().numpy(), scores)
+    ]
+    reason = [
+        r
+        if r is not None or not h
+        else f"S_true {s:.3g} >= 1/{ctx.config.rule.least_ratio:g}: no random fit can give the ratio the rule needs"
+        for r, h, s in zip(reason, hopeless, scores)
+    ]
+    return {
+        "index": index,
+        "params_true": true.params,
+        "params_rand": params_rand,
+        "s_true": s_true,
+        "s_random": s_rand,
+        "excess": excess,
+        "converged": converged,
+        "reason": reason,
+    }
 
 
-def _fit_gradient_on(ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_sub: torch.Tensor, fit_order,
-                     give_up: bool = False):
+def _fit_gradient_on(
+    ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_sub: torch.Tensor, fit_order, give_up: bool = False
+):
     """Fit candidates ``index`` on the subsample x_sub (polished on x_all) -> (fit, values on x_all [n, N],
     finite [n], S on x_all [n], NaN where not finite). give_up: stop the fits that cannot get below the S above
     which the rule accepts nothing (``GradientConfig.give_up``; for the true sequences only: on random ones a
@@ -431,20 +538,28 @@ def _fit_gradient_on(ctx: _Context, index: np.ndarray, x_all: torch.Tensor, x_su
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=ctx.x.device)
     cfg, order, kmax = ctx.config.gradient, ctx.order, ctx.kmax
     fit_cfg = replace(cfg, give_up=1 / ctx.config.rule.least_ratio if give_up else 0.0)
-    fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=fit_cfg, max_params=kmax,
-                       like=ctx.x)
+    fit = fit_gradient(_evaluator(ctx, sub, x_sub), n_params, fit_order, config=fit_cfg, max_params=kmax, like=ctx.x)
     evaluate = _evaluator(ctx, sub, x_all)
     if x_sub.shape[0] < x_all.shape[0] and cfg.polish_steps:
-        fit = fit_gradient(evaluate, n_params, order, config=fit_cfg, max_params=kmax, like=ctx.x,
-                           starts=fit.params[None], steps=cfg.polish_steps)
+        fit = fit_gradient(
+            evaluate,
+            n_params,
+            order,
+            config=fit_cfg,
+            max_params=kmax,
+            like=ctx.x,
+            starts=fit.params[None],
+            steps=cfg.polish_steps,
+        )
     with torch.no_grad():
         values, finite = evaluate(fit.params)
         score = torch.where(finite, conservation_score(values, order), torch.nan)
     return fit, values, finite, score
 
 
-def _propagated_excess(space, out: dict, x: torch.Tensor, order, names: tuple[str, ...], config: FilterConfig
-                       ) -> np.ndarray:
+def _propagated_excess(
+    space, out: dict, x: torch.Tensor, order, names: tuple[str, ...], config: FilterConfig
+) -> np.ndarray:
     """Within-sequence variance over the states' measurement noise propagated through the law's gradient, for the
     candidates the noise-aware rule would weigh (ratio in [noisy_ratio, paper_ratio)); NaN for the others."""
     given = dict(config.noise_std)
@@ -488,7 +603,7 @@ def _chunk_size(memory_mb: int, points: int, features: int, per_value: int) -> i
 
 
 def _chunks(index: np.ndarray, size: int) -> list[np.ndarray]:
-    return [index[i: i + size] for i in range(0, len(index), size)]
+    return [index[i : i + size] for i in range(0, len(index), size)]
 
 
 def _parallel(config: FilterConfig, device: torch.device, tasks: list, client=None) -> Iterator[dict]:
@@ -509,8 +624,9 @@ def _parallel(config: FilterConfig, device: torch.device, tasks: list, client=No
         yield from Parallel(n_jobs=jobs, prefer="threads", return_as="generator")(tasks)
 
 
-def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int | Segments,
-              config: FilterConfig) -> tuple[np.ndarray, np.ndarray]:
+def _verdicts(
+    space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Tensor, length: int | Segments, config: FilterConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """Label every accepted candidate conserved or approximate (``drift.measure_drift`` on its values along the
     training sequences); with ``accept='conserved'`` the approximate ones are rejected (``accepted`` and
     ``reasons`` are updated in place). Returns (verdict [n] str, trend_p [n], NaN where not accepted)."""
@@ -534,8 +650,10 @@ def _verdicts(space, out: dict, accepted: np.ndarray, reasons: list, x: torch.Te
         for j in np.flatnonzero(~drift.conserved):
             i = acc[j]
             accepted[i] = False
-            reasons[i] = (f"approximate, not conserved: drifts beyond noise (within/white-noise variance "
-                          f"{drift.excess[j]:.3g}, trend p {drift.trend_p[j]:.2g})")
+            reasons[i] = (
+                f"approximate, not conserved: drifts beyond noise (within/white-noise variance "
+                f"{drift.excess[j]:.3g}, trend p {drift.trend_p[j]:.2g})"
+            )
     return verdict, trend_p
 
 

@@ -75,7 +75,8 @@ def solve_pencil(within: Tensor, total: Tensor, n_params: Tensor | None = None) 
     a0 = torch.where(a[:, 0].abs() > 0, a[:, 0], torch.ones_like(a[:, 0]))
     params = a[:, 1:] / a0[:, None]
     free = (a[:, 1:].abs().amax(-1, keepdim=True) if k1 > 1 else a[:, :0].sum(-1, keepdim=True)).clamp_min(
-        torch.finfo(dtype).tiny)
+        torch.finfo(dtype).tiny
+    )
     params = torch.where(phi0_flat[:, None], a[:, 1:] / free, params)
     status = torch.full((n,), OK, dtype=torch.long, device=total.device)
     status[diverged] = DIVERGED

@@ -105,10 +105,17 @@ class _Objective:
         return None if restrict is None else _Objective(restrict(keep), self.index, self._calls)
 
 
-def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *,
-                 config: GradientConfig = GradientConfig(), max_params: int | None = None,
-                 like: Tensor | None = None, starts: Tensor | None = None,
-                 steps: int | None = None) -> GradientFit:
+def fit_gradient(
+    evaluate: Evaluator,
+    n_params: Tensor,
+    index: Tensor | int,
+    *,
+    config: GradientConfig = GradientConfig(),
+    max_params: int | None = None,
+    like: Tensor | None = None,
+    starts: Tensor | None = None,
+    steps: int | None = None,
+) -> GradientFit:
     """Fit C [n, K] minimising S_i for every candidate at once (deterministic: the screen is a fixed grid).
 
     evaluate: C [n, K] -> (values [n, N], finite [n]), differentiable in C for ``derivatives="autograd"``; when it
@@ -146,8 +153,9 @@ def fit_gradient(evaluate: Evaluator, n_params: Tensor, index: Tensor | int, *,
         best_conv = torch.where(better, conv, best_conv)
     found = torch.isfinite(best_s)
     score = torch.where(found, best_s, torch.full_like(best_s, math.nan))
-    return GradientFit(params=best_c.detach(), score=score.detach(), converged=best_conv & found,
-                       evaluations=objective.calls)
+    return GradientFit(
+        params=best_c.detach(), score=score.detach(), converged=best_conv & found, evaluations=objective.calls
+    )
 
 
 def screen_points(k: int) -> list[tuple[float, ...]]:
@@ -182,8 +190,15 @@ def _screen(objective: _Objective, used: Tensor, keep: int) -> tuple[Tensor, Ten
     return torch.stack(starts), torch.stack(values)
 
 
-def _newton(objective: _Objective, index: Tensor, c: Tensor, s: Tensor, used: Tensor, config: GradientConfig,
-            first_give_up: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+def _newton(
+    objective: _Objective,
+    index: Tensor,
+    c: Tensor,
+    s: Tensor,
+    used: Tensor,
+    config: GradientConfig,
+    first_give_up: int = 0,
+) -> tuple[Tensor, Tensor, Tensor]:
     """Damped saddle-free Newton from starts c [n, K] with scores s [n]. Returns (c, S, converged). The give-up
     test (``GradientConfig.give_up``) applies from iteration ``first_give_up`` on.
 
@@ -216,7 +231,8 @@ def _newton(objective: _Objective, index: Tensor, c: Tensor, s: Tensor, used: Te
             out_c[rows], out_s[rows], out_dec[rows] = c, s, decrement
             keep = ~done
             rows, c, s, used, damping, decrement, step, active = (
-                t[keep] for t in (rows, c, s, used, damping, decrement, step, active))
+                t[keep] for t in (rows, c, s, used, damping, decrement, step, active)
+            )
             objective = narrower
         limit = c.abs() + 0.1  # trust region: a step at most doubles a parameter's magnitude (plus 0.1)
         step = torch.maximum(torch.minimum(step, limit), -limit)
@@ -295,7 +311,8 @@ def _autograd_derivatives(evaluate: Evaluator, index: Tensor, c: Tensor, used: T
         s = score_of(values, index)
         s = torch.where(finite & torch.isfinite(s), s, torch.zeros_like(s))
         (grad,) = torch.autograd.grad(s.sum(), cg, create_graph=True)
-        rows = [torch.autograd.grad(grad[:, j].sum(), cg, retain_graph=j < k - 1, allow_unused=True)[0]
-                for j in range(k)]
+        rows = [
+            torch.autograd.grad(grad[:, j].sum(), cg, retain_graph=j < k - 1, allow_unused=True)[0] for j in range(k)
+        ]
     rows = [torch.zeros_like(c) if r is None else r for r in rows]
     return grad.detach(), torch.stack(rows, 1).detach()

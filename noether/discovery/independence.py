@@ -25,8 +25,9 @@ def state_gradients(fn: Callable[[Tensor], Tensor], states: Tensor) -> Tensor:
     return grad.nan_to_num(0.0, 0.0, 0.0)
 
 
-def independent_set(gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1, max_rank: int | None = None
-                    ) -> list[int]:
+def independent_set(
+    gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1, max_rank: int | None = None
+) -> list[int]:
     """Indices of a greedy maximal functionally independent subset, in the given (ranking) order.
 
     gradients: k tensors [N, d] (∇g_i at the same N states). A law whose gradient vanishes (or is non-finite) at
@@ -35,8 +36,9 @@ def independent_set(gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1, m
     return functional_classes(gradients, tol=tol, max_rank=max_rank)[0]
 
 
-def functional_classes(gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1, max_rank: int | None = None
-                       ) -> tuple[list[int], list[int]]:
+def functional_classes(
+    gradients: Sequence[Tensor] | Tensor, *, tol: float = 0.1, max_rank: int | None = None
+) -> tuple[list[int], list[int]]:
     """Greedy independent seeds and, for every law, the seed it is a function of.
 
     Returns (seeds, member_of): seeds as in ``independent_set``; member_of[j] = position in ``seeds`` of the

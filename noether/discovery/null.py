@@ -65,11 +65,14 @@ class AcceptanceRule:
     def name(self) -> str:
         if self.min_ratio is not None:
             return f"fixed: ratio >= {self.min_ratio:g}"
-        return (f"noise-aware: ratio >= {self.paper_ratio:g}, or ratio >= {self.noisy_ratio:g} with within-variance"
-                f" <= {self.whiteness:g} x white-noise variance")
+        return (
+            f"noise-aware: ratio >= {self.paper_ratio:g}, or ratio >= {self.noisy_ratio:g} with within-variance"
+            f" <= {self.whiteness:g} x white-noise variance"
+        )
 
-    def decide(self, s_true: np.ndarray, s_random: np.ndarray, excess: np.ndarray,
-               fit_reason: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    def decide(
+        self, s_true: np.ndarray, s_random: np.ndarray, excess: np.ndarray, fit_reason: list[str | None]
+    ) -> tuple[np.ndarray, list[str | None]]:
         """Accept or reject n candidates. s_true, s_random, excess (within / white-noise variance on the true
         sequences): [n] float (NaN where undefined); fit_reason: a failure found while fitting, or None.
         Returns (accepted [n] bool, reason [n]: None when accepted)."""
@@ -97,12 +100,18 @@ class AcceptanceRule:
                 reasons.append(f"ratio {r:.3g} < {self.noisy_ratio:g}")
             elif not np.isfinite(ex):
                 ok = False
-                reasons.append(f"ratio {r:.3g} < {self.paper_ratio:g}, and without a time order there is no "
-                               "noise floor to accept it by")
+                reasons.append(
+                    f"ratio {r:.3g} < {self.paper_ratio:g}, and without a time order there is no "
+                    "noise floor to accept it by"
+                )
             else:
                 ok = bool(ex <= self.whiteness)
-                reasons.append(None if ok else f"ratio {r:.3g} < {self.paper_ratio:g} and it drifts along sequences"
-                                               f" (within/white-noise variance {ex:.3g} > {self.whiteness:g})")
+                reasons.append(
+                    None
+                    if ok
+                    else f"ratio {r:.3g} < {self.paper_ratio:g} and it drifts along sequences"
+                    f" (within/white-noise variance {ex:.3g} > {self.whiteness:g})"
+                )
             accepted[i] = ok
         return accepted, reasons
 

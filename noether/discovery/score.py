@@ -75,13 +75,16 @@ def sequence_set(traj: Trajectories, part: str = "train", window: int | None = N
             pieces.append((x, t))
             continue
         for start in range(0, len(t) - window + 1, window):
-            pieces.append((x[start:start + window], t[start:start + window] - t[start]))
+            pieces.append((x[start : start + window], t[start : start + window] - t[start]))
     return _packed(pieces)
 
 
 def _packed(pieces: list[tuple[np.ndarray, np.ndarray]]) -> SequenceSet:
-    return SequenceSet(np.concatenate([x for x, _ in pieces]), np.array([len(t) for _, t in pieces]),
-                       np.concatenate([t for _, t in pieces]))
+    return SequenceSet(
+        np.concatenate([x for x, _ in pieces]),
+        np.array([len(t) for _, t in pieces]),
+        np.concatenate([t for _, t in pieces]),
+    )
 
 
 def sequences(traj: Trajectories, part: str = "train", window: int | None = None) -> np.ndarray:

@@ -57,9 +57,11 @@ MOTION_ALPHA = 1e-3  # false-alarm rate of "this coordinate moves" for a coordin
 
 
 #: what each score measures, for the console and report.md
-SCORE_TEXT = {RANDOM_SEQUENCE: "within- vs across-sequence variance against random sequences (paper, Eq. 4)",
-              DERIVATIVE: "grad(g) . dx/dt ~ 0 along the data, against directions drawn from other points",
-              COORDINATE_SHUFFLE: "variance along the data against states with each coordinate shuffled"}
+SCORE_TEXT = {
+    RANDOM_SEQUENCE: "within- vs across-sequence variance against random sequences (paper, Eq. 4)",
+    DERIVATIVE: "grad(g) . dx/dt ~ 0 along the data, against directions drawn from other points",
+    COORDINATE_SHUFFLE: "variance along the data against states with each coordinate shuffled",
+}
 
 
 def score_line(score: str, why: str) -> str:
@@ -95,8 +97,14 @@ def choose_score(requested: str, runs: int) -> tuple[str, str, str | None]:
     if requested != "auto":
         return requested, "as asked", None
     if runs < MIN_SEQUENCES:
-        return RANDOM_SEQUENCE, (f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and "
-                                 "a law reached ratio >= 100 on them"), DERIVATIVE
+        return (
+            RANDOM_SEQUENCE,
+            (
+                f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and "
+                "a law reached ratio >= 100 on them"
+            ),
+            DERIVATIVE,
+        )
     return RANDOM_SEQUENCE, f"{runs} recordings as sequences", None
 
 
@@ -123,8 +131,10 @@ def trusted(result, x: Tensor, rule: AcceptanceRule, exact: float) -> bool:
 def untrusted(runs: int, fallback_empty: str | None = None) -> str:
     """The reason given when the fallback score replaced the paper's (see ``choose_score``), or, with
     ``fallback_empty`` (its name), when it was tried and accepted nothing either, so the paper's table is kept."""
-    why = (f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and no law reached ratio "
-           ">= 100 on them with the paper's score: too little across-sequence variance to trust")
+    why = (
+        f"{runs} recording{'s' if runs != 1 else ''}: windows of the same recordings, and no law reached ratio "
+        ">= 100 on them with the paper's score: too little across-sequence variance to trust"
+    )
     return why if fallback_empty is None else f"{why}; the {fallback_empty} score accepted no law either"
 
 
@@ -157,8 +167,10 @@ def unidentifiable(x: Tensor, index: Tensor | Segments, ordered: bool, score: st
     constant on the data up to noise. Group data (no time order) is only checked for samples."""
     n = x.shape[0]
     if score != RANDOM_SEQUENCE and n < MIN_POINTS:
-        return (f"too few samples: {n} training states, the single-recording score needs at least {MIN_POINTS}; "
-                "record longer or add recordings")
+        return (
+            f"too few samples: {n} training states, the single-recording score needs at least {MIN_POINTS}; "
+            "record longer or add recordings"
+        )
     if not ordered:
         return None
     cols = x.T.contiguous()
@@ -175,8 +187,10 @@ def unidentifiable(x: Tensor, index: Tensor | Segments, ordered: bool, score: st
     return None
 
 
-_NO_MOTION = ("too little motion: no state varies along the recordings beyond its measurement noise, so every "
-              "formula is constant on them; record a stretch where the system moves")
+_NO_MOTION = (
+    "too little motion: no state varies along the recordings beyond its measurement noise, so every "
+    "formula is constant on them; record a stretch where the system moves"
+)
 
 
 def _motion_bound(index: Tensor | Segments) -> float:
@@ -186,15 +200,32 @@ def _motion_bound(index: Tensor | Segments) -> float:
     return null_excess(int(index.shape[0]), int(index.shape[1]), MOTION_ALPHA)
 
 
-def fit_contrast(space, contrast, lengths: np.ndarray, index: Tensor | Segments, *, seed: int,
-                 gradient: GradientConfig, least_ratio: float, memory_mb: int) -> dict:
+def fit_contrast(
+    space,
+    contrast,
+    lengths: np.ndarray,
+    index: Tensor | Segments,
+    *,
+    seed: int,
+    gradient: GradientConfig,
+    least_ratio: float,
+    memory_mb: int,
+) -> dict:
     """Fit every candidate of ``space`` for ``contrast`` (``contrast.py``) on the data and on its null; the
     filter's per-candidate results (params_true, params_rand, s_true, s_random, excess, converged, reason) and
     the seconds taken (timings)."""
     n, kmax, npts = len(space), int(space.max_params), contrast.n
-    out = {"params_true": np.zeros((n, kmax)), "params_rand": np.zeros((n, kmax)), "s_true": np.full(n, np.nan),
-           "s_random": np.full(n, np.nan), "excess": np.full(n, np.nan), "converged": np.ones(n, bool),
-           "reason": [None] * n, "timings": {}, "s_spread": np.full(n, np.nan)}
+    out = {
+        "params_true": np.zeros((n, kmax)),
+        "params_rand": np.zeros((n, kmax)),
+        "s_true": np.full(n, np.nan),
+        "s_random": np.full(n, np.nan),
+        "excess": np.full(n, np.nan),
+        "converged": np.ones(n, bool),
+        "reason": [None] * n,
+        "timings": {},
+        "s_spread": np.full(n, np.nan),
+    }
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     dof = int((lengths - 1).sum())
@@ -214,8 +245,9 @@ def fit_contrast(space, contrast, lengths: np.ndarray, index: Tensor | Segments,
         for k in range(kmax + 1):
             idx = np.flatnonzero(~linear & (n_params == k))
             for chunk in _chunks(idx, _chunk(memory_mb, stacked, 1, 12)):
-                _store(out, chunk, _gradient(space, chunk, contrast, sub, index, kmax, gradient, least_ratio,
-                                             memory_mb))
+                _store(
+                    out, chunk, _gradient(space, chunk, contrast, sub, index, kmax, gradient, least_ratio, memory_mb)
+                )
                 advance(len(chunk))
         out["timings"]["gradient"] = time.perf_counter() - t0
     return out
@@ -223,15 +255,18 @@ def fit_contrast(space, contrast, lengths: np.ndarray, index: Tensor | Segments,
 
 def _evaluator(sub, x: Tensor, memory_mb: int):
     """C [n, K] -> (values [n, N], finite [n]) on x; ``restrict(keep)`` for a subset (what fit_gradient uses)."""
+
     def evaluate(c: Tensor):
         ev = sub.evaluate(x, c, memory_mb=memory_mb)
         return ev.values, ev.finite.to(ev.values.device)
+
     evaluate.restrict = lambda keep: _evaluator(sub.subset(np.flatnonzero(keep.cpu().numpy())), x, memory_mb)
     return evaluate
 
 
-def _linear(space, chunk: np.ndarray, contrast, npts: int, index, kmax: int, dof: int, least_ratio: float,
-            memory_mb: int) -> dict:
+def _linear(
+    space, chunk: np.ndarray, contrast, npts: int, index, kmax: int, dof: int, least_ratio: float, memory_mb: int
+) -> dict:
     """Exact fits of affine candidates: the pencil of the contrast's forms on the data's stack, and on the null's
     for the candidates whose S leaves the rule a ratio to find (S_random <~ 1)."""
     sub = space.subset(chunk)
@@ -239,8 +274,9 @@ def _linear(space, chunk: np.ndarray, contrast, npts: int, index, kmax: int, dof
     k = int(n_params.max())
     like = contrast.true_points
     with torch.no_grad():
-        feats, finite = features_from(lambda c: _evaluator(sub, contrast.true_points, memory_mb)(_pad(c, kmax)),
-                                      len(chunk), k, like)
+        feats, finite = features_from(
+            lambda c: _evaluator(sub, contrast.true_points, memory_mb)(_pad(c, kmax)), len(chunk), k, like
+        )
         true, s_true = _solve(contrast, feats, n_params)
         data = feats[..., :npts]  # block 0: the data itself
         w_data = scatter_matrices(data, index)[0]
@@ -252,13 +288,17 @@ def _linear(space, chunk: np.ndarray, contrast, npts: int, index, kmax: int, dof
         if len(hope):
             null = sub.subset(hope.cpu().numpy())
             null_feats, _ = features_from(
-                lambda c: _evaluator(null, contrast.null_points, memory_mb)(_pad(c, kmax)), len(hope), k, like)
+                lambda c: _evaluator(null, contrast.null_points, memory_mb)(_pad(c, kmax)), len(hope), k, like
+            )
             rand, s_hope = _solve(contrast, null_feats, n_params[hope])
             params_rand[hope], s_rand[hope] = rand.params, s_hope
         # the re-fit for precision is kept where the re-fitted law still passes the rule by itself
         use = (refit.status == OK) & (s_refit * least_ratio <= s_rand)
-        true = ExactFit(torch.where(use[:, None], refit.params, true.params), torch.where(use, s_refit, true.score),
-                        torch.where(use, refit.status, true.status))
+        true = ExactFit(
+            torch.where(use[:, None], refit.params, true.params),
+            torch.where(use, s_refit, true.score),
+            torch.where(use, refit.status, true.status),
+        )
         s_true = torch.where(use, s_refit, s_true)
         spread = contrast.spread(_values(feats, true))
         del feats
@@ -266,10 +306,19 @@ def _linear(space, chunk: np.ndarray, contrast, npts: int, index, kmax: int, dof
         within = torch.einsum("nk,nkj,nj->n", a, w_data, a).clamp_min(0) / dof
         noise = torch.einsum("nk,nkj,nj->n", a, white, a)
         excess = within / noise.clamp_min(torch.finfo(noise.dtype).tiny)
-    reason = [None if f and s == OK else ("non-finite values" if not f else STATUS[int(s)])
-              for f, s in zip(finite.cpu().numpy(), true.status.cpu().numpy())]
-    return {"params_true": _pad(true.params, kmax), "params_rand": _pad(params_rand, kmax), "s_true": s_true,
-            "s_random": s_rand, "excess": excess, "reason": reason, "s_spread": spread}
+    reason = [
+        None if f and s == OK else ("non-finite values" if not f else STATUS[int(s)])
+        for f, s in zip(finite.cpu().numpy(), true.status.cpu().numpy())
+    ]
+    return {
+        "params_true": _pad(true.params, kmax),
+        "params_rand": _pad(params_rand, kmax),
+        "s_true": s_true,
+        "s_random": s_rand,
+        "excess": excess,
+        "reason": reason,
+        "s_spread": spread,
+    }
 
 
 def _solve(contrast, feats: Tensor, n_params: Tensor) -> tuple[ExactFit, Tensor]:
@@ -286,8 +335,11 @@ def _solve(contrast, feats: Tensor, n_params: Tensor) -> tuple[ExactFit, Tensor]
         step = solve_pencil(*contrast.forms(feats, 1 / norms.clamp_min(floor)), n_params)
         s = _score_of(contrast, feats, step)
         better = (s < score) | (torch.isnan(score) & torch.isfinite(s))
-        fit = ExactFit(torch.where(better[:, None], step.params, fit.params), torch.where(better, s, fit.score),
-                       torch.where(better, step.status, fit.status))
+        fit = ExactFit(
+            torch.where(better[:, None], step.params, fit.params),
+            torch.where(better, s, fit.score),
+            torch.where(better, step.status, fit.status),
+        )
         score = torch.where(better, s, score)
     return fit, score
 
@@ -299,9 +351,11 @@ def _refit(contrast, feats: Tensor, w_data: Tensor, n_params: Tensor) -> tuple[E
     squared gradient (``spread``, no dx/dt needed), minimised by the pencil W_data a = mu B a -> (fit, its
     derivative score); ``_linear`` keeps it where the re-fitted law still passes the rule."""
     if not hasattr(contrast, "gradient_norms"):
-        return ExactFit(torch.zeros_like(feats[:, 1:, 0]), torch.full_like(feats[:, 0, 0], float("nan")),
-                        torch.full_like(feats[:, 0, 0], -1, dtype=torch.long)), \
-            torch.full_like(feats[:, 0, 0], float("nan"))
+        return ExactFit(
+            torch.zeros_like(feats[:, 1:, 0]),
+            torch.full_like(feats[:, 0, 0], float("nan")),
+            torch.full_like(feats[:, 0, 0], -1, dtype=torch.long),
+        ), torch.full_like(feats[:, 0, 0], float("nan"))
     step = solve_pencil(w_data, contrast.forms(feats)[1], n_params)
     return step, _score_of(contrast, feats, step)
 
@@ -317,13 +371,23 @@ def _score_of(contrast, feats: Tensor, fit: ExactFit) -> Tensor:
     return torch.where(fit.status == OK, s, torch.full_like(s, float("nan")))
 
 
-def _gradient(space, chunk: np.ndarray, contrast, sub_contrast, index, kmax: int, config: GradientConfig,
-              least_ratio: float, memory_mb: int) -> dict:
+def _gradient(
+    space,
+    chunk: np.ndarray,
+    contrast,
+    sub_contrast,
+    index,
+    kmax: int,
+    config: GradientConfig,
+    least_ratio: float,
+    memory_mb: int,
+) -> dict:
     """Fits of non-affine candidates on a subsample of whole sequences (``GradientConfig.fit_points``), polished
     on all points; the null fitted only where the data's S leaves the rule a ratio to find."""
     sub = space.subset(chunk)
-    true, values, finite, s_true = _fit_on(sub, contrast, sub_contrast, "true_points", kmax, config,
-                                           1 / least_ratio, memory_mb)
+    true, values, finite, s_true = _fit_on(
+        sub, contrast, sub_contrast, "true_points", kmax, config, 1 / least_ratio, memory_mb
+    )
     scores = s_true.cpu().numpy()
     hopeless = ~(scores < 1 / least_ratio)
     params_rand = torch.zeros_like(true.params)
@@ -331,8 +395,9 @@ def _gradient(space, chunk: np.ndarray, contrast, sub_contrast, index, kmax: int
     converged = true.converged.cpu().numpy().copy()
     keep = np.flatnonzero(~hopeless)
     if len(keep):
-        rand, _, _, score = _fit_on(sub.subset(keep), contrast, sub_contrast, "null_points", kmax, config, 0.0,
-                                    memory_mb)
+        rand, _, _, score = _fit_on(
+            sub.subset(keep), contrast, sub_contrast, "null_points", kmax, config, 0.0, memory_mb
+        )
         at = torch.as_tensor(keep, device=s_true.device)
         params_rand[at], s_rand[at] = rand.params, score
         converged[keep] &= rand.converged.cpu().numpy()
@@ -346,42 +411,77 @@ def _gradient(space, chunk: np.ndarray, contrast, sub_contrast, index, kmax: int
     with torch.no_grad():
         excess = noise_excess(values[:, : contrast.n], index)
         spread = contrast.spread(values)
-    reason = [None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-              for f, s in zip(finite.cpu().numpy(), scores)]
-    reason = [r if r is not None or not h else f"S_true {s:.3g} >= 1/{least_ratio:g}: no null fit can give the "
-              "ratio the rule needs" for r, h, s in zip(reason, hopeless, scores)]
-    return {"params_true": true.params, "params_rand": params_rand, "s_true": s_true, "s_random": s_rand,
-            "excess": excess, "converged": converged, "reason": reason, "s_spread": spread}
+    reason = [
+        None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
+        for f, s in zip(finite.cpu().numpy(), scores)
+    ]
+    reason = [
+        r
+        if r is not None or not h
+        else f"S_true {s:.3g} >= 1/{least_ratio:g}: no null fit can give the ratio the rule needs"
+        for r, h, s in zip(reason, hopeless, scores)
+    ]
+    return {
+        "params_true": true.params,
+        "params_rand": params_rand,
+        "s_true": s_true,
+        "s_random": s_rand,
+        "excess": excess,
+        "converged": converged,
+        "reason": reason,
+        "s_spread": spread,
+    }
 
 
-def _polish(sub, contrast, start: Tensor, kmax: int, config: GradientConfig, memory_mb: int
-            ) -> tuple[Tensor, Tensor, Tensor]:
+def _polish(
+    sub, contrast, start: Tensor, kmax: int, config: GradientConfig, memory_mb: int
+) -> tuple[Tensor, Tensor, Tensor]:
     """Newton steps from ``start`` [n, K] on the law's spread along the data (``DerivativeContrast.spread``, no
     dx/dt) -> (params [n, K], their derivative score [n], values on the stack [n, P])."""
     like = contrast.true_points
     evaluate = _evaluator(sub, like, memory_mb)
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=like.device)
-    fit = fit_gradient(evaluate, n_params, contrast.spread, config=replace(config, give_up=0.0), max_params=kmax,
-                       like=like, starts=start[None])
+    fit = fit_gradient(
+        evaluate,
+        n_params,
+        contrast.spread,
+        config=replace(config, give_up=0.0),
+        max_params=kmax,
+        like=like,
+        starts=start[None],
+    )
     with torch.no_grad():
         values, finite = evaluate(fit.params)
         score = torch.where(finite, contrast.score(values), torch.nan)
     return fit.params, score, values
 
 
-def _fit_on(sub, contrast, sub_contrast, which: str, kmax: int, config: GradientConfig, give_up: float,
-            memory_mb: int):
+def _fit_on(sub, contrast, sub_contrast, which: str, kmax: int, config: GradientConfig, give_up: float, memory_mb: int):
     """Fit on the subsample's stack (``which``: 'true_points' or 'null_points'), polish on the whole stack ->
     (fit, values [n, stacked points], finite [n], S [n])."""
     like = contrast.true_points
     n_params = torch.as_tensor(np.asarray(sub.n_params), device=like.device)
     cfg = replace(config, give_up=give_up)
-    fit = fit_gradient(_evaluator(sub, getattr(sub_contrast, which), memory_mb), n_params, sub_contrast.score,
-                       config=cfg, max_params=kmax, like=like)
+    fit = fit_gradient(
+        _evaluator(sub, getattr(sub_contrast, which), memory_mb),
+        n_params,
+        sub_contrast.score,
+        config=cfg,
+        max_params=kmax,
+        like=like,
+    )
     evaluate = _evaluator(sub, getattr(contrast, which), memory_mb)
     if sub_contrast.n < contrast.n and config.polish_steps:
-        fit = fit_gradient(evaluate, n_params, contrast.score, config=cfg, max_params=kmax, like=like,
-                           starts=fit.params[None], steps=config.polish_steps)
+        fit = fit_gradient(
+            evaluate,
+            n_params,
+            contrast.score,
+            config=cfg,
+            max_params=kmax,
+            like=like,
+            starts=fit.params[None],
+            steps=config.polish_steps,
+        )
     with torch.no_grad():
         values, finite = evaluate(fit.params)
         score = torch.where(finite, contrast.score(values), torch.nan)
@@ -426,4 +526,4 @@ def _chunk(memory_mb: int, points: int, features: int, per_value: int) -> int:
 
 
 def _chunks(index: np.ndarray, size: int) -> list[np.ndarray]:
-    return [index[i: i + size] for i in range(0, len(index), size)]
+    return [index[i : i + size] for i in range(0, len(index), size)]

@@ -29,8 +29,19 @@ class Survivors:
     classes: LawClasses
 
 
-def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.ndarray, verdict: np.ndarray,
-                   x: torch.Tensor, *, top: int, seed: int, tol: float, memory_mb: int = 512) -> Survivors:
+def rank_survivors(
+    space,
+    params: np.ndarray,
+    accepted: np.ndarray,
+    ratio: np.ndarray,
+    verdict: np.ndarray,
+    x: torch.Tensor,
+    *,
+    top: int,
+    seed: int,
+    tol: float,
+    memory_mb: int = 512,
+) -> Survivors:
     """Accepted candidates by ratio descending (capped at ``RATIO_CAP``), then fewer parameters, smaller
     formula, affine first; all of them grouped into functional classes (forms of one law may differ in verdict:
     the drift test sees noise through each form's own nonlinearity; a class is as its representative is); and
@@ -46,8 +57,9 @@ def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.nd
     rank = pd.array([pd.NA] * len(accepted), dtype="Int64")  # 1-based like laws.json; empty when rejected
     rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
-    classes, grads = classify(space, params, order, sample_states(x, seed), simplicity, capped, tol=tol,
-                              memory_mb=memory_mb)
+    classes, grads = classify(
+        space, params, order, sample_states(x, seed), simplicity, capped, tol=tol, memory_mb=memory_mb
+    )
     reps = classes.representatives
     found = []
     for kind in (np.isin(verdict[reps], [CONSERVED, UNTESTED]), verdict[reps] == APPROXIMATE):
@@ -57,8 +69,9 @@ def rank_survivors(space, params: np.ndarray, accepted: np.ndarray, ratio: np.nd
     return Survivors(order, rank, found[0], found[1], classes)
 
 
-def simplest_basis(gradients: list[torch.Tensor], simplicity: np.ndarray, ratio: np.ndarray, *, tol: float
-                   ) -> list[int]:
+def simplest_basis(
+    gradients: list[torch.Tensor], simplicity: np.ndarray, ratio: np.ndarray, *, tol: float
+) -> list[int]:
     """Positions of a functionally independent set of laws given best first (gradients [N, d] each): the greedy
     set in that order, then each member exchanged for the simplest law (``simplicity`` rows, as for a class's
     representative) within a factor 2 of its ratio that keeps the set independent; in the given order. On the
@@ -67,8 +80,11 @@ def simplest_basis(gradients: list[torch.Tensor], simplicity: np.ndarray, ratio:
     kept = independent_set(gradients, tol=tol)
     for slot, b in enumerate(list(kept)):
         others = [k for k in kept if k != b]
-        simpler = [c for c in range(len(gradients)) if c not in kept and ratio[c] >= ratio[b] / 2
-                   and tuple(simplicity[c]) < tuple(simplicity[b])]
+        simpler = [
+            c
+            for c in range(len(gradients))
+            if c not in kept and ratio[c] >= ratio[b] / 2 and tuple(simplicity[c]) < tuple(simplicity[b])
+        ]
         for c in sorted(simpler, key=lambda c: (tuple(simplicity[c]), c)):
             if are_independent([gradients[k] for k in others] + [gradients[c]], tol=tol):
                 kept[slot] = c

@@ -8,7 +8,19 @@ from .law import FormulaError, Law
 from .space import CandidateSpace, SpaceReport, enumerate_space, space_for
 
 __all__ = [
-    "CandidateSpace", "SpaceReport", "Law", "FormulaError", "Evaluation", "Formula", "Operator", "OPERATORS",
+    "CandidateSpace",
+    "SpaceReport",
+    "Law",
+    "FormulaError",
+    "Evaluation",
+    "Formula",
+    "Operator",
+    "OPERATORS",
     "DedupConfig",
-    "enumerate_space", "space_for", "estimate_space", "check_space", "SpaceEstimate", "SpaceTooLargeError",
+    "enumerate_space",
+    "space_for",
+    "estimate_space",
+    "check_space",
+    "SpaceEstimate",
+    "SpaceTooLargeError",
 ]

@@ -125,15 +125,17 @@ def _affine_keys_(values: np.ndarray, pclass: np.ndarray, n_random: int) -> np.n
     linear = pclass != NONLINEAR
     # affine in the parameters: U = span{1, φ0, φ1, ...}
     phi0 = values[:, n_random]
-    phis = values[:, n_random + 1:] - phi0[:, None]
+    phis = values[:, n_random + 1 :] - phi0[:, None]
     basis = np.concatenate([np.ones((n, 1, P)), phi0[:, None], phis], axis=1)
     # non-linear: span{1, g(c)} under the first random draw, and whether it is the same under every draw
     nonlin = np.concatenate([np.ones((n, 1, P)), values[:, :1], np.zeros_like(phis)], axis=1)
     span_keys = _span_projection(np.where(linear[:, None, None], basis, nonlin), probe)
     stable = linear.copy()
     if (~linear).any():
-        per_draw = [_span_projection(np.concatenate([np.ones((n, 1, P)), values[:, r:r + 1]], axis=1), probe)
-                    for r in range(n_random)]
+        per_draw = [
+            _span_projection(np.concatenate([np.ones((n, 1, P)), values[:, r : r + 1]], axis=1), probe)
+            for r in range(n_random)
+        ]
         same = np.ones(n, bool)
         for r in range(1, n_random):
             same &= (_quantise(per_draw[r]) == _quantise(per_draw[0])).all(axis=1)
@@ -175,8 +177,10 @@ def _confirm(raw: RawSpace, ids: np.ndarray, rep: np.ndarray, max_size: int) -> 
     dup = raw.formulas([ids[m] for m in small])
     best = raw.formulas([ids[rep[m]] for m in small])
     confirmed = sum(_sympy_equal(to_sympy(a, xs, cs), to_sympy(b, xs, cs)) for a, b in zip(dup, best))
-    return (f"{len(merged)} merges; {confirmed} of the {len(small)} between formulas of <= {max_size} nodes "
-            f"confirmed by SymPy")
+    return (
+        f"{len(merged)} merges; {confirmed} of the {len(small)} between formulas of <= {max_size} nodes "
+        f"confirmed by SymPy"
+    )
 
 
 def _sympy_equal(a: sympy.Expr, b: sympy.Expr) -> bool:

@@ -99,8 +99,15 @@ class RawSpace:
         return [build(int(i)) for i in ids]
 
 
-def enumerate_raw(input_dims: list[tuple], zero: tuple, *, depth: int = 7, max_params: int = 2,
-                  ops: tuple[str, ...] = DEFAULT_OPERATORS, probes: Probes) -> RawSpace:
+def enumerate_raw(
+    input_dims: list[tuple],
+    zero: tuple,
+    *,
+    depth: int = 7,
+    max_params: int = 2,
+    ops: tuple[str, ...] = DEFAULT_OPERATORS,
+    probes: Probes,
+) -> RawSpace:
     """Enumerate every unit-valid formula with at most ``depth`` nodes and ``max_params`` parameters."""
     if depth < 1:
         raise ConfigError(f"depth must be >= 1, got {depth}")
@@ -117,9 +124,16 @@ def enumerate_raw(input_dims: list[tuple], zero: tuple, *, depth: int = 7, max_p
         n = len(values)
         ids = np.arange(next_id, next_id + n)
         next_id += n
-        for col, arr in (("op", np.full(n, op)), ("left", left), ("right", right), ("index", np.full(n, index)),
-                         ("size", np.full(n, size)), ("k", np.full(n, k)), ("pclass", pclass),
-                         ("values", values[:, 0])):
+        for col, arr in (
+            ("op", np.full(n, op)),
+            ("left", left),
+            ("right", right),
+            ("index", np.full(n, index)),
+            ("size", np.full(n, size)),
+            ("k", np.full(n, k)),
+            ("pclass", pclass),
+            ("values", values[:, 0]),
+        ):
             blocks[col].append(np.asarray(arr))
         blocks["dim"].append([dim] * n)
         pending[(dim, k, has_input)].append((ids, values, pclass))
@@ -170,20 +184,41 @@ def enumerate_raw(input_dims: list[tuple], zero: tuple, *, depth: int = 7, max_p
                             if op.commutative and a is b:
                                 li, ri = np.triu_indices(len(a.ids))
                             else:
-                                li, ri = (m.ravel() for m in np.meshgrid(np.arange(len(a.ids)), np.arange(len(b.ids)),
-                                                                         indexing="ij"))
+                                li, ri = (
+                                    m.ravel()
+                                    for m in np.meshgrid(np.arange(len(a.ids)), np.arange(len(b.ids)), indexing="ij")
+                                )
                             vals = op.numpy(la[li], rb[ri])
-                            emit(size, dim, k, True, j, a.ids[li], b.ids[ri], -1, vals,
-                                 op.params(a.pclass[li], b.pclass[ri]))
+                            emit(
+                                size,
+                                dim,
+                                k,
+                                True,
+                                j,
+                                a.ids[li],
+                                b.ids[ri],
+                                -1,
+                                vals,
+                                op.params(a.pclass[li], b.pclass[ri]),
+                            )
             levels.append(_close(pending, size))
 
     cat = {col: np.concatenate(arrs) for col, arrs in blocks.items() if col != "dim"}
     dims = [d for block in blocks["dim"] for d in block]
-    return RawSpace(op=cat["op"].astype(np.int64), left=cat["left"].astype(np.int64),
-                    right=cat["right"].astype(np.int64), index=cat["index"].astype(np.int64),
-                    size=cat["size"].astype(np.int64), k=cat["k"].astype(np.int64),
-                    pclass=cat["pclass"].astype(np.int8), dim=dims, values=cat["values"], ops=tuple(ops),
-                    probes=probes, counts=count_space(input_dims, zero, depth=depth, max_params=max_params, ops=ops))
+    return RawSpace(
+        op=cat["op"].astype(np.int64),
+        left=cat["left"].astype(np.int64),
+        right=cat["right"].astype(np.int64),
+        index=cat["index"].astype(np.int64),
+        size=cat["size"].astype(np.int64),
+        k=cat["k"].astype(np.int64),
+        pclass=cat["pclass"].astype(np.int8),
+        dim=dims,
+        values=cat["values"],
+        ops=tuple(ops),
+        probes=probes,
+        counts=count_space(input_dims, zero, depth=depth, max_params=max_params, ops=ops),
+    )
 
 
 def _close(pending: dict, size: int) -> list[Bucket]:
@@ -198,8 +233,9 @@ def _close(pending: dict, size: int) -> list[Bucket]:
 IN, PARAM_LEAF, NO_INPUT, REDUNDANT, REPARAM = "in", "c", "no-input", "redundant", "reparam"
 
 
-def count_space(input_dims: list[tuple], zero: tuple, *, depth: int, max_params: int,
-                ops: tuple[str, ...] = DEFAULT_OPERATORS) -> dict[str, dict[int, int]]:
+def count_space(
+    input_dims: list[tuple], zero: tuple, *, depth: int, max_params: int, ops: tuple[str, ...] = DEFAULT_OPERATORS
+) -> dict[str, dict[int, int]]:
     """Counts per size of: all unit-valid formulas ("valid"), after pruning commutativity ("commutativity"),
     after removing formulas without input ("no input"), after removing redundant parameters ("redundant
     parameters": a sub-formula of parameters only) and after removing reparametrised copies ("reparametrised":

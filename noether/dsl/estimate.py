@@ -75,9 +75,17 @@ class MemoryBudget:
         return f"{_bytes_text(self.bytes)} ({self.fraction:.0%} of {_bytes_text(self.available)} {self.source})"
 
 
-def estimate_space(n_inputs: int, depth: int, max_params: int = 2, ops: Sequence[str] = DEFAULT_OPERATORS, *,
-                   input_dims: Sequence[tuple] | None = None, zero: tuple | None = None, points: int = 12,
-                   random_draws: int = 2) -> SpaceEstimate:
+def estimate_space(
+    n_inputs: int,
+    depth: int,
+    max_params: int = 2,
+    ops: Sequence[str] = DEFAULT_OPERATORS,
+    *,
+    input_dims: Sequence[tuple] | None = None,
+    zero: tuple | None = None,
+    points: int = 12,
+    random_draws: int = 2,
+) -> SpaceEstimate:
     """Size and memory of ``enumerate_space`` at ``depth``, without enumerating.
 
     Without ``input_dims`` the count ignores units: an upper bound, exact when every input is dimensionless.
@@ -90,8 +98,13 @@ def estimate_space(n_inputs: int, depth: int, max_params: int = 2, ops: Sequence
     n, capped = _unit_free_count(n_inputs, depth, max_params, tuple(ops))
     kind = MORE_THAN if capped else UPPER
     if input_dims is not None and not capped and n <= EXACT_COUNT_MAX:
-        counts = count_space(list(input_dims), zero if zero is not None else (0,) * len(input_dims[0]),
-                             depth=depth, max_params=max_params, ops=tuple(ops))
+        counts = count_space(
+            list(input_dims),
+            zero if zero is not None else (0,) * len(input_dims[0]),
+            depth=depth,
+            max_params=max_params,
+            ops=tuple(ops),
+        )
         n, kind = sum(counts["reparametrised"].values()) + (max_params >= 1), EXACT  # + the bare parameter
     return SpaceEstimate(depth, max_params, n, memory_bytes(n, max_params, points, random_draws), kind)
 
@@ -111,22 +124,34 @@ def memory_budget(fraction: float | None = None) -> MemoryBudget:
     return MemoryBudget(int(available * fraction), available, fraction, source)
 
 
-def check_space(n_inputs: int, depth: int, max_params: int = 2, ops: Sequence[str] = DEFAULT_OPERATORS, *,
-                input_dims: Sequence[tuple] | None = None, zero: tuple | None = None,
-                force: bool = False) -> SpaceEstimate | None:
+def check_space(
+    n_inputs: int,
+    depth: int,
+    max_params: int = 2,
+    ops: Sequence[str] = DEFAULT_OPERATORS,
+    *,
+    input_dims: Sequence[tuple] | None = None,
+    zero: tuple | None = None,
+    force: bool = False,
+) -> SpaceEstimate | None:
     """Raise SpaceTooLargeError when the space's estimated memory exceeds ``memory_budget()``, unless ``force``.
     The cheap unit-free bound is tried first; only a space it does not clear is counted exactly."""
     if force:
         return None
     budget = memory_budget()
     estimate = estimate_space(n_inputs, depth, max_params, ops)
-    if (estimate.bytes > budget.bytes and input_dims is not None and estimate.kind == UPPER
-            and estimate.n_formulas <= EXACT_COUNT_MAX):
+    if (
+        estimate.bytes > budget.bytes
+        and input_dims is not None
+        and estimate.kind == UPPER
+        and estimate.n_formulas <= EXACT_COUNT_MAX
+    ):
         estimate = estimate_space(n_inputs, depth, max_params, ops, input_dims=input_dims, zero=zero)
     if estimate.bytes > budget.bytes:
         raise SpaceTooLargeError(
             f"depth {depth} (max_params {max_params}) would enumerate {estimate.describe()}, over the limit of "
-            f"{budget.describe()}; lower --depth or --max-params, or pass --force (or force=True) to try anyway")
+            f"{budget.describe()}; lower --depth or --max-params, or pass --force (or force=True) to try anyway"
+        )
     return estimate
 
 
@@ -203,9 +228,10 @@ def _available_memory() -> tuple[int, str]:
 
 def _cgroup_room() -> int | None:
     """Bytes left under a cgroup v2 or v1 memory limit, or None when there is none (or it cannot be read)."""
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
         try:
             text = Path(limit_file).read_text().strip()
             if text == "max" or int(text) >= 2**60:

@@ -49,8 +49,10 @@ class _Program:
     def tensors(self, device):
         key = str(device)
         if key not in self._device_cache:
-            levels = [[(g.op, g.kinds, [torch.as_tensor(i, dtype=torch.long, device=device) for i in g.index])
-                       for g in level] for level in self.levels]
+            levels = [
+                [(g.op, g.kinds, [torch.as_tensor(i, dtype=torch.long, device=device) for i in g.index]) for g in level]
+                for level in self.levels
+            ]
             self._device_cache[key] = (levels, torch.as_tensor(self.roots, dtype=torch.long, device=device))
         return self._device_cache[key]
 
@@ -131,22 +133,29 @@ def run_program(program: _Program, inputs: Tensor, params: Tensor, columns: int)
     for c0 in range(0, N, columns):
         width = min(N, c0 + columns) - c0
         if buffers is None or buffers[0].shape[1] != width:
-            buffers = (inputs.new_empty(program.rows, width), inputs.new_empty(widest, width),
-                       inputs.new_empty(widest, width))
+            buffers = (
+                inputs.new_empty(program.rows, width),
+                inputs.new_empty(widest, width),
+                inputs.new_empty(widest, width),
+            )
         table, scratch = buffers[0], buffers[1:]
-        table[:n_in] = inputs[:, c0:c0 + width]
+        table[:n_in] = inputs[:, c0 : c0 + width]
         row = n_in
         for level in levels:
             for op, kinds, index in level:
                 m = len(index[0])
-                args = [torch.index_select(table, 0, i, out=scratch[a][:m]) if kind == ROW
-                        else params.index_select(0, i).unsqueeze(1) for a, (kind, i) in enumerate(zip(kinds, index))]
+                args = [
+                    torch.index_select(table, 0, i, out=scratch[a][:m])
+                    if kind == ROW
+                    else params.index_select(0, i).unsqueeze(1)
+                    for a, (kind, i) in enumerate(zip(kinds, index))
+                ]
                 if ROW in kinds:
-                    OPERATORS[op].torch(*args, out=table[row:row + m])
+                    OPERATORS[op].torch(*args, out=table[row : row + m])
                 else:  # parameters only: broadcast over the columns
-                    table[row:row + m] = OPERATORS[op].torch(*args)
+                    table[row : row + m] = OPERATORS[op].torch(*args)
                 row += m
-        result[:, c0:c0 + width] = table.index_select(0, roots)
+        result[:, c0 : c0 + width] = table.index_select(0, roots)
     return result
 
 
@@ -161,10 +170,12 @@ def _run_autograd(program: _Program, inputs: Tensor, params: Tensor, columns: in
         row = n_in
         for level in levels:
             for op, kinds, index in level:
-                args = [table.index_select(0, i) if kind == ROW else params.index_select(0, i).unsqueeze(1)
-                        for kind, i in zip(kinds, index)]
+                args = [
+                    table.index_select(0, i) if kind == ROW else params.index_select(0, i).unsqueeze(1)
+                    for kind, i in zip(kinds, index)
+                ]
                 out = OPERATORS[op].torch(*args)
-                table[row:row + out.shape[0]] = out  # broadcasts a parameter-only result over the columns
+                table[row : row + out.shape[0]] = out  # broadcasts a parameter-only result over the columns
                 row += out.shape[0]
         chunks.append(table.index_select(0, roots))
     return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
@@ -197,8 +208,12 @@ class Evaluator:
         # working table of one block: [rows, columns] elements within the budget (table + operand scratch);
         # wide chunks mean few, large torch calls, which matters most when the cores are shared
         table = max(2**16, int(memory_mb * 2**20 / X.element_size() / 4))
-        block = min(n, max(1, table // (self._rows_per_candidate * 32)) if shared else
-                    max(1, table // (self._rows_per_candidate * (self.d + 1) * min(N, 256))))
+        block = min(
+            n,
+            max(1, table // (self._rows_per_candidate * 32))
+            if shared
+            else max(1, table // (self._rows_per_candidate * (self.d + 1) * min(N, 256))),
+        )
         values = []
         for start in range(0, n, block):
             stop = min(n, start + block)

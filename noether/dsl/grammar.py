@@ -120,23 +120,27 @@ class Operator:
     exponent: float = 1.0  # for the "power" unit rule
 
 
-OPERATORS: dict[str, Operator] = {op.name: op for op in (
-    Operator("add", 2, "same", _additive, torch.add, np.add, lambda a, b: a + b, True, "+", 1),
-    Operator("sub", 2, "same", _additive, torch.sub, np.subtract, lambda a, b: a - b, False, "-", 1, "add"),
-    Operator("mul", 2, "product", _multiplicative, torch.mul, np.multiply, lambda a, b: a * b, True, "*", 2),
-    Operator("div", 2, "quotient", _divisive, torch.div, np.divide, lambda a, b: a / b, False, "/", 2, "mul"),
-    Operator("square", 1, "power", _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3, exponent=2),
-    Operator("sin", 1, "dimensionless", _nonlinear, torch.sin, np.sin, sympy.sin),
-    Operator("cos", 1, "dimensionless", _nonlinear, torch.cos, np.cos, sympy.cos),
-    # beyond the paper (``--ops``): defined on every real number, so no batch ever holds a NaN from a domain
-    # error -- sqrt and log read |a| (on positive data, the usual sqrt and log); exp's overflow is +inf, and a
-    # formula that is not finite on the data is masked like x/0
-    Operator("sqrt", 1, "power", _nonlinear, _sqrt_abs, _np_sqrt_abs, lambda a: sympy.sqrt(sympy.Abs(a)),
-             exponent=0.5),
-    Operator("log", 1, "dimensionless", _nonlinear, _log_abs, _np_log_abs, lambda a: sympy.log(sympy.Abs(a))),
-    Operator("exp", 1, "dimensionless", _nonlinear, torch.exp, np.exp, sympy.exp),
-    Operator("cube", 1, "power", _nonlinear, _cube, _np_cube, lambda a: a**3, precedence=3, exponent=3),
-)}
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator("add", 2, "same", _additive, torch.add, np.add, lambda a, b: a + b, True, "+", 1),
+        Operator("sub", 2, "same", _additive, torch.sub, np.subtract, lambda a, b: a - b, False, "-", 1, "add"),
+        Operator("mul", 2, "product", _multiplicative, torch.mul, np.multiply, lambda a, b: a * b, True, "*", 2),
+        Operator("div", 2, "quotient", _divisive, torch.div, np.divide, lambda a, b: a / b, False, "/", 2, "mul"),
+        Operator("square", 1, "power", _nonlinear, torch.square, np.square, lambda a: a**2, precedence=3, exponent=2),
+        Operator("sin", 1, "dimensionless", _nonlinear, torch.sin, np.sin, sympy.sin),
+        Operator("cos", 1, "dimensionless", _nonlinear, torch.cos, np.cos, sympy.cos),
+        # beyond the paper (``--ops``): defined on every real number, so no batch ever holds a NaN from a domain
+        # error -- sqrt and log read |a| (on positive data, the usual sqrt and log); exp's overflow is +inf, and a
+        # formula that is not finite on the data is masked like x/0
+        Operator(
+            "sqrt", 1, "power", _nonlinear, _sqrt_abs, _np_sqrt_abs, lambda a: sympy.sqrt(sympy.Abs(a)), exponent=0.5
+        ),
+        Operator("log", 1, "dimensionless", _nonlinear, _log_abs, _np_log_abs, lambda a: sympy.log(sympy.Abs(a))),
+        Operator("exp", 1, "dimensionless", _nonlinear, torch.exp, np.exp, sympy.exp),
+        Operator("cube", 1, "power", _nonlinear, _cube, _np_cube, lambda a: a**3, precedence=3, exponent=3),
+    )
+}
 #: the paper's operators, the default; the others are switched on by name (``ops=``, ``--ops``)
 DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "square", "sin", "cos")
 EXTRA_OPERATORS = ("sqrt", "log", "exp", "cube")
@@ -180,8 +184,13 @@ class Formula:
         return self._hash
 
     def __eq__(self, other) -> bool:
-        return self is other or (isinstance(other, Formula) and self._hash == other._hash and self.op == other.op
-                                 and self.index == other.index and self.args == other.args)
+        return self is other or (
+            isinstance(other, Formula)
+            and self._hash == other._hash
+            and self.op == other.op
+            and self.index == other.index
+            and self.args == other.args
+        )
 
     def __reduce__(self):
         return Formula, (self.op, self.args, self.index)

@@ -46,8 +46,7 @@ class Law:
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "units", resolve_units(self.names, self.units))
         if len(self.params) != self.formula.n_params:
-            raise ConfigError(f"'{self.formula}' has {self.formula.n_params} parameters, got {len(self.params)} "
-                             "values")
+            raise ConfigError(f"'{self.formula}' has {self.formula.n_params} parameters, got {len(self.params)} values")
         if any(a.op == "x" and a.index >= len(self.names) for a in self.formula.nodes()):
             raise ConfigError(f"'{self.formula}' uses more inputs than the {len(self.names)} names {self.names}")
         check_units(self.formula, DimensionBasis(self.units), self.names)
@@ -89,8 +88,10 @@ class Law:
     def _repr_html_(self) -> str:
         """Jupyter's HTML view: the expression, the inputs with their units, the law's unit."""
         inputs = ", ".join(f"{n} [{unit_label(u)}]" for n, u in zip(self.names, self.units))
-        return (f"<code>{html.escape(self.display())}</code><br><small>inputs: {html.escape(inputs)}; "
-                f"unit: {html.escape(self.unit)}</small>")
+        return (
+            f"<code>{html.escape(self.display())}</code><br><small>inputs: {html.escape(inputs)}; "
+            f"unit: {html.escape(self.unit)}</small>"
+        )
 
     @property
     def parameter_units(self) -> tuple[str, ...]:
@@ -146,14 +147,19 @@ class Law:
             data = json.loads(data)
         try:
             formula = Formula.from_list(data["formula"])
-            return cls(formula, tuple(data["parameters"]), tuple(data["names"]),
-                       tuple(parse_unit(u, n) for u, n in zip(data["units"], data["names"])))
+            return cls(
+                formula,
+                tuple(data["parameters"]),
+                tuple(data["names"]),
+                tuple(parse_unit(u, n) for u, n in zip(data["units"], data["names"])),
+            )
         except (KeyError, TypeError, IndexError) as exc:
             raise FormulaError(f"not a law in JSON form ({type(exc).__name__}: {exc})") from None
 
     @classmethod
-    def from_sympy(cls, expr: sympy.Expr, names: Sequence[str] | None = None, units=None,
-                   params: Mapping[str, float] | None = None) -> Law:
+    def from_sympy(
+        cls, expr: sympy.Expr, names: Sequence[str] | None = None, units=None, params: Mapping[str, float] | None = None
+    ) -> Law:
         """Read a SymPy expression: Symbols named like the inputs, numbers become parameters with their value,
         Symbols listed in ``params`` become parameters with the given value. Unit violations: UnitError."""
         expr = sympy.sympify(expr)
@@ -232,8 +238,10 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
                 return inp(names[name])
             if name in params:
                 return param(params[name])
-            raise FormulaError(f"unknown variable '{name}'; inputs are {list(names)}"
-                               + (f", parameters {list(params)}" if params else ""))
+            raise FormulaError(
+                f"unknown variable '{name}'; inputs are {list(names)}"
+                + (f", parameters {list(params)}" if params else "")
+            )
         if e.is_number:
             if not e.is_real:
                 raise FormulaError(f"'{e}' is not a real number")
@@ -298,8 +306,9 @@ def _convert(expr, names: dict, params: dict, values: list) -> Formula:
                 return Formula("sqrt", (Formula("square", (go(e.args[0]),)),))
             if name in OPERATORS and OPERATORS[name].arity == len(e.args):
                 return Formula(name, tuple(go(a) for a in e.args))
-            raise FormulaError(f"the function '{type(e).__name__}' is not in the DSL; operations are "
-                               f"{sorted(OPERATORS)}")
+            raise FormulaError(
+                f"the function '{type(e).__name__}' is not in the DSL; operations are {sorted(OPERATORS)}"
+            )
         raise FormulaError(f"'{e}' is not in the DSL")
 
     return go(expr)

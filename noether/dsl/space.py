@@ -46,8 +46,10 @@ class SpaceReport:
 
     def table(self) -> list[dict]:
         """One row per step: step, total, then counts per size."""
-        return [{"step": name, "total": total, **{f"size {s}": c.get(s, 0) for s in range(1, self.depth + 1)}}
-                for name, total, c in self.steps]
+        return [
+            {"step": name, "total": total, **{f"size {s}": c.get(s, 0) for s in range(1, self.depth + 1)}}
+            for name, total, c in self.steps
+        ]
 
 
 class CandidateSpace:
@@ -56,8 +58,15 @@ class CandidateSpace:
     formulas: list[Formula]; n_params [n]; linear [n] (affine in the parameters jointly); report: SpaceReport.
     """
 
-    def __init__(self, formulas: Sequence[Formula], names: Sequence[str], units: Sequence[pint.Unit], *,
-                 max_params: int = 2, report: SpaceReport | None = None):
+    def __init__(
+        self,
+        formulas: Sequence[Formula],
+        names: Sequence[str],
+        units: Sequence[pint.Unit],
+        *,
+        max_params: int = 2,
+        report: SpaceReport | None = None,
+    ):
         self.formulas = list(formulas)
         self.names = tuple(names)
         self.units = tuple(units)
@@ -97,8 +106,9 @@ class CandidateSpace:
 
     def subset(self, indices) -> CandidateSpace:
         idx = np.asarray(indices, dtype=np.int64).ravel()
-        return CandidateSpace([self.formulas[i] for i in idx], self.names, self.units, max_params=self.max_params,
-                              report=self.report)
+        return CandidateSpace(
+            [self.formulas[i] for i in idx], self.names, self.units, max_params=self.max_params, report=self.report
+        )
 
     def evaluate(self, X: Tensor, C: Tensor | np.ndarray | None = None, *, memory_mb: float = 512) -> Evaluation:
         """g_i(x; C_i) for every candidate i. X: [N, d] shared, or [n, N, d] one input set per candidate;
@@ -125,9 +135,17 @@ class CandidateSpace:
         return Law(self.formulas[i], tuple(values), self.names, self.units)
 
 
-def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: int = 2, seed: int = 0,
-                    ops: Sequence[str] = DEFAULT_OPERATORS, dedup: DedupConfig = DedupConfig(),
-                    force: bool = False) -> CandidateSpace:
+def enumerate_space(
+    names: Sequence[str],
+    units,
+    *,
+    depth: int = 7,
+    max_params: int = 2,
+    seed: int = 0,
+    ops: Sequence[str] = DEFAULT_OPERATORS,
+    dedup: DedupConfig = DedupConfig(),
+    force: bool = False,
+) -> CandidateSpace:
     """All unit-valid formulas with at most ``depth`` nodes and ``max_params`` parameters, deduplicated.
 
     names: input (state) names; units: pint units or strings, a sequence aligned with names or a mapping (a
@@ -144,8 +162,14 @@ def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: 
     basis = DimensionBasis(units)
     check_space(len(names), depth, max_params, tuple(ops), input_dims=basis.inputs, zero=basis.zero, force=force)
     t0 = time.perf_counter()
-    raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=max_params, ops=tuple(ops),
-                        probes=Probes.make(len(names), max(max_params, 1), seed=seed))
+    raw = enumerate_raw(
+        list(basis.inputs),
+        basis.zero,
+        depth=depth,
+        max_params=max_params,
+        ops=tuple(ops),
+        probes=Probes.make(len(names), max(max_params, 1), seed=seed),
+    )
     t1 = time.perf_counter()
     dedup_steps = deduplicate(raw, dedup)
     t2 = time.perf_counter()
@@ -158,8 +182,9 @@ def enumerate_space(names: Sequence[str], units, *, depth: int = 7, max_params: 
         steps.append((st.name, len(st.kept), _per_size(raw.size[st.kept], depth)))
         if st.note:
             notes[st.name] = st.note
-    report = SpaceReport(tuple(steps), notes, {"enumerate": t1 - t0, "dedup": t2 - t1, "materialise": t3 - t2},
-                         depth, max_params)
+    report = SpaceReport(
+        tuple(steps), notes, {"enumerate": t1 - t0, "dedup": t2 - t1, "materialise": t3 - t2}, depth, max_params
+    )
     return CandidateSpace(formulas, names, units, max_params=max_params, report=report)
 
 

@@ -48,8 +48,15 @@ class DimensionBasis:
         return unit_label(parse_unit("*".join(factors))) if factors else "dimensionless"
 
 
-_BASE_UNITS = {"[length]": "m", "[mass]": "kg", "[time]": "s", "[current]": "A", "[temperature]": "K",
-               "[substance]": "mol", "[luminosity]": "cd"}
+_BASE_UNITS = {
+    "[length]": "m",
+    "[mass]": "kg",
+    "[time]": "s",
+    "[current]": "A",
+    "[temperature]": "K",
+    "[substance]": "mol",
+    "[luminosity]": "cd",
+}
 
 
 def _num(x):
@@ -68,9 +75,9 @@ def check_units(formula: Formula, basis: DimensionBasis, names: Sequence[str]) -
     if out is INVALID:
         parts = ", ".join(f"'{a.render(tuple(names))}' ({basis.label(d)})" for a, d in zip(formula.args, dims))
         need = {"same": "operands of equal dimension", "dimensionless": "a dimensionless argument"}.get(
-            OPERATORS[formula.op].units, "valid operands")
-        raise UnitError(f"units do not fit in '{formula.render(tuple(names))}': {formula.op} needs {need}, "
-                        f"got {parts}")
+            OPERATORS[formula.op].units, "valid operands"
+        )
+        raise UnitError(f"units do not fit in '{formula.render(tuple(names))}': {formula.op} needs {need}, got {parts}")
     return out
 
 

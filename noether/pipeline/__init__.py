@@ -9,7 +9,19 @@ from .run import DiscoveryResult, discover
 from .stages import TailorResult
 
 __all__ = [
-    "discover", "DiscoverConfig", "DiscoveryResult", "TailorConfig", "TailorResult", "STAGES",
-    "RankedLaw", "read_laws", "write_laws", "top_law", "export", "FORMATS",
-    "StageCache", "code_version", "default_cache_dir",
+    "discover",
+    "DiscoverConfig",
+    "DiscoveryResult",
+    "TailorConfig",
+    "TailorResult",
+    "STAGES",
+    "RankedLaw",
+    "read_laws",
+    "write_laws",
+    "top_law",
+    "export",
+    "FORMATS",
+    "StageCache",
+    "code_version",
+    "default_cache_dir",
 ]

@@ -87,8 +87,11 @@ class StageCache:
                 value, seconds = shelved.get()
                 return StageRun(value, seconds, True)
             except Exception as exc:  # unreadable entry: say so in one line, then compute it again
-                warnings.warn(f"the cached {name} stage could not be read ({type(exc).__name__}); recomputing it",
-                              CacheWarning, stacklevel=2)
+                warnings.warn(
+                    f"the cached {name} stage could not be read ({type(exc).__name__}); recomputing it",
+                    CacheWarning,
+                    stacklevel=2,
+                )
                 shelved.clear()
         value, seconds = cached_fn(full_key, compute)
         return StageRun(value, seconds, False)

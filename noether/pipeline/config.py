@@ -103,8 +103,9 @@ class DiscoverConfig:
         filt = self.filter_stage
         if self.composite is None:
             return None
-        return hand_down(self.composite, "DiscoverConfig", seed=self.seed, window=filt.window, rule=filt.rule,
-                         drift=filt.drift)
+        return hand_down(
+            self.composite, "DiscoverConfig", seed=self.seed, window=filt.window, rule=filt.rule, drift=filt.drift
+        )
 
     def runs(self, stage: str) -> bool:
         return STAGES.index(stage) <= STAGES.index(self.stage)

@@ -35,37 +35,49 @@ def ranked(result, rank: int) -> RankedLaw:
     laws = result.laws()
     chosen = [r for r in laws if r.rank == rank]
     if not chosen:
-        raise DataError(f"no law of rank {rank}; " + (f"ranks are 1..{len(laws)}" if laws else
-                                                      "the filter accepted none"))
+        raise DataError(
+            f"no law of rank {rank}; " + (f"ranks are 1..{len(laws)}" if laws else "the filter accepted none")
+        )
     return chosen[0]
 
 
 def result_html(result) -> str:
     """A summary line per stage run and a table of the top laws with their verdicts (and the test RMSE)."""
-    lines = [f"<p><b>noether discover: {_h(result.traj.name)}</b> &mdash; {_h(result.traj.describe())}</p>",
-             f"<p>{len(result.space):,} candidate formulas (depth {result.config.depth})"]
+    lines = [
+        f"<p><b>noether discover: {_h(result.traj.name)}</b> &mdash; {_h(result.traj.describe())}</p>",
+        f"<p>{len(result.space):,} candidate formulas (depth {result.config.depth})",
+    ]
     f = result.filter
     if f is None:
         return "\n".join(lines) + "; stopped before the filter stage.</p>"
-    lines[-1] += (f"; {f.n_accepted} accepted by the filter ({_h(f.rule.name)}): {f.n_conserved} conserved, "
-                  f"{f.n_accepted - f.n_conserved} approximate.</p>")
+    lines[-1] += (
+        f"; {f.n_accepted} accepted by the filter ({_h(f.rule.name)}): {f.n_conserved} conserved, "
+        f"{f.n_accepted - f.n_conserved} approximate.</p>"
+    )
     laws = result.laws()
     if laws:
-        rows = "".join(f"<tr><td>{r.rank}</td><td><code>{_h(r.law.display())}</code></td>"
-                       f"<td>{_h(str(r.scores.get('verdict', '')))}</td><td>{_f(r.scores.get('s_true'))}</td>"
-                       f"<td>{_f(r.scores.get('ratio'))}</td><td>{_f(r.scores.get('test_rmse'))}</td></tr>"
-                       for r in laws[:SHOWN])
-        more = f"<p>... and {len(laws) - SHOWN} more (<code>result.to_frame()</code>)</p>" if len(laws) > SHOWN \
-            else ""
-        lines.append("<table><thead><tr><th>rank</th><th>law</th><th>verdict</th><th>S_true</th>"
-                     f"<th>S_random / S_true</th><th>test RMSE</th></tr></thead><tbody>{rows}</tbody></table>{more}")
+        rows = "".join(
+            f"<tr><td>{r.rank}</td><td><code>{_h(r.law.display())}</code></td>"
+            f"<td>{_h(str(r.scores.get('verdict', '')))}</td><td>{_f(r.scores.get('s_true'))}</td>"
+            f"<td>{_f(r.scores.get('ratio'))}</td><td>{_f(r.scores.get('test_rmse'))}</td></tr>"
+            for r in laws[:SHOWN]
+        )
+        more = f"<p>... and {len(laws) - SHOWN} more (<code>result.to_frame()</code>)</p>" if len(laws) > SHOWN else ""
+        lines.append(
+            "<table><thead><tr><th>rank</th><th>law</th><th>verdict</th><th>S_true</th>"
+            f"<th>S_random / S_true</th><th>test RMSE</th></tr></thead><tbody>{rows}</tbody></table>{more}"
+        )
     if result.evaluation is not None:
         summary = result.evaluation.summary
-        rows = "".join(f"<tr><td>{_h(row['method'])}</td><td>{row['rmse_mean']:.5g}</td><td>{row['rmse_sem']:.5g}"
-                       "</td></tr>" for _, row in summary.iterrows())
-        lines.append("<p>Long-term prediction on the test trajectories (RMSE, mean &plusmn; s.e. over seeds):</p>"
-                     f"<table><thead><tr><th>method</th><th>RMSE</th><th>&plusmn;</th></tr></thead><tbody>{rows}"
-                     "</tbody></table>")
+        rows = "".join(
+            f"<tr><td>{_h(row['method'])}</td><td>{row['rmse_mean']:.5g}</td><td>{row['rmse_sem']:.5g}</td></tr>"
+            for _, row in summary.iterrows()
+        )
+        lines.append(
+            "<p>Long-term prediction on the test trajectories (RMSE, mean &plusmn; s.e. over seeds):</p>"
+            f"<table><thead><tr><th>method</th><th>RMSE</th><th>&plusmn;</th></tr></thead><tbody>{rows}"
+            "</tbody></table>"
+        )
     return "\n".join(lines)
 
 
@@ -75,8 +87,7 @@ def result_latex(result) -> str:
     if not laws:
         return r"$\text{no accepted laws}$"
     rows = r" \\ ".join(rf"{r.rank} & {r.law.latex()} & \text{{{r.scores.get('verdict', '')}}}" for r in laws)
-    return r"$$\begin{array}{rll} \text{rank} & \text{law} & \text{verdict} \\ \hline " + rows + \
-        r" \end{array}$$"
+    return r"$$\begin{array}{rll} \text{rank} & \text{law} & \text{verdict} \\ \hline " + rows + r" \end{array}$$"
 
 
 def _h(text: str) -> str:

@@ -102,8 +102,15 @@ def sample_states(traj: Trajectories, n: int = SAMPLE, seed: int = 0) -> Sample:
     draw = np.random.default_rng(seed).choice(len(pool), size=int(sizes.sum()), replace=False)
     random = np.split(pool[draw], np.cumsum(sizes)[:-1])
     points = pool[np.unique(np.linspace(0, len(pool) - 1, min(POINTS, len(pool))).round().astype(int))]
-    return Sample(part, traj.ordered, traj.names, tuple(times[i] for i in chosen), tuple(states[i] for i in chosen),
-                  tuple(random), points)
+    return Sample(
+        part,
+        traj.ordered,
+        traj.names,
+        tuple(times[i] for i in chosen),
+        tuple(states[i] for i in chosen),
+        tuple(random),
+        points,
+    )
 
 
 def law_view(law: Law, sample: Sample, scores: dict | None = None, rank: int | None = None) -> LawView:
@@ -116,12 +123,27 @@ def law_view(law: Law, sample: Sample, scores: dict | None = None, rank: int | N
         trends = tuple(_trend(t, g) for t, g in zip(sample.times, values))
     head = f"law {rank}" if rank is not None else "law"
     title = textwrap.shorten(f"{head}, {verdict or 'not tested'}: {law.display()}", 160, placeholder=" ...")
-    figures = [f"{label} {scores[key]:.3g}" for key, label in
-               (("s_true", "S_true"), ("ratio", "S_random / S_true"), ("excess", "within / white-noise variance"),
-                ("trend_p", "trend p")) if _finite(scores.get(key))]
+    figures = [
+        f"{label} {scores[key]:.3g}"
+        for key, label in (
+            ("s_true", "S_true"),
+            ("ratio", "S_random / S_true"),
+            ("excess", "within / white-noise variance"),
+            ("trend_p", "trend p"),
+        )
+        if _finite(scores.get(key))
+    ]
     unit = law.unit
-    return LawView(title, ", ".join(figures), "" if unit in ("", "dimensionless", "1") else unit, sample, values,
-                   tuple(_finite_or_nan(law.numpy(x)) for x in sample.random), trends, _portrait(law, sample))
+    return LawView(
+        title,
+        ", ".join(figures),
+        "" if unit in ("", "dimensionless", "1") else unit,
+        sample,
+        values,
+        tuple(_finite_or_nan(law.numpy(x)) for x in sample.random),
+        trends,
+        _portrait(law, sample),
+    )
 
 
 def draw_law(view: LawView):
@@ -135,15 +157,24 @@ def draw_law(view: LawView):
         data.plot(t, g, lw=1.2, color=colours[i], label="value" if i == 0 else None)
         if view.trends is not None:
             slope, intercept = view.trends[i]
-            data.plot(t, slope * t + intercept, ls="--", lw=1, color=colours[i], label="trend" if i == 0 else None,
-                      gid="trend")
+            data.plot(
+                t,
+                slope * t + intercept,
+                ls="--",
+                lw=1,
+                color=colours[i],
+                label="trend" if i == 0 else None,
+                gid="trend",
+            )
     for i, (t, g) in enumerate(zip(view.sample.times, view.random_values)):
         rand.plot(t, g, lw=0.8, color=colours[i], alpha=0.8)
     ylabel = "law's value" + (f" [{view.unit}]" if view.unit else "")
     noun = "sequences" if view.sample.ordered else "groups"
     data.set(title=f"{len(view.values)} {view.sample.part} {noun}", xlabel=xlabel, ylabel=ylabel)
-    rand.set(title="random sequences (the filter's null)", xlabel="position in the sequence" if not
-             view.sample.ordered else xlabel)
+    rand.set(
+        title="random sequences (the filter's null)",
+        xlabel="position in the sequence" if not view.sample.ordered else xlabel,
+    )
     rand.tick_params(labelleft=False)  # the scale is the left panel's
     if view.trends is not None:
         data.legend(loc="best", fontsize="small")
@@ -174,8 +205,14 @@ def filter_view(filt: FilterResult) -> FilterView:
     scored = np.isfinite(st) & (st >= 0)
     shown = scored & np.isfinite(sr) & (sr > 0)
     unfitted = scored & ~np.isfinite(sr)
-    return FilterView(st[shown], sr[shown], filt.table["verdict"].to_numpy(dtype=object)[shown], st[unfitted],
-                      filt.rule, int((~shown & ~unfitted).sum()))
+    return FilterView(
+        st[shown],
+        sr[shown],
+        filt.table["verdict"].to_numpy(dtype=object)[shown],
+        st[unfitted],
+        filt.rule,
+        int((~shown & ~unfitted).sum()),
+    )
 
 
 def draw_filter(view: FilterView, title: str = ""):
@@ -188,23 +225,55 @@ def draw_filter(view: FilterView, title: str = ""):
     lo = min([*both[both > 0], 1 / (3 * max(ratios))]) / 2
     x = np.maximum(view.s_true, lo)  # S_true = 0 (constant along every sequence) drawn at the axis' edge
     if len(view.unfitted):
-        ax.scatter(np.maximum(view.unfitted, lo), np.ones(len(view.unfitted)), s=6, c="0.8", marker="|",
-                   rasterized=True, label=f"not fitted on random sequences ({len(view.unfitted):,})", gid="unfitted")
+        ax.scatter(
+            np.maximum(view.unfitted, lo),
+            np.ones(len(view.unfitted)),
+            s=6,
+            c="0.8",
+            marker="|",
+            rasterized=True,
+            label=f"not fitted on random sequences ({len(view.unfitted):,})",
+            gid="unfitted",
+        )
     groups = [("rejected", "0.6", 4, "o"), (CONSERVED, "C0", 22, "o"), (APPROXIMATE, "C1", 22, "^")]
     for name, colour, size, marker in groups:
         pick = view.verdict == name
         if pick.any():
-            ax.scatter(x[pick], view.s_random[pick], s=size, c=colour, marker=marker, lw=0, rasterized=True,
-                       label=f"{name} ({int(pick.sum()):,})", gid=name)
+            ax.scatter(
+                x[pick],
+                view.s_random[pick],
+                s=size,
+                c=colour,
+                marker=marker,
+                lw=0,
+                rasterized=True,
+                label=f"{name} ({int(pick.sum()):,})",
+                gid=name,
+            )
     other = ~np.isin(view.verdict, ["rejected", CONSERVED, APPROXIMATE])  # accepted without a time order
     if other.any():
-        ax.scatter(x[other], view.s_random[other], s=22, c="C2", lw=0, rasterized=True,
-                   label=f"accepted ({int(other.sum()):,})", gid="accepted")
+        ax.scatter(
+            x[other],
+            view.s_random[other],
+            s=22,
+            c="C2",
+            lw=0,
+            rasterized=True,
+            label=f"accepted ({int(other.sum()):,})",
+            gid="accepted",
+        )
     xs = np.geomspace(lo, 2.0, 50)
     for ratio, style, label in _boundaries(view.rule):
         ax.plot(xs, ratio * xs, ls=style, color="k", lw=1, label=label, gid=f"ratio={ratio:g}")
-    ax.set(xscale="log", yscale="log", xlim=(lo, 2.0), ylim=(lo, 2.0), box_aspect=1,
-           xlabel="S_true (within-sequence variance on the data)", ylabel="S_random (on random sequences)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlim=(lo, 2.0),
+        ylim=(lo, 2.0),
+        box_aspect=1,
+        xlabel="S_true (within-sequence variance on the data)",
+        ylabel="S_random (on random sequences)",
+    )
     note = f"; {view.hidden:,} without a finite score not shown" if view.hidden else ""
     ax.set_title(f"{title + ': ' if title else ''}the filter at a glance{note}", fontsize="medium")
     ax.legend(loc="lower right", fontsize="small")
@@ -217,20 +286,30 @@ def write_figures(result, out_dir: Path, laws: list, top: int) -> tuple[list[str
     folder = Path(out_dir) / FOLDER
     written = [folder / "filter.png"]
     save(draw_filter(filter_view(result.filter), result.traj.name), written[0])
-    lines = ["## The filter at a glance", "",
-             "Every candidate's S_true against its S_random; accepted laws lie above the rule's line "
-             f"({result.filter.rule.name}).", "", f"![S_true against S_random]({FOLDER}/filter.png)", ""]
+    lines = [
+        "## The filter at a glance",
+        "",
+        "Every candidate's S_true against its S_random; accepted laws lie above the rule's line "
+        f"({result.filter.rule.name}).",
+        "",
+        f"![S_true against S_random]({FOLDER}/filter.png)",
+        "",
+    ]
     if not laws:
         return lines, written
     try:
         sample = sample_states(result.traj, seed=result.config.seed)
     except DataError as exc:  # e.g. no run of 3 samples in either split: the report says so, the run goes on
         return lines + [f"No law figures: {exc}.", ""], written
-    lines += ["## Law figures", "",
-              f"Each law's value on {sample.part} trajectories beside random sequences of the same lengths (states "
-              "drawn across time and trajectories: the filter's null), on one scale; a conserved law is flat on the "
-              "left. Dashed: the per-trajectory trend of an approximate law. Right: the level sets over the data's "
-              "phase portrait, or the data projected on the two states the law depends on most.", ""]
+    lines += [
+        "## Law figures",
+        "",
+        f"Each law's value on {sample.part} trajectories beside random sequences of the same lengths (states "
+        "drawn across time and trajectories: the filter's null), on one scale; a conserved law is flat on the "
+        "left. Dashed: the per-trajectory trend of an approximate law. Right: the level sets over the data's "
+        "phase portrait, or the data projected on the two states the law depends on most.",
+        "",
+    ]
     for r in laws[:top]:
         path = folder / f"law_{r.rank:02d}.png"
         save(draw_law(law_view(r.law, sample, r.scores, r.rank)), path)
@@ -288,8 +367,10 @@ def _boundaries(rule: AcceptanceRule) -> list[tuple[float, str, str]]:
     """(ratio, line style, label) of the rule's lines S_random = ratio x S_true."""
     if rule.min_ratio is not None:
         return [(rule.min_ratio, "-", f"S_random / S_true = {rule.min_ratio:g}: accepted above")]
-    return [(rule.paper_ratio, "-", f"ratio {rule.paper_ratio:g}: accepted above"),
-            (rule.noisy_ratio, "--", f"ratio {rule.noisy_ratio:g}: accepted above when conserved up to noise")]
+    return [
+        (rule.paper_ratio, "-", f"ratio {rule.paper_ratio:g}: accepted above"),
+        (rule.noisy_ratio, "--", f"ratio {rule.noisy_ratio:g}: accepted above when conserved up to noise"),
+    ]
 
 
 def _portrait(law: Law, sample: Sample) -> Portrait | None:
@@ -305,8 +386,14 @@ def _portrait(law: Law, sample: Sample) -> Portrait | None:
         gx, gy = (np.linspace(lo[k] - pad[k], hi[k] + pad[k], GRID) for k in (0, 1))
         xx, yy = np.meshgrid(gx, gy)
         grid = (gx, gy, _finite_or_nan(law.numpy(np.stack([xx, yy], -1))))
-    return Portrait((i, j), (sample.names[i], sample.names[j]), tuple(x[:, [i, j]] for x in sample.runs), pts,
-                    _finite_or_nan(law.numpy(sample.points)), grid)
+    return Portrait(
+        (i, j),
+        (sample.names[i], sample.names[j]),
+        tuple(x[:, [i, j]] for x in sample.runs),
+        pts,
+        _finite_or_nan(law.numpy(sample.points)),
+        grid,
+    )
 
 
 def _leading_states(law: Law, x: np.ndarray) -> tuple[int, int]:
@@ -336,8 +423,9 @@ def _draw_portrait(fig, ax, p: Portrait) -> None:
             fig.colorbar(cs, ax=ax, label="law's value")
         ax.set_title("level sets over the phase portrait", fontsize="medium")
     else:
-        sc = ax.scatter(p.points[finite, 0], p.points[finite, 1], s=4, c=p.values[finite], cmap="viridis", lw=0,
-                        rasterized=True)
+        sc = ax.scatter(
+            p.points[finite, 0], p.points[finite, 1], s=4, c=p.values[finite], cmap="viridis", lw=0, rasterized=True
+        )
         fig.colorbar(sc, ax=ax, label="law's value")
         ax.set_title("the data on the two states it depends on most", fontsize="medium")
     for path in p.paths:

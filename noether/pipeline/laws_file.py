@@ -122,9 +122,11 @@ def python_source(law: Law, name: str = "law") -> str:
     body = _ExactNumPyPrinter().doprint(law.sympy()).replace("numpy.", "np.")
     units = ", ".join(f"{n} [{u}]" for n, u in zip(law.names, law.to_json()["units"]))
     args = ", ".join(law.names)
-    return (f"import numpy as np\n\n\ndef {name}({args}):\n"
-            f'    """Conserved quantity {law.expression}; inputs {units}; value in {law.unit}."""\n'
-            f"    return {body}\n")
+    return (
+        f"import numpy as np\n\n\ndef {name}({args}):\n"
+        f'    """Conserved quantity {law.expression}; inputs {units}; value in {law.unit}."""\n'
+        f"    return {body}\n"
+    )
 
 
 class _ExactNumPyPrinter(NumPyPrinter):

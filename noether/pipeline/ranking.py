@@ -13,12 +13,22 @@ from .laws_file import RankedLaw
 from .stages import TailorResult, law_params
 
 EQUAL_TOL = 1e-8  # 1 - |correlation| below this on the data's states: one law (relative misfit below ~1.4e-4)
-TAILORING_FIGURES = ("screen_inner_lr", "screen_inner_dt_scale", "screen_loss", "train_error", "test_rmse",
-                     "test_rmse_sem")
+TAILORING_FIGURES = (
+    "screen_inner_lr",
+    "screen_inner_dt_scale",
+    "screen_loss",
+    "train_error",
+    "test_rmse",
+    "test_rmse_sem",
+)
 
 
-def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
-                evaluation: Comparison | None = None, states: np.ndarray | None = None) -> list[RankedLaw]:
+def ranked_laws(
+    filt: FilterResult | None,
+    tail: TailorResult | None = None,
+    evaluation: Comparison | None = None,
+    states: np.ndarray | None = None,
+) -> list[RankedLaw]:
     """Accepted laws, one per functional class (its representative; ``forms``: how many forms the class holds,
     ``equivalent_forms``: a few of the others), best first: the meta-tailored top laws by their long-term training
     error, then the other screened laws by post-tailoring loss, then the remaining classes by the filter's rank;
@@ -33,9 +43,11 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
         pos = {int(c): i for i, c in enumerate(tail.candidates)}
         for c in tail.candidates:
             i = pos[int(c)]
-            figures[int(c)] = {"screen_inner_lr": float(tail.screen.best_lr[i]),
-                               "screen_inner_dt_scale": float(tail.screen.best_dt_scale[i]),
-                               "screen_loss": float(tail.screen.best_loss[i])}
+            figures[int(c)] = {
+                "screen_inner_lr": float(tail.screen.best_lr[i]),
+                "screen_inner_dt_scale": float(tail.screen.best_dt_scale[i]),
+                "screen_loss": float(tail.screen.best_loss[i]),
+            }
         if tail.meta is not None:
             for j, c in enumerate(tail.top):
                 figures[int(c)]["train_error"] = float(tail.meta.train_rmse[j])
@@ -55,9 +67,16 @@ def ranked_laws(filt: FilterResult | None, tail: TailorResult | None = None,
     laws = []
     for rank, c in enumerate(order, start=1):
         row = table.iloc[c]
-        scores = {"verdict": str(row["verdict"]), "s_true": float(row["s_true"]), "s_random": float(row["s_random"]),
-                  "ratio": float(row["ratio"]), "excess": float(row["excess"]), "trend_p": float(row["trend_p"]),
-                  "candidate": c, **figures.get(c, {})}
+        scores = {
+            "verdict": str(row["verdict"]),
+            "s_true": float(row["s_true"]),
+            "s_random": float(row["s_random"]),
+            "ratio": float(row["ratio"]),
+            "excess": float(row["excess"]),
+            "trend_p": float(row["trend_p"]),
+            "candidate": c,
+            **figures.get(c, {}),
+        }
         forms = [int(i) for i in filt.classes.forms(c) if int(i) != c]
         if forms:
             scores["forms"] = len(forms) + 1

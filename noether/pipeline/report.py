@@ -22,73 +22,109 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
     out_dir = Path(out_dir)
     written = []
     lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
-    lines += [f"Command: `{meta.get('command') or 'noether.discover(...)'}`  ",
-              f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
-              f"device {meta.get('device')}", ""]
+    lines += [
+        f"Command: `{meta.get('command') or 'noether.discover(...)'}`  ",
+        f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
+        f"device {meta.get('device')}",
+        "",
+    ]
     lines += ["## Stages", "", "| stage | result | seconds |", "|---|---|---:|"]
     t = result.timings
-    lines.append(f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
-                 f"{_secs(result, 'enumerate')} |")
+    lines.append(
+        f"| enumerate | {len(result.space):,} candidate formulas (depth {result.config.depth}) | "
+        f"{_secs(result, 'enumerate')} |"
+    )
     if result.filter is not None:
         paper = paper_facts(result.traj.system).survivors
         f = result.filter
-        lines.append(f"| filter | {f.n_accepted} accepted ({f.rule.name}; {f.score} score): {f.n_conserved} "
-                     f"conserved, {f.n_accepted - f.n_conserved} approximate"
-                     + (f"; paper: {paper}" if paper else "") + f" | {_secs(result, 'filter')} |")
+        lines.append(
+            f"| filter | {f.n_accepted} accepted ({f.rule.name}; {f.score} score): {f.n_conserved} "
+            f"conserved, {f.n_accepted - f.n_conserved} approximate"
+            + (f"; paper: {paper}" if paper else "")
+            + f" | {_secs(result, 'filter')} |"
+        )
         if "composite" in t:
             n = int((f.table["source"] == "composite").sum())
-            lines.append(f"| composite | {n} laws from sparse sums of library terms joined the survivors (term depth "
-                         f"{result.config.composite.term_depth}, up to {result.config.composite.max_terms} terms) | "
-                         f"{_secs(result, 'composite')} |")
+            lines.append(
+                f"| composite | {n} laws from sparse sums of library terms joined the survivors (term depth "
+                f"{result.config.composite.term_depth}, up to {result.config.composite.max_terms} terms) | "
+                f"{_secs(result, 'composite')} |"
+            )
     if result.tailor is not None:
         sc = result.tailor.screen
-        lines.append(f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "
-                     f"{len(sc.dt_scales)} inner-loss steps; top {len(result.tailor.top)} kept | "
-                     f"{_secs(result, 'screen')} |")
+        lines.append(
+            f"| screen | {len(result.tailor.candidates)} laws x {len(sc.lrs)} inner rates x "
+            f"{len(sc.dt_scales)} inner-loss steps; top {len(result.tailor.top)} kept | "
+            f"{_secs(result, 'screen')} |"
+        )
         if result.tailor.meta is not None:
-            lines.append(f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
-                         f"epochs | {_secs(result, 'meta-tailor')} |")
+            lines.append(
+                f"| meta-tailor | {len(result.tailor.top)} laws x {result.tailor.meta.losses.shape[0]} "
+                f"epochs | {_secs(result, 'meta-tailor')} |"
+            )
     if result.evaluation is not None:
-        lines.append(f"| evaluate | {len(result.evaluation.methods)} methods x "
-                     f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {_secs(result, 'evaluate')} |")
+        lines.append(
+            f"| evaluate | {len(result.evaluation.methods)} methods x "
+            f"{len(set(r.seed for r in result.evaluation.runs))} seeds | {_secs(result, 'evaluate')} |"
+        )
     fresh = sum(v for k, v in t.items() if k not in result.cached)
     if result.cached:
-        lines.append(f"| total | this run; cached stages (read from the stage cache) show the time they took when "
-                     f"computed, {sum(t[k] for k in result.cached):.1f} s in all | {fresh:.1f} |")
+        lines.append(
+            f"| total | this run; cached stages (read from the stage cache) show the time they took when "
+            f"computed, {sum(t[k] for k in result.cached):.1f} s in all | {fresh:.1f} |"
+        )
     else:
         lines.append(f"| total | | {fresh:.1f} |")
     if result.filter is not None:
         lines += ["", f"Filter {result.filter.score_line}."]
         if result.filter.unidentifiable:
             lines += ["", f"**No law can be identified from these data: {result.filter.unidentifiable}.**"]
-    lines += ["", "## Top laws", "", "Verdict: *conserved* when the law varies along the trajectories no more than "
-              "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
-              "rule but drifts beyond noise (see README, 'Conserved or approximate').", "",
-              "Screen's pick: the inner rate @ inner-loss step (x the data's dt) that the screen chose for the law and "
-              "meta-tailoring used; the evaluation picks its own per seed (see below).", "",
-              "One row per law: its simplest form; *forms*: how many accepted formulas are the same law (functions of "
-              "it on the data), a few of them named under it.", "",
-              "| rank | law | verdict | forms | S_true | S_random / S_true | screen's pick | "
-              "train error | test RMSE |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Top laws",
+        "",
+        "Verdict: *conserved* when the law varies along the trajectories no more than "
+        "measurement noise explains (no excess variance, no trend), *approximate* when it passes the ratio "
+        "rule but drifts beyond noise (see README, 'Conserved or approximate').",
+        "",
+        "Screen's pick: the inner rate @ inner-loss step (x the data's dt) that the screen chose for the law and "
+        "meta-tailoring used; the evaluation picks its own per seed (see below).",
+        "",
+        "One row per law: its simplest form; *forms*: how many accepted formulas are the same law (functions of "
+        "it on the data), a few of them named under it.",
+        "",
+        "| rank | law | verdict | forms | S_true | S_random / S_true | screen's pick | train error | test RMSE |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     if law_helped(result.evaluation) is False:
-        lines += ["**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
-                  "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.", ""]
+        lines += [
+            "**No discovered law improved on the MLP's long-term predictions here** (see the verdict "
+            "under 'Long-term prediction'); the laws below are conserved quantities, not useful ones.",
+            "",
+        ]
     for r in laws[:TOP_LAWS]:
         s = r.scores
-        lines.append(f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {s.get('forms', 1)} | "
-                     f"{_f(s.get('s_true'))} | "
-                     f"{_f(s.get('ratio'))} | "
-                     f"{_pick(s.get('screen_inner_lr'), s.get('screen_inner_dt_scale'))} | "
-                     f"{_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |")
+        lines.append(
+            f"| {r.rank} | `{r.law.display()}` | {s.get('verdict', '')} | {s.get('forms', 1)} | "
+            f"{_f(s.get('s_true'))} | "
+            f"{_f(s.get('ratio'))} | "
+            f"{_pick(s.get('screen_inner_lr'), s.get('screen_inner_dt_scale'))} | "
+            f"{_f(s.get('train_error'))} | {_f(s.get('test_rmse'))} |"
+        )
         if s.get("equivalent_forms"):
             lines.append(f"| | same law as: {'; '.join(f'`{e}`' for e in s['equivalent_forms'][:3])} | | | | | | | |")
     if result.filter is not None:
         f = result.filter
         indep, approx = f.independent_indices, f.approximate_indices
-        lines += ["", f"Functionally independent conserved laws among the survivors ({len(indep)}), "
-                  "one form each: " + ("; ".join(_with_forms(f, i) for i in indep) if indep else "none"), "",
-                  "Approximate laws (accepted, but drifting beyond noise), one per class: "
-                  + ("; ".join(_with_forms(f, i) for i in approx) if approx else "none"), ""]
+        lines += [
+            "",
+            f"Functionally independent conserved laws among the survivors ({len(indep)}), "
+            "one form each: " + ("; ".join(_with_forms(f, i) for i in indep) if indep else "none"),
+            "",
+            "Approximate laws (accepted, but drifting beyond noise), one per class: "
+            + ("; ".join(_with_forms(f, i) for i in approx) if approx else "none"),
+            "",
+        ]
     paper_law = paper_facts(result.traj.system).law
     if paper_law:
         lines += [f"The paper's law for this system: `{paper_law}`.", ""]
@@ -114,31 +150,49 @@ def _one_recording_lines(traj) -> list[str]:
         return []
     t = traj.times[0]
     train, test = t[traj.train_mask[0]], t[traj.test_mask[0]]
-    return [f"One recording: split in time -- t in [{train[0]:.4g}, {train[-1]:.4g}] trains, t in [{test[0]:.4g}, "
-            f"{test[-1]:.4g}] is held out; the long-term evaluation integrates every method from the held-out "
-            f"segment's first state (t = {test[0]:.4g}) over its {test[-1] - test[0]:.4g} time units.", ""]
+    return [
+        f"One recording: split in time -- t in [{train[0]:.4g}, {train[-1]:.4g}] trains, t in [{test[0]:.4g}, "
+        f"{test[-1]:.4g}] is held out; the long-term evaluation integrates every method from the held-out "
+        f"segment's first state (t = {test[0]:.4g}) over its {test[-1] - test[0]:.4g} time units.",
+        "",
+    ]
 
 
 def _evaluation_section(result) -> list[str]:
     ev = result.evaluation
     paper = paper_facts(result.traj.system).rmse
-    lines = ["## Long-term prediction on the test trajectories", "",
-             "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
-             f"seeds {sorted(set(r.seed for r in ev.runs))}.", ""]
+    lines = [
+        "## Long-term prediction on the test trajectories",
+        "",
+        "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
+        f"seeds {sorted(set(r.seed for r in ev.runs))}.",
+        "",
+    ]
     lines += _one_recording_lines(result.traj)
     lines += ["| method | RMSE | ± | paper |", "|---|---:|---:|---:|"]
     for _, row in ev.summary.iterrows():
         ref = paper.get(row["method"])
-        lines.append(f"| {row['method']} | {row['rmse_mean']:.5g} | {row['rmse_sem']:.5g} | "
-                     f"{'' if ref is None else f'{ref:.5g}'} |")
-    lines += ["", "Verdict against the vanilla MLP (paired over seeds; better or worse when the mean difference is "
-              "more than 2 standard errors from 0):", ""]
+        lines.append(
+            f"| {row['method']} | {row['rmse_mean']:.5g} | {row['rmse_sem']:.5g} | "
+            f"{'' if ref is None else f'{ref:.5g}'} |"
+        )
+    lines += [
+        "",
+        "Verdict against the vanilla MLP (paired over seeds; better or worse when the mean difference is "
+        "more than 2 standard errors from 0):",
+        "",
+    ]
     lines += [f"- {line}" for line in verdict_lines(ev)]
     tuned = [r for r in ev.runs if r.lr is not None]
     if tuned:
-        lines += ["", "Evaluation's pick per seed: the inner rate @ inner-loss step each law was meta-tailored and "
-                  "tested with, chosen on the training trajectories of that seed:", "",
-                  "| method | seed | evaluation's pick | test RMSE |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "Evaluation's pick per seed: the inner rate @ inner-loss step each law was meta-tailored and "
+            "tested with, chosen on the training trajectories of that seed:",
+            "",
+            "| method | seed | evaluation's pick | test RMSE |",
+            "|---|---:|---:|---:|",
+        ]
         lines += [f"| {r.method} | {r.seed} | {_pick(r.lr, r.dt_scale)} | {r.rmse:.5g} |" for r in tuned]
     return lines
 
@@ -148,9 +202,11 @@ def verdict_lines(ev) -> list[str]:
     summary = ev.summary.set_index("method")
     lines = []
     for _, row in ev.versus("mlp").iterrows():
-        lines.append(f"{row['method']} vs mlp: {row['verdict']} (RMSE {100 * row['relative']:+.1f}%, "
-                     f"{summary.loc[row['method'], 'rmse_mean']:.5g} vs {summary.loc['mlp', 'rmse_mean']:.5g}, "
-                     f"{row['n']} seed{'s' if row['n'] != 1 else ''})")
+        lines.append(
+            f"{row['method']} vs mlp: {row['verdict']} (RMSE {100 * row['relative']:+.1f}%, "
+            f"{summary.loc[row['method'], 'rmse_mean']:.5g} vs {summary.loc['mlp', 'rmse_mean']:.5g}, "
+            f"{row['n']} seed{'s' if row['n'] != 1 else ''})"
+        )
     return lines
 
 

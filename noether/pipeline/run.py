@@ -103,22 +103,36 @@ class DiscoveryResult:
                 table.loc[table.index[idx], "screen_loss"] = s.best_loss
             return table
         space = self.space
-        return pd.DataFrame({
-            "formula": [space.render(i) for i in range(len(space))],
-            "n_params": np.asarray(space.n_params), "linear": np.asarray(space.linear),
-            "size": [f.size for f in space.formulas],
-        })
+        return pd.DataFrame(
+            {
+                "formula": [space.render(i) for i in range(len(space))],
+                "n_params": np.asarray(space.n_params),
+                "linear": np.asarray(space.linear),
+                "size": [f.size for f in space.formulas],
+            }
+        )
 
     def metadata(self, command: str | None = None) -> dict:
         """Run metadata for laws.json: data, configuration, versions, timings."""
         return {
-            "data": self.traj.summary(), "fingerprint": self.traj.fingerprint(), "config": repr(self.config),
-            "stage": self.config.stage, "seed": self.config.seed, "timings_s": self.timings,
+            "data": self.traj.summary(),
+            "fingerprint": self.traj.fingerprint(),
+            "config": repr(self.config),
+            "stage": self.config.stage,
+            "seed": self.config.seed,
+            "timings_s": self.timings,
             "cached_stages": list(self.cached),
-            "n_candidates": len(self.space), "n_accepted": None if self.filter is None else self.filter.n_accepted,
-            "versions": {"noether": __version__, "code": code_version(), "torch": torch.__version__,
-                         "numpy": np.__version__},
-            "command": command, "cpus": os.cpu_count(), "device": self.config.tailor.device,
+            "n_candidates": len(self.space),
+            "n_accepted": None if self.filter is None else self.filter.n_accepted,
+            "versions": {
+                "noether": __version__,
+                "code": code_version(),
+                "torch": torch.__version__,
+                "numpy": np.__version__,
+            },
+            "command": command,
+            "cpus": os.cpu_count(),
+            "device": self.config.tailor.device,
             # results can differ in the last digits with the number of torch threads (reduction order)
             "torch_threads": torch.get_num_threads(),
         }
@@ -140,14 +154,20 @@ class DiscoveryResult:
         return written
 
 
-def discover(traj: Trajectories, config: DiscoverConfig = DiscoverConfig(), *,
-             on_filter: Callable[[DiscoveryResult], None] | None = None) -> DiscoveryResult:
+def discover(
+    traj: Trajectories,
+    config: DiscoverConfig = DiscoverConfig(),
+    *,
+    on_filter: Callable[[DiscoveryResult], None] | None = None,
+) -> DiscoveryResult:
     """Run the discovery stages on ``traj`` up to ``config.stage``. ``on_filter(result)`` is called as soon as the
     accepted laws are known (after the filter and the composite search), before the tailoring stages run."""
     if not traj.ordered and config.runs("screen"):
-        raise DataError(f"'{traj.name}' is group data (sets of states without time order): the tailoring stages "
-                        "(screen, meta-tailor, evaluate) predict trajectories in time and need times; run the "
-                        "discovery stages only (--stage filter, or DiscoverConfig(stage='filter'))")
+        raise DataError(
+            f"'{traj.name}' is group data (sets of states without time order): the tailoring stages "
+            "(screen, meta-tailor, evaluate) predict trajectories in time and need times; run the "
+            "discovery stages only (--stage filter, or DiscoverConfig(stage='filter'))"
+        )
     cache = StageCache(config.cache_dir)
     timings: dict[str, float] = {}
     cached: list[str] = []

@@ -77,8 +77,9 @@ def run_screen(filt: FilterResult, traj: Trajectories, config: TailorConfig, see
     if len(candidates) == 0:
         raise ValueError("no candidate passed the conservation filter; nothing to tailor with")
     base, seconds = pretrain(traj, config, seed)
-    res = screen(base, traj, batched_law(filt.space, filt.params, candidates), len(candidates), config.screen,
-                 inner=config.inner)
+    res = screen(
+        base, traj, batched_law(filt.space, filt.params, candidates), len(candidates), config.screen, inner=config.inner
+    )
     return TailorResult(candidates, res, candidates[res.top], base_params=base, base_seed=seed, base_seconds=seconds)
 
 
@@ -89,8 +90,16 @@ def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, con
     pos = {int(c): i for i, c in enumerate(screened.candidates)}
     lrs = np.array([screened.screen.best_lr[pos[int(c)]] for c in top])
     scales = np.array([screened.screen.best_dt_scale[pos[int(c)]] for c in top])
-    res = meta_tailor(screened.base_params, traj, parametrised_law(filt.space, top), lrs, config.meta_config(traj),
-                      dt_scales=scales, law_params=filt.params[top], inner=config.inner)
+    res = meta_tailor(
+        screened.base_params,
+        traj,
+        parametrised_law(filt.space, top),
+        lrs,
+        config.meta_config(traj),
+        dt_scales=scales,
+        law_params=filt.params[top],
+        inner=config.inner,
+    )
     chosen = None if res.best is None else int(top[res.best])
     return replace(screened, meta=res, chosen=chosen)
 
@@ -116,8 +125,14 @@ def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:
     return refs
 
 
-def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict[str, str],
-                 checkpoint: Checkpoint | None = None, screened: TailorResult | None = None) -> Comparison:
+def run_evaluate(
+    law,
+    traj: Trajectories,
+    config: TailorConfig,
+    references: dict[str, str],
+    checkpoint: Checkpoint | None = None,
+    screened: TailorResult | None = None,
+) -> Comparison:
     """Test-set long-term comparison over ``eval_seeds``: vanilla MLP, the discovered law ('noether'), the
     reference laws, HNN — the same protocol for every law: its inner setting picked per seed by the screen or by
     meta-tailoring the whole grid (``eval_lr_select``), then meta-tailored at it (tailoring.compare). checkpoint:
@@ -127,8 +142,17 @@ def run_evaluate(law, traj: Trajectories, config: TailorConfig, references: dict
     laws.update({name: Law.reference(text, traj.names).torch for name, text in references.items()})
     # an HNN needs (q, p) pairs: on odd-dimensional data it is left out of the comparison
     baselines = tuple(b for b in config.baselines if b != "hnn" or traj.dim % 2 == 0)
-    cfg = CompareConfig(seeds=tuple(config.eval_seeds), baselines=baselines, train=config.train_config(traj),
-                        meta=config.meta_config(traj), lr_select=config.eval_lr_select, integrator=config.integrator)
-    pretrained = {} if screened is None or screened.base_seed is None else \
-        {screened.base_seed: (screened.base_params, screened.base_seconds)}
+    cfg = CompareConfig(
+        seeds=tuple(config.eval_seeds),
+        baselines=baselines,
+        train=config.train_config(traj),
+        meta=config.meta_config(traj),
+        lr_select=config.eval_lr_select,
+        integrator=config.integrator,
+    )
+    pretrained = (
+        {}
+        if screened is None or screened.base_seed is None
+        else {screened.base_seed: (screened.base_params, screened.base_seconds)}
+    )
     return compare_methods(traj, laws, cfg, inner=config.inner, checkpoint=checkpoint, pretrained=pretrained)

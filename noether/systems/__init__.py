@@ -9,7 +9,21 @@ from .simulated import SimulatedSystem
 from .trajectories import Trajectories, read_trajectories, write_trajectories
 
 __all__ = [
-    "Trajectories", "load_system", "get_system", "system_names", "SYSTEMS", "SystemSpec",
-    "HamiltonianSystem", "SPRING", "PENDULUM", "real_pendulum", "SimulatedSystem",
-    "read_trajectories", "write_trajectories", "units_of", "PAPER", "PaperFacts", "paper_facts",
+    "Trajectories",
+    "load_system",
+    "get_system",
+    "system_names",
+    "SYSTEMS",
+    "SystemSpec",
+    "HamiltonianSystem",
+    "SPRING",
+    "PENDULUM",
+    "real_pendulum",
+    "SimulatedSystem",
+    "read_trajectories",
+    "write_trajectories",
+    "units_of",
+    "PAPER",
+    "PaperFacts",
+    "paper_facts",
 ]

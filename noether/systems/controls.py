@@ -23,10 +23,17 @@ def _lorenz_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 LORENZ = SimulatedSystem(
-    name="lorenz", description="Lorenz, sigma=10 rho=28 beta=8/3 (control)",
-    names=("x", "y", "z"), units=("",) * 3,
-    vector_field=_lorenz_field, initial=_lorenz_initial, t_end=5.0, points=100,
-    laws=(), independent=0, constants=(("sigma", SIGMA), ("rho", RHO), ("beta", BETA)),
+    name="lorenz",
+    description="Lorenz, sigma=10 rho=28 beta=8/3 (control)",
+    names=("x", "y", "z"),
+    units=("",) * 3,
+    vector_field=_lorenz_field,
+    initial=_lorenz_initial,
+    t_end=5.0,
+    points=100,
+    laws=(),
+    independent=0,
+    constants=(("sigma", SIGMA), ("rho", RHO), ("beta", BETA)),
 )
 
 
@@ -42,8 +49,15 @@ def _van_der_pol_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 VAN_DER_POL = SimulatedSystem(
-    name="van-der-pol", description="Van der Pol, mu=1 (control)",
-    names=("x", "y"), units=("", ""),
-    vector_field=_van_der_pol_field, initial=_van_der_pol_initial, t_end=15.0, points=100,
-    laws=(), independent=0, constants=(("mu", MU),),
+    name="van-der-pol",
+    description="Van der Pol, mu=1 (control)",
+    names=("x", "y"),
+    units=("", ""),
+    vector_field=_van_der_pol_field,
+    initial=_van_der_pol_initial,
+    t_end=15.0,
+    points=100,
+    laws=(),
+    independent=0,
+    constants=(("mu", MU),),
 )

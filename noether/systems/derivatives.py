@@ -59,8 +59,9 @@ def estimate_derivative(states: np.ndarray, times: np.ndarray, method: str = "fi
     return out.reshape(np.shape(states))
 
 
-def estimate_all(states: np.ndarray, times: np.ndarray, lengths: np.ndarray | None = None,
-                 method: str = "finite", **options) -> np.ndarray:
+def estimate_all(
+    states: np.ndarray, times: np.ndarray, lengths: np.ndarray | None = None, method: str = "finite", **options
+) -> np.ndarray:
     """dx/dt [M, T, d] of a padded batch: trajectory i uses its first ``lengths[i]`` samples (all T when
     ``lengths`` is None); entries beyond its length are NaN in the result whatever they hold on input."""
     if method not in ESTIMATORS:
@@ -88,8 +89,9 @@ def finite_difference(states: np.ndarray, times: np.ndarray, edge_order: int = 1
     return np.gradient(states, times, axis=0, edge_order=edge_order)
 
 
-def savgol_derivative(states: np.ndarray, times: np.ndarray, window: int = SAVGOL_WINDOW,
-                      polyorder: int = SAVGOL_POLYORDER) -> np.ndarray:
+def savgol_derivative(
+    states: np.ndarray, times: np.ndarray, window: int = SAVGOL_WINDOW, polyorder: int = SAVGOL_POLYORDER
+) -> np.ndarray:
     """Savitzky-Golay derivative: scipy's filter on uniform times, the same local fit on the real times
     otherwise. ``window`` is clipped to the largest odd number <= T, ``polyorder`` to window - 1."""
     if window < 3 or polyorder < 1:

@@ -53,8 +53,17 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                 test_fraction=0.2, deriv_cols=None, group_col="group") -> dict:
+def read_columns(
+    path,
+    state,
+    units=None,
+    *,
+    trajectory_col="trajectory",
+    time_col="time",
+    test_fraction=0.2,
+    deriv_cols=None,
+    group_col="group",
+) -> dict:
     """Turn a file into the arguments of Trajectories; every malformation raises one DataError naming the problem.
 
     state: the state columns in order (list or "q,p"); units: {state: pint unit string}, states without one
@@ -70,19 +79,29 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
     if unknown:
         raise DataError(f"units given for unknown state(s) {unknown}; states are {names}")
     unit_objs = resolve_units(names, dict(units or {}))
-    derivs = [] if deriv_cols is None else \
-        [s.strip() for s in (deriv_cols.split(",") if isinstance(deriv_cols, str) else deriv_cols) if s.strip()]
+    derivs = (
+        []
+        if deriv_cols is None
+        else [s.strip() for s in (deriv_cols.split(",") if isinstance(deriv_cols, str) else deriv_cols) if s.strip()]
+    )
     if derivs and len(derivs) != len(names):
-        raise DataError(f"give one derivative column per state: {len(names)} states {names}, "
-                        f"{len(derivs)} derivative columns {derivs}")
+        raise DataError(
+            f"give one derivative column per state: {len(names)} states {names}, "
+            f"{len(derivs)} derivative columns {derivs}"
+        )
     frame = read_table(path)
     ordered = not (time_col not in frame.columns and group_col in frame.columns)
     if not ordered:  # group data: sets of states sharing the invariants, numbered in file order
         if derivs:
-            raise DataError(f"{path}: group data (a '{group_col}' column, no '{time_col}') has no time, so no "
-                            "derivatives")
-        frame = frame.assign(**{trajectory_col: frame[group_col],
-                                time_col: frame.groupby(group_col, sort=False).cumcount().astype(float)})
+            raise DataError(
+                f"{path}: group data (a '{group_col}' column, no '{time_col}') has no time, so no derivatives"
+            )
+        frame = frame.assign(
+            **{
+                trajectory_col: frame[group_col],
+                time_col: frame.groupby(group_col, sort=False).cumcount().astype(float),
+            }
+        )
     needed = [trajectory_col, time_col, *names, *derivs]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -99,8 +118,10 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
         bad = np.flatnonzero(~np.isfinite(arr))
         if len(bad):
             r = bad[0]
-            raise DataError(f"{path}: non-finite value {arr[r]} in column '{col}' "
-                            f"({_where(path, r)}, trajectory '{groups.iloc[r]}')")
+            raise DataError(
+                f"{path}: non-finite value {arr[r]} in column '{col}' "
+                f"({_where(path, r)}, trajectory '{groups.iloc[r]}')"
+            )
     n_len = np.array([lengths[g] for g in order])
     longest = int(n_len.max())
     times = np.full((len(order), longest), np.nan)
@@ -116,21 +137,33 @@ def read_columns(path, state, units=None, *, trajectory_col="trajectory", time_c
         if len(step):
             k = step[0]
             what = "a duplicate time stamp" if t[k + 1] == t[k] else "time is not increasing"
-            raise DataError(f"{path}: {what} in trajectory '{g}' ({t[k]} then {t[k + 1]}, "
-                            f"{_where(path, rows[g][k + 1])}); rows of a trajectory must be in time order")
+            raise DataError(
+                f"{path}: {what} in trajectory '{g}' ({t[k]} then {t[k + 1]}, "
+                f"{_where(path, rows[g][k + 1])}); rows of a trajectory must be in time order"
+            )
     mask = _default_split(n_len, test_fraction)
     meta = {"source": str(path), "trajectories": order}
     if not ordered:
         meta["groups"] = group_col
     if derivs:
         meta["derivatives"] = f"given (columns {', '.join(derivs)})"
-    return dict(states=states, times=times, names=tuple(names), units=unit_objs, train_mask=mask,
-                lengths=n_len if len(set(n_len.tolist())) > 1 else None, derivatives=dxdt,
-                name=Path(path).stem, meta=meta, ordered=ordered)
+    return dict(
+        states=states,
+        times=times,
+        names=tuple(names),
+        units=unit_objs,
+        train_mask=mask,
+        lengths=n_len if len(set(n_len.tolist())) > 1 else None,
+        derivatives=dxdt,
+        name=Path(path).stem,
+        meta=meta,
+        ordered=ordered,
+    )
 
 
-def write_columns(names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike,
-                  lengths: np.ndarray | None = None) -> None:
+def write_columns(
+    names, states: np.ndarray, times: np.ndarray, path: str | os.PathLike, lengths: np.ndarray | None = None
+) -> None:
     """Write states [M, T, d] and times [M, T] one row per sample (the first lengths[i] samples of trajectory i);
     the format follows the suffix."""
     p = Path(path)
@@ -183,9 +216,9 @@ def _default_split(lengths: np.ndarray, test_fraction: float) -> np.ndarray:
         return mask
     if n_traj >= 2:
         n_test = min(n_traj - 1, max(1, int(round(n_traj * test_fraction))))
-        mask[n_traj - n_test:] = False
+        mask[n_traj - n_test :] = False
     else:
         n_test = int(round(n_steps * test_fraction))
         if n_test >= 3 and n_steps - n_test >= 3:
-            mask[:, n_steps - n_test:] = False
+            mask[:, n_steps - n_test :] = False
     return mask

@@ -37,16 +37,16 @@ class HamiltonianSystem:
         lo, hi = self.radius
         radius = rng.rand() * (hi - lo) + lo
         y0 = y0 / np.sqrt((y0**2).sum()) * radius
-        sol = solve_ivp(lambda t, y: self.vector_field(y), t_span, y0, t_eval=t_eval, rtol=1e-10,
-                        atol=self.atol)
+        sol = solve_ivp(lambda t, y: self.vector_field(y), t_span, y0, t_eval=t_eval, rtol=1e-10, atol=self.atol)
         clean = sol.y.T.copy()
         dxdt = self.vector_field(clean.T).T
         q = clean[:, 0] + rng.randn(self.points) * noise
         p = clean[:, 1] + rng.randn(self.points) * noise
         return np.stack([q, p], axis=-1), clean, dxdt, t_eval
 
-    def generate(self, *, samples: int = 50, noise: float = 0.1, seed: int = 0, test_split: float = 0.5
-                 ) -> Trajectories:
+    def generate(
+        self, *, samples: int = 50, noise: float = 0.1, seed: int = 0, test_split: float = 0.5
+    ) -> Trajectories:
         """HNN's get_dataset: ``samples`` trajectories; the first ``test_split`` fraction of points train."""
         if noise < 0:
             raise ConfigError(f"noise must be >= 0, got {noise}")
@@ -57,8 +57,14 @@ class HamiltonianSystem:
         mask = np.zeros(states.shape[:2], bool)
         mask[:n_train] = True
         return Trajectories(
-            states=states, times=times, names=("q", "p"), units=tuple(parse_unit(u) for u in self.units),
-            derivatives=dxdt, clean=clean, train_mask=mask, name=self.name,
+            states=states,
+            times=times,
+            names=("q", "p"),
+            units=tuple(parse_unit(u) for u in self.units),
+            derivatives=dxdt,
+            clean=clean,
+            train_mask=mask,
+            name=self.name,
             meta={"noise": noise, "seed": seed, "hamiltonian": self.law, "source": "HNN protocol"},
         )
 
@@ -74,10 +80,20 @@ def _pendulum_field(y: np.ndarray) -> np.ndarray:
 
 
 SPRING = HamiltonianSystem(
-    name="spring", hamiltonian=lambda q, p: q**2 + p**2, vector_field=_spring_field, points=30,
-    radius=(0.1, 1.0), units=("m", "kg*m/s"), law="q**2 + p**2",
+    name="spring",
+    hamiltonian=lambda q, p: q**2 + p**2,
+    vector_field=_spring_field,
+    points=30,
+    radius=(0.1, 1.0),
+    units=("m", "kg*m/s"),
+    law="q**2 + p**2",
 )
 PENDULUM = HamiltonianSystem(
-    name="pendulum", hamiltonian=lambda q, p: 3.0 * (1.0 - np.cos(q)) + p**2, vector_field=_pendulum_field,
-    points=45, radius=(1.3, 2.3), units=("rad", "kg*m**2/s"), law="p**2 - 3*cos(q)",
+    name="pendulum",
+    hamiltonian=lambda q, p: 3.0 * (1.0 - np.cos(q)) + p**2,
+    vector_field=_pendulum_field,
+    points=45,
+    radius=(1.3, 2.3),
+    units=("rad", "kg*m**2/s"),
+    law="p**2 - 3*cos(q)",
 )

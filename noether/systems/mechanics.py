@@ -41,16 +41,24 @@ def _henon_heiles_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 HENON_HEILES = SimulatedSystem(
-    name="henon-heiles", description="Henon-Heiles, energy in [0.05, 0.12] (< 1/6)",
-    names=("x", "y", "px", "py"), units=("",) * 4,
-    vector_field=_henon_heiles_field, initial=_henon_heiles_initial, t_end=30.0, points=100,
-    laws=(HENON_HEILES_ENERGY,), independent=1,
+    name="henon-heiles",
+    description="Henon-Heiles, energy in [0.05, 0.12] (< 1/6)",
+    names=("x", "y", "px", "py"),
+    units=("",) * 4,
+    vector_field=_henon_heiles_field,
+    initial=_henon_heiles_initial,
+    t_end=30.0,
+    points=100,
+    laws=(HENON_HEILES_ENERGY,),
+    independent=1,
 )
 
 # ---------------------------------------------------------------- double pendulum
 G = 9.81  # m/s^2; both bobs 1 kg on massless rods of 1 m
-DOUBLE_PENDULUM_ENERGY = (f"omega1**2 + omega2**2/2 + omega1*omega2*cos(theta1 - theta2) "
-                          f"- {2 * G:g}*cos(theta1) - {G:g}*cos(theta2)")  # E / (m l^2), in 1/s^2
+DOUBLE_PENDULUM_ENERGY = (
+    f"omega1**2 + omega2**2/2 + omega1*omega2*cos(theta1 - theta2) "
+    f"- {2 * G:g}*cos(theta1) - {G:g}*cos(theta2)"
+)  # E / (m l^2), in 1/s^2
 
 
 def _double_pendulum_field(s: np.ndarray) -> np.ndarray:
@@ -70,10 +78,16 @@ def _double_pendulum_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 DOUBLE_PENDULUM = SimulatedSystem(
-    name="double-pendulum", description="double pendulum, 1 kg, 1 m, g = 9.81 m/s^2",
-    names=("theta1", "theta2", "omega1", "omega2"), units=("rad", "rad", "rad/s", "rad/s"),
-    vector_field=_double_pendulum_field, initial=_double_pendulum_initial, t_end=10.0, points=100,
-    laws=(DOUBLE_PENDULUM_ENERGY,), independent=1,
+    name="double-pendulum",
+    description="double pendulum, 1 kg, 1 m, g = 9.81 m/s^2",
+    names=("theta1", "theta2", "omega1", "omega2"),
+    units=("rad", "rad", "rad/s", "rad/s"),
+    vector_field=_double_pendulum_field,
+    initial=_double_pendulum_initial,
+    t_end=10.0,
+    points=100,
+    laws=(DOUBLE_PENDULUM_ENERGY,),
+    independent=1,
     constants=(("m", 1.0), ("l", 1.0), ("g", G)),
 )
 
@@ -100,10 +114,16 @@ def _rigid_body_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 RIGID_BODY = SimulatedSystem(
-    name="rigid-body", description="free rigid body (Euler), I = 1, 2, 3 kg m^2",
-    names=("omega1", "omega2", "omega3"), units=("rad/s",) * 3,
-    vector_field=_rigid_body_field, initial=_rigid_body_initial, t_end=20.0, points=100,
-    laws=RIGID_BODY_LAWS, independent=2,
+    name="rigid-body",
+    description="free rigid body (Euler), I = 1, 2, 3 kg m^2",
+    names=("omega1", "omega2", "omega3"),
+    units=("rad/s",) * 3,
+    vector_field=_rigid_body_field,
+    initial=_rigid_body_initial,
+    t_end=20.0,
+    points=100,
+    laws=RIGID_BODY_LAWS,
+    independent=2,
     constants=(("I1", INERTIA[0]), ("I2", INERTIA[1]), ("I3", INERTIA[2])),
 )
 
@@ -128,8 +148,14 @@ def _oscillator_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 OSCILLATOR_2D = SimulatedSystem(
-    name="oscillator-2d", description="isotropic 2-D oscillator, unit mass and frequency",
-    names=("x", "y", "px", "py"), units=("",) * 4,
-    vector_field=_oscillator_field, initial=_oscillator_initial, t_end=10.0, points=100,
-    laws=OSCILLATOR_LAWS, independent=3,
+    name="oscillator-2d",
+    description="isotropic 2-D oscillator, unit mass and frequency",
+    names=("x", "y", "px", "py"),
+    units=("",) * 4,
+    vector_field=_oscillator_field,
+    initial=_oscillator_initial,
+    t_end=10.0,
+    points=100,
+    laws=OSCILLATOR_LAWS,
+    independent=3,
 )

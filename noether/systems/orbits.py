@@ -46,10 +46,16 @@ def _two_body_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 TWO_BODY = SimulatedSystem(
-    name="two-body", description="two unit masses under gravity in 2-D, G = 1",
-    names=("x1", "y1", "x2", "y2", "vx1", "vy1", "vx2", "vy2"), units=("",) * 8,
-    vector_field=_two_body_field, initial=_two_body_initial, t_end=20.0, points=100,
-    laws=TWO_BODY_LAWS, independent=6,
+    name="two-body",
+    description="two unit masses under gravity in 2-D, G = 1",
+    names=("x1", "y1", "x2", "y2", "vx1", "vy1", "vx2", "vy2"),
+    units=("",) * 8,
+    vector_field=_two_body_field,
+    initial=_two_body_initial,
+    t_end=20.0,
+    points=100,
+    laws=TWO_BODY_LAWS,
+    independent=6,
     constants=(("G", 1.0), ("m1", 1.0), ("m2", 1.0)),
 )
 
@@ -85,8 +91,15 @@ def _kepler_initial(rng: np.random.RandomState) -> np.ndarray:
 
 
 KEPLER = SimulatedSystem(
-    name="kepler", description="Kepler orbits, GM = 1, eccentricity in [0, 0.7]",
-    names=("x", "y", "vx", "vy"), units=("",) * 4,
-    vector_field=_kepler_field, initial=_kepler_initial, t_end=10.0, points=100,
-    laws=KEPLER_LAWS, independent=3, constants=(("GM", 1.0),),
+    name="kepler",
+    description="Kepler orbits, GM = 1, eccentricity in [0, 0.7]",
+    names=("x", "y", "vx", "vy"),
+    units=("",) * 4,
+    vector_field=_kepler_field,
+    initial=_kepler_initial,
+    t_end=10.0,
+    points=100,
+    laws=KEPLER_LAWS,
+    independent=3,
+    constants=(("GM", 1.0),),
 )

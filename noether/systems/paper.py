@@ -23,10 +23,18 @@ class PaperFacts:
 
 
 PAPER: dict[str, PaperFacts] = {
-    "pendulum": PaperFacts(dsl_count=41_460, survivors=210, law="p**2 - 2.99*cos(q)",
-                           rmse={"mlp": 0.0563, "noether": 0.0423, "oracle": 0.0422}),
-    "spring": PaperFacts(dsl_count=72_372, survivors=219, law="q**2 + 1.002*p**2",
-                         rmse={"mlp": 0.0174, "noether": 0.0165, "oracle": 0.0166}),
+    "pendulum": PaperFacts(
+        dsl_count=41_460,
+        survivors=210,
+        law="p**2 - 2.99*cos(q)",
+        rmse={"mlp": 0.0563, "noether": 0.0423, "oracle": 0.0422},
+    ),
+    "spring": PaperFacts(
+        dsl_count=72_372,
+        survivors=219,
+        law="q**2 + 1.002*p**2",
+        rmse={"mlp": 0.0174, "noether": 0.0165, "oracle": 0.0166},
+    ),
     "real-pendulum": PaperFacts(law="p**2 - 2.39*cos(q)", hand_coded="p**2 - 2.4*cos(q)"),
 }
 

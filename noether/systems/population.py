@@ -25,8 +25,13 @@ def _lotka_volterra_initial(rng: np.random.RandomState) -> np.ndarray:
 LOTKA_VOLTERRA = SimulatedSystem(
     name="lotka-volterra",
     description=f"predator-prey, alpha={ALPHA:g} beta={BETA:g} gamma={GAMMA:g} delta={DELTA:g}",
-    names=("x", "y"), units=("", ""),
-    vector_field=_lotka_volterra_field, initial=_lotka_volterra_initial, t_end=15.0, points=100,
-    laws=(LOTKA_VOLTERRA_LAW,), independent=1,
+    names=("x", "y"),
+    units=("", ""),
+    vector_field=_lotka_volterra_field,
+    initial=_lotka_volterra_initial,
+    t_end=15.0,
+    points=100,
+    laws=(LOTKA_VOLTERRA_LAW,),
+    independent=1,
     constants=(("alpha", ALPHA), ("beta", BETA), ("gamma", GAMMA), ("delta", DELTA)),
 )

@@ -38,8 +38,16 @@ def real_pendulum(test_split: float = 0.8) -> Trajectories:
     mask = np.ones(n, bool)
     mask[a:b] = False
     return Trajectories(
-        states=x[None], times=t[None], names=("q", "p"), units=(parse_unit("rad"), parse_unit("rad/s")),
-        derivatives=dx[None], train_mask=mask[None], name="real-pendulum",
-        meta={"source": "Schmidt & Lipson (2009), real_pend_h_1.txt", "derivatives": "forward finite difference",
-              "hand_coded_law": "p**2 - 2.4*cos(q)"},
+        states=x[None],
+        times=t[None],
+        names=("q", "p"),
+        units=(parse_unit("rad"), parse_unit("rad/s")),
+        derivatives=dx[None],
+        train_mask=mask[None],
+        name="real-pendulum",
+        meta={
+            "source": "Schmidt & Lipson (2009), real_pend_h_1.txt",
+            "derivatives": "forward finite difference",
+            "hand_coded_law": "p**2 - 2.4*cos(q)",
+        },
     )

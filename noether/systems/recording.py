@@ -22,15 +22,17 @@ from .trajectories import Trajectories
 HNN_SPAN = 3.0  # HNN's trajectories last 3 time units
 
 
-def one_recording(name: str, *, noise: float = 0.01, seed: int = 0, points: int = 800, span: float = 8.0,
-                  test_fraction: float = 0.2) -> Trajectories:
+def one_recording(
+    name: str, *, noise: float = 0.01, seed: int = 0, points: int = 800, span: float = 8.0, test_fraction: float = 0.2
+) -> Trajectories:
     """One recording of built-in system ``name`` (not 'real-pendulum', which is one already), with its true laws in
     ``meta['laws']``."""
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
     if not 0 < test_fraction < 1 or points < 10 or span <= 0:
-        raise ValueError(f"need 0 < test_fraction < 1, points >= 10 and span > 0; got {test_fraction}, {points}, "
-                         f"{span}")
+        raise ValueError(
+            f"need 0 < test_fraction < 1, points >= 10 and span > 0; got {test_fraction}, {points}, {span}"
+        )
     spec = get_system(name)
     system = _system_of(name)
     rng = np.random.RandomState(seed)
@@ -46,11 +48,23 @@ def one_recording(name: str, *, noise: float = 0.01, seed: int = 0, points: int 
     scale = clean.std(axis=0)
     states = clean + rng.randn(*clean.shape) * (noise * scale)
     mask = np.arange(points) < points - round(points * test_fraction)
-    return Trajectories(states=states[None], times=times[None].copy(), names=names,
-                        units=tuple(parse_unit(u, n) for u, n in zip(units, names)), derivatives=dxdt[None],
-                        clean=clean[None], train_mask=mask[None], name=f"{name} (one recording)",
-                        meta={"noise": noise, "noise_kind": "relative", "seed": seed, "laws": list(spec.laws),
-                              "source": "one recording (noether.systems.recording)"})
+    return Trajectories(
+        states=states[None],
+        times=times[None].copy(),
+        names=names,
+        units=tuple(parse_unit(u, n) for u, n in zip(units, names)),
+        derivatives=dxdt[None],
+        clean=clean[None],
+        train_mask=mask[None],
+        name=f"{name} (one recording)",
+        meta={
+            "noise": noise,
+            "noise_kind": "relative",
+            "seed": seed,
+            "laws": list(spec.laws),
+            "source": "one recording (noether.systems.recording)",
+        },
+    )
 
 
 def _system_of(name: str) -> HamiltonianSystem | SimulatedSystem:

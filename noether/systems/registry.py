@@ -33,21 +33,49 @@ def _simulated(system: SimulatedSystem) -> SystemSpec:
     """The spec of a ``SimulatedSystem``: its first law is the oracle; its noise is relative (std = noise x each
     column's clean std)."""
     oracle = system.laws[0] if system.laws else None
-    return SystemSpec(system.name, system.description, system.generate, oracle, system.laws, system.independent,
-                      system.noise)
+    return SystemSpec(
+        system.name, system.description, system.generate, oracle, system.laws, system.independent, system.noise
+    )
 
 
 SYSTEMS: dict[str, SystemSpec] = {
-    "spring": SystemSpec("spring", "ideal mass-spring, H = q^2 + p^2 (HNN)",
-                         lambda noise=0.1, seed=0: SPRING.generate(noise=noise, seed=seed), SPRING.law,
-                         (SPRING.law,), 1),
-    "pendulum": SystemSpec("pendulum", "ideal pendulum, H = 3(1 - cos q) + p^2 (HNN)",
-                           lambda noise=0.1, seed=0: PENDULUM.generate(noise=noise, seed=seed), PENDULUM.law,
-                           (PENDULUM.law,), 1),
-    "real-pendulum": SystemSpec("real-pendulum", "measured pendulum, Schmidt & Lipson 2009 (damped)",
-                                lambda noise=None, seed=0: real_pendulum(), None, noise=None),
-    **{s.name: _simulated(s) for s in (TWO_BODY, KEPLER, LOTKA_VOLTERRA, HENON_HEILES, DOUBLE_PENDULUM, RIGID_BODY,
-                                       OSCILLATOR_2D, LORENZ, VAN_DER_POL)},
+    "spring": SystemSpec(
+        "spring",
+        "ideal mass-spring, H = q^2 + p^2 (HNN)",
+        lambda noise=0.1, seed=0: SPRING.generate(noise=noise, seed=seed),
+        SPRING.law,
+        (SPRING.law,),
+        1,
+    ),
+    "pendulum": SystemSpec(
+        "pendulum",
+        "ideal pendulum, H = 3(1 - cos q) + p^2 (HNN)",
+        lambda noise=0.1, seed=0: PENDULUM.generate(noise=noise, seed=seed),
+        PENDULUM.law,
+        (PENDULUM.law,),
+        1,
+    ),
+    "real-pendulum": SystemSpec(
+        "real-pendulum",
+        "measured pendulum, Schmidt & Lipson 2009 (damped)",
+        lambda noise=None, seed=0: real_pendulum(),
+        None,
+        noise=None,
+    ),
+    **{
+        s.name: _simulated(s)
+        for s in (
+            TWO_BODY,
+            KEPLER,
+            LOTKA_VOLTERRA,
+            HENON_HEILES,
+            DOUBLE_PENDULUM,
+            RIGID_BODY,
+            OSCILLATOR_2D,
+            LORENZ,
+            VAN_DER_POL,
+        )
+    },
 }
 
 

@@ -68,9 +68,15 @@ class SimulatedSystem:
         tolerances divided by sqrt(M) that bound implies every trajectory's own norm meets rtol = atol = 1e-10."""
         m, d = starts.shape
         shrink = np.sqrt(m)
-        sol = solve_ivp(lambda t, y: self.vector_field(y.reshape(d, m)).reshape(-1), (0.0, self.t_end),
-                        starts.T.reshape(-1), method="DOP853", t_eval=self.times, rtol=RTOL / shrink,
-                        atol=ATOL / shrink)
+        sol = solve_ivp(
+            lambda t, y: self.vector_field(y.reshape(d, m)).reshape(-1),
+            (0.0, self.t_end),
+            starts.T.reshape(-1),
+            method="DOP853",
+            t_eval=self.times,
+            rtol=RTOL / shrink,
+            atol=ATOL / shrink,
+        )
         if not sol.success:
             raise RuntimeError(f"{self.name}: integration failed: {sol.message}")
         return sol.y.reshape(d, m, -1).transpose(1, 2, 0)
@@ -93,10 +99,22 @@ class SimulatedSystem:
         mask = np.zeros(clean.shape[:2], bool)
         mask[: self.samples // 2] = True
         return Trajectories(
-            states=states, times=np.broadcast_to(self.times, clean.shape[:2]).copy(), names=self.names,
+            states=states,
+            times=np.broadcast_to(self.times, clean.shape[:2]).copy(),
+            names=self.names,
             units=tuple(parse_unit(u, n) for u, n in zip(self.units, self.names)),
-            derivatives=self.derivatives(clean), clean=clean, train_mask=mask, name=self.name,
-            meta={"noise": noise, "noise_kind": "relative", "noise_std": (noise * scale).tolist(), "seed": seed,
-                  "constants": dict(self.constants), "laws": list(self.laws), "independent": self.independent,
-                  "source": "simulated (noether.systems.simulated)"},
+            derivatives=self.derivatives(clean),
+            clean=clean,
+            train_mask=mask,
+            name=self.name,
+            meta={
+                "noise": noise,
+                "noise_kind": "relative",
+                "noise_std": (noise * scale).tolist(),
+                "seed": seed,
+                "constants": dict(self.constants),
+                "laws": list(self.laws),
+                "independent": self.independent,
+                "source": "simulated (noether.systems.simulated)",
+            },
         )

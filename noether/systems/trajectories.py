@@ -183,9 +183,16 @@ class Trajectories:
         def thin(arr: np.ndarray | None) -> np.ndarray | None:
             return _gather(arr, rows)
 
-        return replace(self, states=thin(self.states), times=thin(self.times), derivatives=thin(self.derivatives),
-                       clean=thin(self.clean), train_mask=_gather(self.train_mask, rows, fill=False),
-                       lengths=np.array([len(kept) for kept in keep]), name=f"{self.name} (thinned)")
+        return replace(
+            self,
+            states=thin(self.states),
+            times=thin(self.times),
+            derivatives=thin(self.derivatives),
+            clean=thin(self.clean),
+            train_mask=_gather(self.train_mask, rows, fill=False),
+            lengths=np.array([len(kept) for kept in keep]),
+            name=f"{self.name} (thinned)",
+        )
 
     def select(self, index: np.ndarray | list[int]) -> Trajectories:
         """A subset of whole trajectories (keeps their masks)."""
@@ -219,8 +226,9 @@ class Trajectories:
             times=cut(self.times),
             derivatives=cut(self.derivatives),
             clean=cut(self.clean),
-            train_mask=np.arange(longest)[None, :] < lengths[:, None] if part == "train" else
-            np.zeros((len(runs), longest), bool),
+            train_mask=np.arange(longest)[None, :] < lengths[:, None]
+            if part == "train"
+            else np.zeros((len(runs), longest), bool),
             lengths=lengths,
             name=f"{self.name}[{part}]",
         )
@@ -244,8 +252,11 @@ class Trajectories:
             "name": self.name,
             "n_traj": self.n_traj,
             "n_steps": self.n_steps,
-            "lengths": {"min": int(self.lengths.min()), "median": float(np.median(self.lengths)),
-                        "max": int(self.lengths.max())},
+            "lengths": {
+                "min": int(self.lengths.min()),
+                "median": float(np.median(self.lengths)),
+                "max": int(self.lengths.max()),
+            },
             "regular": self.regular,
             "ordered": self.ordered,
             "states": list(self.names),
@@ -253,8 +264,11 @@ class Trajectories:
             "dt": self.dt,
             "train_points": int(self.train_mask.sum()),
             "test_points": int(self.test_mask.sum()),
-            "derivatives": self.meta.get("derivatives", "exact") if self.derivatives is not None
-            else f"estimated ({DEFAULT_ESTIMATOR}, the default)" if self.ordered else "none (no time order)",
+            "derivatives": self.meta.get("derivatives", "exact")
+            if self.derivatives is not None
+            else f"estimated ({DEFAULT_ESTIMATOR}, the default)"
+            if self.ordered
+            else "none (no time order)",
             "noise_free_reference": self.clean is not None,
         }
 
@@ -263,8 +277,11 @@ class Trajectories:
         s = self.summary()
         units = ", ".join(f"{n} [{u}]" for n, u in s["units"].items())
         lengths = s["lengths"]
-        steps = f"{s['n_steps']} steps" if lengths["min"] == lengths["max"] else \
-            f"{lengths['min']}-{lengths['max']} steps (median {lengths['median']:g})"
+        steps = (
+            f"{s['n_steps']} steps"
+            if lengths["min"] == lengths["max"]
+            else f"{lengths['min']}-{lengths['max']} steps (median {lengths['median']:g})"
+        )
         sampling = f"dt={s['dt']:.4g}" if s["regular"] else f"irregular times, median dt={s['dt']:.4g}"
         kind = "trajectory" if s["n_traj"] == 1 else "trajectories"
         if not self.ordered:
@@ -282,13 +299,33 @@ class Trajectories:
 
     # ---------------------------------------------------------------- files
     @classmethod
-    def from_file(cls, path, state, units=None, *, trajectory_col="trajectory", time_col="time",
-                  test_fraction=0.2, deriv_cols=None, group_col="group") -> Trajectories:
+    def from_file(
+        cls,
+        path,
+        state,
+        units=None,
+        *,
+        trajectory_col="trajectory",
+        time_col="time",
+        test_fraction=0.2,
+        deriv_cols=None,
+        group_col="group",
+    ) -> Trajectories:
         """Read CSV / Parquet / NPZ with one row per sample (see ``noether.systems.files``); deriv_cols: the
         columns holding each state's dx/dt, in the order of ``state``, when the file has them. A file with a
         ``group_col`` column and no time column is group data (``ordered=False``)."""
-        return cls(**read_columns(path, state, units, trajectory_col=trajectory_col, time_col=time_col,
-                                  test_fraction=test_fraction, deriv_cols=deriv_cols, group_col=group_col))
+        return cls(
+            **read_columns(
+                path,
+                state,
+                units,
+                trajectory_col=trajectory_col,
+                time_col=time_col,
+                test_fraction=test_fraction,
+                deriv_cols=deriv_cols,
+                group_col=group_col,
+            )
+        )
 
     def to_file(self, path) -> None:
         """Write one row per sample (trajectory, time, states...) as CSV / Parquet / NPZ by suffix."""
@@ -349,8 +386,9 @@ def validate(traj: Trajectories) -> None:
     bad = np.argwhere((steps <= 0) & valid[:, 1:])
     if len(bad):
         i, t = int(bad[0][0]), int(bad[0][1])
-        raise DataError(f"time is not increasing in trajectory {i} at step {t + 1} "
-                        f"({traj.times[i, t]} -> {traj.times[i, t + 1]})")
+        raise DataError(
+            f"time is not increasing in trajectory {i} at step {t + 1} ({traj.times[i, t]} -> {traj.times[i, t + 1]})"
+        )
     for u in traj.units:
         dimension(u)  # fails loudly on a non-unit
 

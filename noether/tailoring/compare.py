@@ -87,9 +87,20 @@ class Comparison:
 
     @property
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"method": r.method, "seed": r.seed, "rmse": r.rmse, "lr": r.lr,
-                              "dt_scale": r.dt_scale, "diverged": r.diverged,
-                              **{f"s_{k}": v for k, v in r.seconds.items()}} for r in self.runs])
+        return pd.DataFrame(
+            [
+                {
+                    "method": r.method,
+                    "seed": r.seed,
+                    "rmse": r.rmse,
+                    "lr": r.lr,
+                    "dt_scale": r.dt_scale,
+                    "diverged": r.diverged,
+                    **{f"s_{k}": v for k, v in r.seconds.items()},
+                }
+                for r in self.runs
+            ]
+        )
 
     @property
     def methods(self) -> list[str]:
@@ -126,8 +137,16 @@ class Comparison:
                 verdict = "worse"
             else:
                 verdict = "no clear difference"
-            rows.append({"method": m, "difference": mean, "se": err,
-                         "relative": mean / float(np.mean([b for _, b in pairs])), "n": len(d), "verdict": verdict})
+            rows.append(
+                {
+                    "method": m,
+                    "difference": mean,
+                    "se": err,
+                    "relative": mean / float(np.mean([b for _, b in pairs])),
+                    "n": len(d),
+                    "verdict": verdict,
+                }
+            )
         return pd.DataFrame(rows)
 
     def horizon(self, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +160,9 @@ def sem(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
-def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta: MetaConfig,
-             inner: InnerSetting) -> tuple[dict, float, float, float, dict]:
+def tune_law(
+    params, traj: Trajectories, law: LawFn, config: CompareConfig, meta: MetaConfig, inner: InnerSetting
+) -> tuple[dict, float, float, float, dict]:
     """Meta-tailor a copy of the MLP ``params`` with one law under ``meta``; returns (weights, inner lr, dt_scale,
     inner dt, seconds). The (lr, dt_scale) pair of ``inner``'s grid comes from the screen or from meta-tailoring
     the whole grid."""
@@ -156,15 +176,25 @@ def tune_law(params, traj: Trajectories, law: LawFn, config: CompareConfig, meta
         secs = {}
     res = meta_tailor(params, traj, law, lrs, replace(meta, select=True), dt_scales=scales, inner=inner)
     best = 0 if res.best is None else res.best
-    return res.candidate(best), float(res.lrs[best]), float(scales[best]), float(res.dt[best]), \
-        {**secs, "meta": res.seconds["train"], "select": res.seconds["select"]}
+    return (
+        res.candidate(best),
+        float(res.lrs[best]),
+        float(scales[best]),
+        float(res.dt[best]),
+        {**secs, "meta": res.seconds["train"], "select": res.seconds["select"]},
+    )
 
 
-def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: CompareConfig = CompareConfig(), *,
-                    inner: InnerSetting = InnerSetting(),
-                    settings: Mapping[str, InnerSetting] | None = None,
-                    checkpoint: Checkpoint | None = None,
-                    pretrained: Mapping[int, tuple[Params, float]] | None = None) -> Comparison:
+def compare_methods(
+    traj: Trajectories,
+    laws: Mapping[str, LawFn],
+    config: CompareConfig = CompareConfig(),
+    *,
+    inner: InnerSetting = InnerSetting(),
+    settings: Mapping[str, InnerSetting] | None = None,
+    checkpoint: Checkpoint | None = None,
+    pretrained: Mapping[int, tuple[Params, float]] | None = None,
+) -> Comparison:
     """Run the baselines and every named law over ``config.seeds`` with the same long-term protocol: first every
     (method, seed) is trained or tuned, then all of them are evaluated in ONE batched solve (``_evaluate``).
     inner: the inner setting of every law; settings: optional per-law replacements (e.g. another dt_scale);
@@ -174,8 +204,9 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
     _, test = traj.split()
     meta = hand_down(config.meta or MetaConfig.for_data(traj), "CompareConfig", integrator=config.integrator)
     checkpoint = checkpoint or Checkpoint(None)
-    methods = [m for m in ("mlp",) if m in config.baselines] + list(laws) + \
-        [m for m in ("hnn",) if m in config.baselines]
+    methods = (
+        [m for m in ("mlp",) if m in config.baselines] + list(laws) + [m for m in ("hnn",) if m in config.baselines]
+    )
     fitted: list[Fitted] = []
     with stage("runs", len(config.seeds) * len(methods), "method x seed fits") as advance:
         for seed in config.seeds:
@@ -192,8 +223,9 @@ def compare_methods(traj: Trajectories, laws: Mapping[str, LawFn], config: Compa
                     checkpoint.put(f"seed{seed}-mlp-weights", mlp)
             for method in methods:
                 if done[method] is None:
-                    done[method] = _fit(method, seed, mlp, traj, laws, config, meta, train_cfg,
-                                        (settings or {}).get(method, inner))
+                    done[method] = _fit(
+                        method, seed, mlp, traj, laws, config, meta, train_cfg, (settings or {}).get(method, inner)
+                    )
                     checkpoint.put(f"seed{seed}-{method}", done[method])
                 fitted.append(done[method])
                 advance()
@@ -217,8 +249,17 @@ class Fitted:
     setting: InnerSetting | None = None
 
 
-def _fit(method: str, seed: int, mlp: tuple[dict, float] | None, traj: Trajectories, laws: Mapping[str, LawFn],
-         config: CompareConfig, meta: MetaConfig, train_cfg: TrainConfig, setting: InnerSetting) -> Fitted:
+def _fit(
+    method: str,
+    seed: int,
+    mlp: tuple[dict, float] | None,
+    traj: Trajectories,
+    laws: Mapping[str, LawFn],
+    config: CompareConfig,
+    meta: MetaConfig,
+    train_cfg: TrainConfig,
+    setting: InnerSetting,
+) -> Fitted:
     """Train (or tune) one method on one seed."""
     if method == "hnn":
         hnn = train_baseline(traj, "hnn", train_cfg)
@@ -230,8 +271,9 @@ def _fit(method: str, seed: int, mlp: tuple[dict, float] | None, traj: Trajector
     return Fitted(method, seed, "law", tuned, {"train": seconds, **tuning}, lr, scale, dt, setting)
 
 
-def _evaluate(fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn], integrator: IntegratorConfig
-              ) -> tuple[list[MethodRun], np.ndarray]:
+def _evaluate(
+    fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn], integrator: IntegratorConfig
+) -> tuple[list[MethodRun], np.ndarray]:
     """Every fitted (method, seed) in one batched long-term solve: the MLPs as one stacked field, the laws of each
     inner setting as one stacked tailored field, each HNN as its own. A run's 'evaluate' seconds are its share
     of that solve."""
@@ -251,8 +293,9 @@ def _evaluate(fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn
         else:
             lr = torch.tensor([fitted[i].lr for i in rows], dtype=torch.float64)
             dt = torch.tensor([fitted[i].dt for i in rows], dtype=torch.float64)
-            parts.append((tailored_field(params, law_rows([laws[fitted[i].method] for i in rows]), lr, dt, setting),
-                          len(rows)))
+            parts.append(
+                (tailored_field(params, law_rows([laws[fitted[i].method] for i in rows]), lr, dt, setting), len(rows))
+            )
     field, n = stack_fields(parts)
     start = time.perf_counter()
     lt = long_term(field, test, n_models=n, config=integrator)
@@ -260,8 +303,16 @@ def _evaluate(fitted: list[Fitted], test: Trajectories, laws: Mapping[str, LawFn
     runs: list[MethodRun | None] = [None] * len(fitted)
     for row, i in enumerate(order):
         f = fitted[i]
-        runs[i] = MethodRun(f.method, f.seed, float(lt.rmse[row]), lt.mse_horizon[row], f.lr,
-                            bool(lt.diverged[row]), {**f.seconds, "evaluate": share}, f.dt_scale)
+        runs[i] = MethodRun(
+            f.method,
+            f.seed,
+            float(lt.rmse[row]),
+            lt.mse_horizon[row],
+            f.lr,
+            bool(lt.diverged[row]),
+            {**f.seconds, "evaluate": share},
+            f.dt_scale,
+        )
     return runs, lt.times
 
 

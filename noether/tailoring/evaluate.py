@@ -60,8 +60,9 @@ def reference(traj: Trajectories) -> np.ndarray:
     return traj.clean if traj.clean is not None else traj.states
 
 
-def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
-              config: IntegratorConfig = IntegratorConfig()) -> LongTerm:
+def long_term(
+    field: Field, traj: Trajectories, *, n_models: int = 1, config: IntegratorConfig = IntegratorConfig()
+) -> LongTerm:
     """Integrate ``field`` from every trajectory's initial state over its time span (see module docstring)."""
     ref = reference(traj)
     m, t_len, d = ref.shape
@@ -78,11 +79,20 @@ def long_term(field: Field, traj: Trajectories, *, n_models: int = 1,
     per_step = valid.sum(0) * d  # [T] samples at each step
     with np.errstate(invalid="ignore"):
         horizon = sq.sum(axis=(1, 3)) / np.where(per_step > 0, per_step, np.nan)
-        times = rel[0] if shared_grid(rel) or not traj.ragged and traj.regular else \
-            np.array([np.median(rel[valid[:, j], j]) if valid[:, j].any() else np.nan for j in range(t_len)])
-    return LongTerm(rmse=np.sqrt(sq.sum(axis=(1, 2, 3)) / count), mse_horizon=horizon,
-                    traj_rmse=np.sqrt(sq.sum(axis=(2, 3)) / (valid.sum(1) * d)), pred=np.where(at, pred, np.nan),
-                    times=times, diverged=diverged, evaluations=evaluations)
+        times = (
+            rel[0]
+            if shared_grid(rel) or not traj.ragged and traj.regular
+            else np.array([np.median(rel[valid[:, j], j]) if valid[:, j].any() else np.nan for j in range(t_len)])
+        )
+    return LongTerm(
+        rmse=np.sqrt(sq.sum(axis=(1, 2, 3)) / count),
+        mse_horizon=horizon,
+        traj_rmse=np.sqrt(sq.sum(axis=(2, 3)) / (valid.sum(1) * d)),
+        pred=np.where(at, pred, np.nan),
+        times=times,
+        diverged=diverged,
+        evaluations=evaluations,
+    )
 
 
 def stack_fields(fields: list[tuple[Field, int]]) -> tuple[Field, int]:
@@ -111,8 +121,9 @@ def mlp_field(params: Params) -> Field:
     return lambda x: trace(p, x).output
 
 
-def tailored_field(params: Params, laws: LawBatch, lr: float | Tensor, dt: float,
-                   inner: InnerSetting = InnerSetting()) -> Field:
+def tailored_field(
+    params: Params, laws: LawBatch, lr: float | Tensor, dt: float, inner: InnerSetting = InnerSetting()
+) -> Field:
     """Meta-tailoring's field: at every call, each query x is tailored with one step (SGD, or the Gauss-Newton
     step of ``mlp_tailor.newton_rate``) on the law's loss |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned.
     lr: float or [n] (per stacked model); inner: the step kind and the weights it moves (its grids are not used

@@ -56,8 +56,13 @@ class InnerConfig:
             raise ConfigError(f"Adam betas must lie in [0, 1), got {self.betas}")
 
 
-def tailor(adapted: Params, inner_loss: Callable[[Params], Tensor], config: InnerConfig = InnerConfig(), *,
-           lr: float | Tensor | None = None) -> Params:
+def tailor(
+    adapted: Params,
+    inner_loss: Callable[[Params], Tensor],
+    config: InnerConfig = InnerConfig(),
+    *,
+    lr: float | Tensor | None = None,
+) -> Params:
     """Tailor one query: K steps of theta <- theta - lr * grad L_inner(theta) (Eq. 3), SGD or functional Adam.
 
     adapted: {name: tensor} -- the tensors to adapt (any shapes); inner_loss: maps such a dict to a scalar
@@ -84,14 +89,22 @@ def tailor(adapted: Params, inner_loss: Callable[[Params], Tensor], config: Inne
             v2 = {k: b2 * v2[k] + (1 - b2) * g[k].square() for k in theta}
             c1, c2 = 1 - b1**k_step, 1 - b2**k_step
             # sqrt(v_hat + eps^2) instead of sqrt(v_hat): same step to within eps, finite 2nd derivative at g = 0
-            theta = {k: theta[k] - step * (m[k] / c1) / ((v2[k] / c2 + config.eps**2).sqrt() + config.eps)
-                     for k in theta}
+            theta = {
+                k: theta[k] - step * (m[k] / c1) / ((v2[k] / c2 + config.eps**2).sqrt() + config.eps) for k in theta
+            }
     return theta
 
 
-def tailor_batch(adapted: Params, inner_loss: Callable[[Params, Any], Tensor], queries: Any,
-                 config: InnerConfig = InnerConfig(), *, per_query: bool = False, lr: float | Tensor | None = None,
-                 chunk_size: int | None = None) -> Params:
+def tailor_batch(
+    adapted: Params,
+    inner_loss: Callable[[Params, Any], Tensor],
+    queries: Any,
+    config: InnerConfig = InnerConfig(),
+    *,
+    per_query: bool = False,
+    lr: float | Tensor | None = None,
+    chunk_size: int | None = None,
+) -> Params:
     """``tailor`` for every query of a batch in one ``torch.func.vmap`` call (no Python loop over queries).
 
     adapted: {name: tensor}, shared by all queries (or ``[B, ...]`` per query when ``per_query``);

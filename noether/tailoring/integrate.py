@@ -50,16 +50,19 @@ class IntegratorConfig:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown integrator '{self.backend}' (use one of {', '.join(BACKENDS)})")
         if self.backend == "torch" and self.method != "RK45":
-            raise ConfigError(f"the torch integrator runs Dormand-Prince 5(4) (method 'RK45'); use backend='scipy' "
-                             f"for method '{self.method}'")
+            raise ConfigError(
+                f"the torch integrator runs Dormand-Prince 5(4) (method 'RK45'); use backend='scipy' "
+                f"for method '{self.method}'"
+            )
 
     def budget(self, steps: int) -> int:
         """The field evaluations a solve over ``steps`` time steps may use."""
         return max(self.max_evals, self.evals_per_step * steps)
 
 
-def solve(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
-          ) -> tuple[np.ndarray, np.ndarray, int]:
+def solve(
+    field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Integrate ``field`` from x0 [n, M, d] to each trajectory's times rel [M, T] (see the module docstring)."""
     if rel.shape[1] < 2:
         raise DataError("long-term evaluation needs trajectories of at least 2 time steps")
@@ -70,8 +73,9 @@ def solve(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfi
 
 def shared_grid(rel: np.ndarray) -> bool:
     """Whether every trajectory has the same times rel [M, T] (relative to its start; NaN past its length)."""
-    return bool(np.isfinite(rel).all()
-                and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max()))))
+    return bool(
+        np.isfinite(rel).all() and np.allclose(rel, rel[:1], rtol=0, atol=1e-9 * max(1.0, float(np.abs(rel).max())))
+    )
 
 
 def _frozen(field: Field, x: Tensor, max_abs: float) -> tuple[Tensor, Tensor]:
@@ -86,8 +90,9 @@ def _frozen(field: Field, x: Tensor, max_abs: float) -> tuple[Tensor, Tensor]:
 # ------------------------------------------------------------------------------------------------ torch (torchode)
 
 
-def _torch(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
-           ) -> tuple[np.ndarray, np.ndarray, int]:
+def _torch(
+    field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
+) -> tuple[np.ndarray, np.ndarray, int]:
     """All n x M trajectories as one torchode batch, each on its own times (padding repeats its last time, which
     torchode records at once)."""
     import torchode
@@ -108,8 +113,10 @@ def _torch(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConf
 
     term = torchode.ODETerm(rhs)
     solver = torchode.AutoDiffAdjoint(
-        torchode.Dopri5(term=term), torchode.IntegralController(atol=config.atol, rtol=config.rtol, term=term),
-        max_steps=max(1, config.budget(rel.shape[1]) // 6))  # Dormand-Prince: 6 evaluations per step
+        torchode.Dopri5(term=term),
+        torchode.IntegralController(atol=config.atol, rtol=config.rtol, term=term),
+        max_steps=max(1, config.budget(rel.shape[1]) // 6),
+    )  # Dormand-Prince: 6 evaluations per step
     y0 = torch.tensor(np.reshape(x0, (n * m, d)), dtype=torch.float64)
     with torch.no_grad():
         sol = solver.solve(torchode.InitialValueProblem(y0=y0, t_eval=t_eval))
@@ -127,8 +134,9 @@ class _TooStiff(Exception):
     pass
 
 
-def _scipy_all(field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
-               ) -> tuple[np.ndarray, np.ndarray, int]:
+def _scipy_all(
+    field: Field, x0: np.ndarray, rel: np.ndarray, config: IntegratorConfig
+) -> tuple[np.ndarray, np.ndarray, int]:
     """One stacked solve_ivp; a solve over budget is redone one stacked model at a time, so a broken model
     cannot stall the others, and a single model still over budget is not ok."""
     counter = [0]
@@ -138,16 +146,21 @@ def _scipy_all(field: Field, x0: np.ndarray, rel: np.ndarray, config: Integrator
         n, m, d = x0.shape
         if n == 1:
             return np.full((1, m, rel.shape[1], d), np.nan), np.zeros(1, bool), counter[0]
-        singles = [_scipy_all(_select(field, i, n), x0[i:i + 1], rel, config) for i in range(n)]
-        return (np.concatenate([s[0] for s in singles]), np.concatenate([s[1] for s in singles]),
-                counter[0] + sum(s[2] for s in singles))
+        singles = [_scipy_all(_select(field, i, n), x0[i : i + 1], rel, config) for i in range(n)]
+        return (
+            np.concatenate([s[0] for s in singles]),
+            np.concatenate([s[1] for s in singles]),
+            counter[0] + sum(s[2] for s in singles),
+        )
     return pred, ok, counter[0]
 
 
 def _select(field: Field, i: int, n: int) -> Field:
     """Model i of a stacked field, as a field of one model (the others get model i's points; discarded)."""
+
     def one(x: Tensor) -> Tensor:
-        return field(x.expand(n, *x.shape[1:]))[i:i + 1]
+        return field(x.expand(n, *x.shape[1:]))[i : i + 1]
+
     return one
 
 
@@ -166,8 +179,9 @@ def _scipy_grid(field, x0, rel, config, counter):
     return out, ok
 
 
-def _scipy(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _scipy(
+    field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorConfig, counter: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """One solve_ivp over the concatenated state of x0 [n, M, d] -> (pred [n, M, T, d], ok [n])."""
     from scipy.integrate import solve_ivp
 
@@ -186,8 +200,15 @@ def _scipy(field: Field, x0: np.ndarray, t_eval: np.ndarray, config: IntegratorC
         escaped[bad.numpy()] = True
         return dx.numpy().ravel()
 
-    sol = solve_ivp(rhs, (float(t_eval[0]), float(t_eval[-1])), np.ascontiguousarray(x0).ravel(), t_eval=t_eval,
-                    method=config.method, rtol=config.rtol, atol=config.atol)
+    sol = solve_ivp(
+        rhs,
+        (float(t_eval[0]), float(t_eval[-1])),
+        np.ascontiguousarray(x0).ravel(),
+        t_eval=t_eval,
+        method=config.method,
+        rtol=config.rtol,
+        atol=config.atol,
+    )
     if sol.status != 0 or sol.y.shape[1] != len(t_eval):
         y = np.full((x0.size, len(t_eval)), np.nan)
         y[:, : sol.y.shape[1]] = sol.y

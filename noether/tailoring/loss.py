@@ -25,11 +25,15 @@ def noether_loss(g_ref: Tensor, g_seq: Tensor, form: NoetherForm = "a") -> Tenso
     A law with scalar output is used with k = 1. Works inside ``torch.func.vmap`` (out-of-place ops only).
     """
     if g_ref.ndim < 1 or g_seq.ndim != g_ref.ndim + 1:
-        raise ValueError(f"noether_loss expects g_ref [..., k] and g_seq [..., T, k], got shapes "
-                         f"{tuple(g_ref.shape)} and {tuple(g_seq.shape)}")
+        raise ValueError(
+            f"noether_loss expects g_ref [..., k] and g_seq [..., T, k], got shapes "
+            f"{tuple(g_ref.shape)} and {tuple(g_seq.shape)}"
+        )
     if g_seq.shape[:-2] != g_ref.shape[:-1] or g_seq.shape[-1] != g_ref.shape[-1]:
-        raise ValueError(f"noether_loss: g_ref {tuple(g_ref.shape)} and g_seq {tuple(g_seq.shape)} disagree on "
-                         f"batch or embedding size")
+        raise ValueError(
+            f"noether_loss: g_ref {tuple(g_ref.shape)} and g_seq {tuple(g_seq.shape)} disagree on "
+            f"batch or embedding size"
+        )
     ref = g_ref.unsqueeze(-2)
     if form == "a":
         diff = g_seq - ref
@@ -39,7 +43,6 @@ def noether_loss(g_ref: Tensor, g_seq: Tensor, form: NoetherForm = "a") -> Tenso
     else:
         raise ConfigError(f"unknown Noether loss form '{form}' (use 'a' or 'b')")
     return diff.square().sum(dim=(-1, -2))
-
 
 
 def law_inner_loss(laws: LawBatch, dt: float | Tensor) -> Callable[[Tensor, Tensor], Tensor]:

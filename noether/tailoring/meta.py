@@ -77,8 +77,9 @@ class MetaConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 0 or not self.lr > 0 or self.weight_decay < 0:
-            raise ConfigError(f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, "
-                             f"weight_decay={self.weight_decay}")
+            raise ConfigError(
+                f"bad meta-tailoring config: epochs={self.epochs}, lr={self.lr}, weight_decay={self.weight_decay}"
+            )
         if self.keep_min < 1 or self.halving_rounds < 1:
             raise ConfigError(f"keep_min and halving_rounds must be >= 1, got {self.keep_min}, {self.halving_rounds}")
 
@@ -113,8 +114,17 @@ class MetaResult:
         return {k: v[i] for k, v in self.params.items()}
 
 
-def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config: MetaConfig = MetaConfig(),
-                dt_scales=None, law_params=None, *, inner: InnerSetting = InnerSetting()) -> MetaResult:
+def meta_tailor(
+    params: Params,
+    traj: Trajectories,
+    laws: LawBatch,
+    lrs,
+    config: MetaConfig = MetaConfig(),
+    dt_scales=None,
+    law_params=None,
+    *,
+    inner: InnerSetting = InnerSetting(),
+) -> MetaResult:
     """Meta-tailoring for n = len(lrs) candidates at once: each starts from the pretrained ``params`` (unstacked) and is
     meta-tailored with law i at inner rate ``lrs[i]`` and inner-loss step ``dt_scales[i] * traj.dt`` (default:
     the first of ``inner.dt_scales`` for all), with ``inner``'s step and adapted weights; ``laws`` is batched over
@@ -150,8 +160,11 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
     m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
     rows = torch.arange(n, device=w.device)
     losses = np.full((config.epochs, n), np.nan)
-    cuts = set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist()) \
-        if config.halving else set()
+    cuts = (
+        set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist())
+        if config.halving
+        else set()
+    )
     b1, b2, eps = 0.9, 0.999, 1e-8
     scales = np.full(n, inner.dt_scales[0]) if dt_scales is None else np.asarray(dt_scales, dtype=np.float64)
     if scales.shape != (n,) or not (scales > 0).all():
@@ -165,13 +178,20 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
             if LAW_SHIFT in theta:  # the shift of every law, rows not trained this epoch held constant
                 shift = theta[LAW_SHIFT].index_put((rows,), cur[LAW_SHIFT])
             loss_fn = law_inner_loss(subset_laws(bound(shift), rows, n), dt_all[rows])
-            pred, _ = tailor_mlp({name: cur[name] for name in weights}, x.unsqueeze(0).expand(k, *x.shape), loss_fn,
-                                 lr_all[rows],
-                                 first_order=config.first_order, step=inner.kind, adapt=inner.adapt)
+            pred, _ = tailor_mlp(
+                {name: cur[name] for name in weights},
+                x.unsqueeze(0).expand(k, *x.shape),
+                loss_fn,
+                lr_all[rows],
+                first_order=config.first_order,
+                step=inner.kind,
+                adapt=inner.adapt,
+            )
             task = (pred - dx).square().mean((1, 2))  # [k]
             finite = torch.isfinite(task)
-            grads = torch.autograd.grad(torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()),
-                                        allow_unused=True)
+            grads = torch.autograd.grad(
+                torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()), allow_unused=True
+            )
             grads = [torch.zeros_like(t) if g is None else g for t, g in zip(cur.values(), grads)]
             losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
             t_adam = epoch + 1
@@ -181,8 +201,11 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
                     g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay[name] * p
                     m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
                     m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
-                    step = step_lr[name] * (m1[name][rows] / (1 - b1**t_adam)) / \
-                        ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
+                    step = (
+                        step_lr[name]
+                        * (m1[name][rows] / (1 - b1**t_adam))
+                        / ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
+                    )
                     theta[name][rows] = torch.where(ok, p - step, p)
             if epoch + 1 in cuts and k > config.keep_min:
                 keep = max(config.keep_min, math.ceil(k / 2))
@@ -199,9 +222,12 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
         train_split, _ = traj.split()
         sub = {k: theta[k][rows] for k in weights}
         final = bound(theta.get(LAW_SHIFT))
-        lt = long_term(tailored_field(sub, subset_laws(final, rows.cpu(), n), lr_all[rows].cpu(), dt_all[rows].cpu(),
-                                      inner),
-                       train_split, n_models=len(rows), config=config.integrator)
+        lt = long_term(
+            tailored_field(sub, subset_laws(final, rows.cpu(), n), lr_all[rows].cpu(), dt_all[rows].cpu(), inner),
+            train_split,
+            n_models=len(rows),
+            config=config.integrator,
+        )
         rmse = np.where(lt.diverged, np.inf, lt.rmse)
         train_rmse[rows.cpu().numpy()] = rmse
         if np.isfinite(train_rmse).any():
@@ -213,8 +239,15 @@ def meta_tailor(params: Params, traj: Trajectories, laws: LawBatch, lrs, config:
     if c0 is not None:
         shift = theta.get(LAW_SHIFT)
         learned = (c0 if shift is None else c0 * (1 + shift)).detach().cpu().double().numpy()
-    return MetaResult({k: theta[k].detach() for k in weights}, lr_all.cpu().double().numpy(), scales * traj.dt,
-                      losses, train_rmse, active, best, {"train": train_seconds, "select": select_seconds},
-                      inner, learned)
-
-
+    return MetaResult(
+        {k: theta[k].detach() for k in weights},
+        lr_all.cpu().double().numpy(),
+        scales * traj.dt,
+        losses,
+        train_rmse,
+        active,
+        best,
+        {"train": train_seconds, "select": select_seconds},
+        inner,
+        learned,
+    )

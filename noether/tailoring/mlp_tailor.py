@@ -60,8 +60,9 @@ def backprop(params: Params, tr: Trace, u: Tensor) -> list[Tensor]:
     return deltas
 
 
-def tailored_output(params: Params, tr: Trace, deltas: list[Tensor], lr: float | Tensor, adapt: Adapt = "all"
-                    ) -> Tensor:
+def tailored_output(
+    params: Params, tr: Trace, deltas: list[Tensor], lr: float | Tensor, adapt: Adapt = "all"
+) -> Tensor:
     """f_theta'(x) with theta' = theta - lr * grad L (one SGD step per query).
     lr: float, [n] (per stacked model) or [n, N, 1] (per query) -> [n, N, d_out]. adapt='last': only the
     output layer's weights move (its tangent kernel is |a|^2 I, so the output moves along -dL/dv itself)."""
@@ -88,14 +89,15 @@ def grad_norm2(params: Params, tr: Trace, deltas: list[Tensor], adapt: Adapt = "
     |delta|^2 (|a|^2 + 1) (the rank-one gradient delta a^T has Frobenius norm |delta| |a|; "+ 1": the bias)."""
     total = torch.zeros_like(deltas[0][..., :1])
     triples = list(zip(layers_of(params), tr.inputs, deltas))
-    for (_, b), a, delta in (triples[-1:] if adapt == "last" else triples):
+    for (_, b), a, delta in triples[-1:] if adapt == "last" else triples:
         a2 = a.square().sum(-1, keepdim=True) + (1.0 if b is not None else 0.0)
         total = total + delta.square().sum(-1, keepdim=True) * a2
     return total
 
 
-def newton_rate(params: Params, tr: Trace, deltas: list[Tensor], loss: Tensor, alpha: float | Tensor,
-                adapt: Adapt = "all") -> Tensor:
+def newton_rate(
+    params: Params, tr: Trace, deltas: list[Tensor], loss: Tensor, alpha: float | Tensor, adapt: Adapt = "all"
+) -> Tensor:
     """Per-query step size of the Gauss-Newton inner step, [n, N, 1]: lr = 2 alpha L / |dL/dtheta|^2.
 
     For a squared residual L = r^2 this is theta' = theta - alpha r grad(r) / |grad(r)|^2, the smallest weight
@@ -112,8 +114,16 @@ def newton_rate(params: Params, tr: Trace, deltas: list[Tensor], loss: Tensor, a
     return torch.where(ok, lr, torch.zeros_like(lr))
 
 
-def tailor_mlp(params: Params, x: Tensor, inner_loss: InnerLoss, lr: float | Tensor, *, first_order: bool = False,
-               step: InnerStep = "sgd", adapt: Adapt = "all") -> tuple[Tensor, Tensor]:
+def tailor_mlp(
+    params: Params,
+    x: Tensor,
+    inner_loss: InnerLoss,
+    lr: float | Tensor,
+    *,
+    first_order: bool = False,
+    step: InnerStep = "sgd",
+    adapt: Adapt = "all",
+) -> tuple[Tensor, Tensor]:
     """(f_theta'(x), f_theta(x)), each [n, N, d_out]: every query x[i, j] tailored with one step on all weights.
 
     inner_loss(x, v) -> [n, N] must treat queries independently (e.g. the law loss of ``loss.law_inner_loss``).
@@ -137,8 +147,7 @@ def tailor_mlp(params: Params, x: Tensor, inner_loss: InnerLoss, lr: float | Ten
     u = torch.where(torch.isfinite(u), u, torch.zeros_like(u))  # a law that is not finite here: no tailoring
     deltas = backprop(params, tr, u)
     if step == "newton":
-        lr = newton_rate(params, tr, deltas, torch.where(torch.isfinite(loss), loss, torch.zeros_like(loss)), lr,
-                         adapt)
+        lr = newton_rate(params, tr, deltas, torch.where(torch.isfinite(loss), loss, torch.zeros_like(loss)), lr, adapt)
     if first_order:  # theta' = theta - lr * stopgrad(grad L): the rank-one update is a constant
         deltas = [d.detach() for d in deltas]
         tr = Trace([a.detach() for a in tr.inputs], tr.output)

@@ -57,8 +57,15 @@ class ScreenResult:
     best_dt_scale: np.ndarray
 
 
-def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, config: ScreenConfig = ScreenConfig(),
-           *, inner: InnerSetting = InnerSetting()) -> ScreenResult:
+def screen(
+    params: Params,
+    traj: Trajectories,
+    laws: LawBatch,
+    n_laws: int,
+    config: ScreenConfig = ScreenConfig(),
+    *,
+    inner: InnerSetting = InnerSetting(),
+) -> ScreenResult:
     """The screen: the training loss after one tailoring step, for each of ``n_laws`` laws x each (dt_scale, rate)
     of ``inner``'s grid.
 
@@ -104,12 +111,27 @@ def screen(params: Params, traj: Trajectories, laws: LawBatch, n_laws: int, conf
     best_scale = np.asarray(scales)[best // n_l]
     order = np.argsort(best_loss, kind="stable")
     top = order[np.isfinite(best_loss[order])][: config.top_k]
-    table = pd.DataFrame({"index": np.arange(n), "best_lr": best_lr, "best_dt_scale": best_scale,
-                          "best_loss": best_loss, "gain": base / best_loss})
+    table = pd.DataFrame(
+        {
+            "index": np.arange(n),
+            "best_lr": best_lr,
+            "best_dt_scale": best_scale,
+            "best_loss": best_loss,
+            "gain": base / best_loss,
+        }
+    )
     for si, scale in enumerate(scales):
         for j, lr in enumerate(rates):
             table[f"loss@{lr:.3g}" + (f"/dt{scale:g}" if n_s > 1 else "")] = losses[:, si, j]
-    return ScreenResult(losses, np.asarray(rates), base, best_lr, best_loss, top, table,
-                        time.perf_counter() - start, np.asarray(scales), best_scale)
-
-
+    return ScreenResult(
+        losses,
+        np.asarray(rates),
+        base,
+        best_lr,
+        best_loss,
+        top,
+        table,
+        time.perf_counter() - start,
+        np.asarray(scales),
+        best_scale,
+    )

@@ -64,17 +64,24 @@ class TrainResult:
     seconds: float
 
 
-def points(traj: Trajectories, part: str = "train", device: str | torch.device = "cpu"
-           ) -> tuple[torch.Tensor, torch.Tensor]:
+def points(
+    traj: Trajectories, part: str = "train", device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(x [N, d], dx/dt [N, d]) of a split as float32 tensors (HNN's training pairs)."""
     x, dx = traj.points(part)
     dev = resolve_device(device)
     return (torch.as_tensor(x, dtype=torch.float32, device=dev), torch.as_tensor(dx, dtype=torch.float32, device=dev))
 
 
-def fit(model: nn.Module, x: torch.Tensor, dxdt: torch.Tensor, config: TrainConfig = TrainConfig(),
-        x_test: torch.Tensor | None = None, dxdt_test: torch.Tensor | None = None, label: str = "train"
-        ) -> TrainResult:
+def fit(
+    model: nn.Module,
+    x: torch.Tensor,
+    dxdt: torch.Tensor,
+    config: TrainConfig = TrainConfig(),
+    x_test: torch.Tensor | None = None,
+    dxdt_test: torch.Tensor | None = None,
+    label: str = "train",
+) -> TrainResult:
     """Full-batch Adam on MSE(model(x), dx/dt) for ``config.steps`` steps. x, dxdt: [N, d] (model's device);
     label: what the progress display calls it."""
     start = time.perf_counter()
@@ -90,13 +97,15 @@ def fit(model: nn.Module, x: torch.Tensor, dxdt: torch.Tensor, config: TrainConf
             advance()
     with torch.enable_grad():  # HNN's field needs autograd even at evaluation
         train_mse = float((model(x) - dxdt).square().mean().detach())
-        test_mse = None if x_test is None or len(x_test) == 0 else \
-            float((model(x_test) - dxdt_test).square().mean().detach())
+        test_mse = (
+            None if x_test is None or len(x_test) == 0 else float((model(x_test) - dxdt_test).square().mean().detach())
+        )
     return TrainResult(model, losses, train_mse, test_mse, time.perf_counter() - start)
 
 
-def train_baseline(traj: Trajectories, kind: Literal["mlp", "hnn"] = "mlp", config: TrainConfig | None = None
-                   ) -> TrainResult:
+def train_baseline(
+    traj: Trajectories, kind: Literal["mlp", "hnn"] = "mlp", config: TrainConfig | None = None
+) -> TrainResult:
     """Train HNN's baseline MLP (``kind='mlp'``, predicts dx/dt) or an HNN on ``traj.points('train')``.
 
     Deterministic under ``config.seed`` (initial weights; full-batch training has no other randomness).

@@ -17,10 +17,25 @@ _EXPORTS = {
     "cn": ("CondNorm", "NormCN", "cn_parameters", "per_example"),
     "config": ("VideoConfig", "preset_config"),
     "embeddings": ("FramePairEmbedding", "LawEmbedding", "OutputEmbedding", "StateReadout"),
-    "evaluate": ("HorizonMetrics", "InnerStudy", "evaluate_baseline", "evaluate_run", "frame_metrics",
-                 "inner_steps_study"),
-    "compare": ("Difference", "SeedComparison", "difference", "holm", "is_trained", "plot_differences",
-                "primary_endpoint", "seed_difference", "t_interval"),
+    "evaluate": (
+        "HorizonMetrics",
+        "InnerStudy",
+        "evaluate_baseline",
+        "evaluate_run",
+        "frame_metrics",
+        "inner_steps_study",
+    ),
+    "compare": (
+        "Difference",
+        "SeedComparison",
+        "difference",
+        "holm",
+        "is_trained",
+        "plot_differences",
+        "primary_endpoint",
+        "seed_difference",
+        "t_interval",
+    ),
     "explain": ("EmbeddingPCA", "Explanation", "embedding_pca", "explain_run", "grad_cam"),
     "models": ("ModelConfig", "Rollout", "VideoPredictor"),
     "noether_net": ("NoetherVideo", "Query", "task_loss"),
@@ -31,8 +46,16 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = ["DATASETS", "LAW_DATASETS", "METHOD_SPECS", "METHODS", "PRESETS", "MissingExtraError", "require_video",
-           *_WHERE]
+__all__ = [
+    "DATASETS",
+    "LAW_DATASETS",
+    "METHOD_SPECS",
+    "METHODS",
+    "PRESETS",
+    "MissingExtraError",
+    "require_video",
+    *_WHERE,
+]
 
 
 def __getattr__(name: str):

@@ -34,15 +34,24 @@ _METHODS = (
     Method("svg", "svg", None, False, "the SVG baseline"),
     Method("svg-more", "svg (more steps)", None, True, "svg trained on for exactly tune_steps more steps"),
     Method("noether", "noether", "learned", True, "a learned Noether embedding (Algorithm 1)"),
-    Method("noether-law", "noether (law)", "law", True, "a conservation law over a fitted state readout "
-                                                       "(--law FILE or --law-expr EXPR)"),
+    Method(
+        "noether-law",
+        "noether (law)",
+        "law",
+        True,
+        "a conservation law over a fitted state readout (--law FILE or --law-expr EXPR)",
+    ),
 )
 METHOD_SPECS: dict[str, Method] = {m.name: m for m in _METHODS}
 METHODS: tuple[str, ...] = tuple(METHOD_SPECS)
 
 #: import name -> distribution of the packages that ``pip install 'noether-networks[video]'`` adds
-EXTRAS: dict[str, str] = {"gymnasium": "gymnasium", "pymunk": "pymunk", "skimage": "scikit-image",
-                          "torchmetrics": "torchmetrics"}
+EXTRAS: dict[str, str] = {
+    "gymnasium": "gymnasium",
+    "pymunk": "pymunk",
+    "skimage": "scikit-image",
+    "torchmetrics": "torchmetrics",
+}
 
 
 class MissingExtraError(NoetherError):
@@ -58,5 +67,7 @@ def require_video() -> None:
     """Raise one clear error naming the extra to install when the video path's packages are missing."""
     missing = missing_video_packages()
     if missing:
-        raise MissingExtraError(f"the video path needs the optional extra: pip install 'noether-networks[video]' "
-                                f"(missing: {', '.join(missing)})")
+        raise MissingExtraError(
+            f"the video path needs the optional extra: pip install 'noether-networks[video]' "
+            f"(missing: {', '.join(missing)})"
+        )

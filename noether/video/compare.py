@@ -58,8 +58,9 @@ def _slope(d: np.ndarray) -> float:
     return float((curve * h).sum() / (h * h).sum())
 
 
-def difference(runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse", *, seed: int = 0,
-               resamples: int = 2000) -> Difference | None:
+def difference(
+    runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse", *, seed: int = 0, resamples: int = 2000
+) -> Difference | None:
     """Paired difference ``a`` - ``b`` over every seed that has both labels; None when no seed has both."""
     by = {(r.label, r.seed): r for r in runs}
     seeds = sorted(s for (label, s) in by if label == a and (b, s) in by)
@@ -67,14 +68,31 @@ def difference(runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse", 
         return None
     units = np.concatenate([episode_units(by[a, s], by[b, s], metric) for s in seeds])
     rng = np.random.default_rng(seed)
-    ci = bootstrap((units,), np.mean, axis=0, n_resamples=resamples, confidence_level=0.95, method="percentile",
-                   random_state=rng)
+    ci = bootstrap(
+        (units,), np.mean, axis=0, n_resamples=resamples, confidence_level=0.95, method="percentile", random_state=rng
+    )
     # the slope reads whole units (all horizons): resample unit indices
-    trend = bootstrap((np.arange(len(units)),), lambda idx: _slope(units[idx]), vectorized=False,
-                      n_resamples=resamples, confidence_level=0.95, method="percentile", random_state=rng)
-    return Difference(a, b, metric, units.mean(0), ci.confidence_interval.low, ci.confidence_interval.high,
-                      float(_slope(units)), (float(trend.confidence_interval.low),
-                                             float(trend.confidence_interval.high)), len(units), len(seeds))
+    trend = bootstrap(
+        (np.arange(len(units)),),
+        lambda idx: _slope(units[idx]),
+        vectorized=False,
+        n_resamples=resamples,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=rng,
+    )
+    return Difference(
+        a,
+        b,
+        metric,
+        units.mean(0),
+        ci.confidence_interval.low,
+        ci.confidence_interval.high,
+        float(_slope(units)),
+        (float(trend.confidence_interval.low), float(trend.confidence_interval.high)),
+        len(units),
+        len(seeds),
+    )
 
 
 def primary_endpoint(run: HorizonMetrics, metric: str = "mse") -> float:
@@ -127,19 +145,24 @@ class SeedComparison:
     def horizons(self, alpha: float = 0.05) -> tuple[list[int], list[int]]:
         """Horizons (1-based) where a is lower / higher than b at family-wise level ``alpha`` (Holm)."""
         sig = self.horizon_p < alpha
-        return ([int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean < 0))],
-                [int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean > 0))])
+        return (
+            [int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean < 0))],
+            [int(h) + 1 for h in np.flatnonzero(sig & (self.horizon_mean > 0))],
+        )
 
 
-def seed_difference(runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse",
-                    confidence: float = 0.95) -> SeedComparison | None:
+def seed_difference(
+    runs: list[HorizonMetrics], a: str, b: str, metric: str = "mse", confidence: float = 0.95
+) -> SeedComparison | None:
     """a - b per training seed (paired on the same windows); None when the labels share fewer than 2 seeds.
     Labels trained on different seed sets are not compared (ValueError)."""
     by = {(r.label, r.seed): r for r in runs}
     seeds_a, seeds_b = ({s for (label, s) in by if label == x} for x in (a, b))
     if seeds_a != seeds_b and seeds_a and seeds_b:
-        raise ValueError(f"'{a}' (seeds {sorted(seeds_a)}) and '{b}' (seeds {sorted(seeds_b)}) were not trained on "
-                         "the same seeds; they are not compared")
+        raise ValueError(
+            f"'{a}' (seeds {sorted(seeds_a)}) and '{b}' (seeds {sorted(seeds_b)}) were not trained on "
+            "the same seeds; they are not compared"
+        )
     seeds = tuple(sorted(seeds_a & seeds_b))
     if len(seeds) < 2:
         return None

@@ -39,24 +39,24 @@ class VideoConfig:
     method: str = "svg"
     preset: str = "ci"
     model: ModelConfig = ModelConfig()
-    size: int = 64                          # frame height = width in pixels (64, or 128 as the paper's ramp)
-    adapt: str = "cn"                       # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
-    form: str = "b"                         # Eq. 2 (a) or (b)
-    reduction: str = "paper"                # inner loss over embedding dims: "paper" (mean) or "sum"
-    task_reduction: str = "paper"           # task loss over frames: "paper" (sum, as SVG's ELBO) or "mean"
-    cn_start: str = "identity"              # CN γ, β before each tailoring: "identity" (paper) or "learned"
+    size: int = 64  # frame height = width in pixels (64, or 128 as the paper's ramp)
+    adapt: str = "cn"  # what the inner loop adapts: "cn" (CNGRAD) or "outputs" (LSTM outputs)
+    form: str = "b"  # Eq. 2 (a) or (b)
+    reduction: str = "paper"  # inner loss over embedding dims: "paper" (mean) or "sum"
+    task_reduction: str = "paper"  # task loss over frames: "paper" (sum, as SVG's ELBO) or "mean"
+    cn_start: str = "identity"  # CN γ, β before each tailoring: "identity" (paper) or "learned"
     inner: InnerConfig = InnerConfig(lr=1e-4)
     steps: int = 10
     tune_steps: int = 0
     freeze_base: bool = False
     batch_size: int = 2
-    lr: float = 1e-4                        # λ_out (Adam)
-    emb_lr: float = 1e-4                    # λ_emb (Adam)
-    beta: float = 1e-4                      # KL weight of SVG-LP
-    train_pred: int = 0                     # frames predicted in training (0 = the dataset's n_pred_train)
-    teacher_forcing: bool = True            # training reads the true frames (SVG); False: its own predictions
-    free_steps: int = 0                     # after the base: steps on its own predictions over every frame
-    free_tf_weight: float = 0.0             # free phase: plus this times the teacher-forced loss (sharp first frames)
+    lr: float = 1e-4  # λ_out (Adam)
+    emb_lr: float = 1e-4  # λ_emb (Adam)
+    beta: float = 1e-4  # KL weight of SVG-LP
+    train_pred: int = 0  # frames predicted in training (0 = the dataset's n_pred_train)
+    teacher_forcing: bool = True  # training reads the true frames (SVG); False: its own predictions
+    free_steps: int = 0  # after the base: steps on its own predictions over every frame
+    free_tf_weight: float = 0.0  # free phase: plus this times the teacher-forced loss (sharp first frames)
     emb_filters: tuple[int, int] = (32, 64)
     emb_dim: int = 64
     mlp_hidden: int = 512
@@ -65,16 +65,16 @@ class VideoConfig:
     readout_width: int = 16
     readout_steps: int = 0
     readout_lr: float = 1e-3
-    train_readout: bool = True              # noether-law: the outer loop trains the readout too (False: the scale)
-    scale_grid: tuple[float, ...] = ()      # noether-law: start the scale at the best on validation of these
-    eval_sequences: int = 0                 # test sequences evaluated (0 = all)
+    train_readout: bool = True  # noether-law: the outer loop trains the readout too (False: the scale)
+    scale_grid: tuple[float, ...] = ()  # noether-law: start the scale at the best on validation of these
+    eval_sequences: int = 0  # test sequences evaluated (0 = all)
     eval_batch: int = 8
     ckpt_every: int = 50
-    val_every: int = 0                      # steps between validation scores (0: none; needs a val split)
-    val_horizon: int = 0                    # predicted frames validation scores (0: all the dataset predicts)
-    val_metric: str = "mean"                # over horizons: "mean" MSE, or "geometric" (each horizon's relative error)
-    patience: int = 0                       # validations without improvement before a phase stops (0: never)
-    min_base_steps: int = 0                 # the base phase is not stopped early before this step
+    val_every: int = 0  # steps between validation scores (0: none; needs a val split)
+    val_horizon: int = 0  # predicted frames validation scores (0: all the dataset predicts)
+    val_metric: str = "mean"  # over horizons: "mean" MSE, or "geometric" (each horizon's relative error)
+    patience: int = 0  # validations without improvement before a phase stops (0: never)
+    min_base_steps: int = 0  # the base phase is not stopped early before this step
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -83,16 +83,22 @@ class VideoConfig:
         if self.method not in METHODS:
             raise ConfigError(f"unknown method '{self.method}' (one of {', '.join(METHODS)})")
         if self.method == "noether-law" and self.dataset not in LAW_DATASETS:
-            raise ConfigError(f"method noether-law needs a dataset whose frames have known states "
-                              f"({', '.join(LAW_DATASETS)}), not {self.dataset}")
+            raise ConfigError(
+                f"method noether-law needs a dataset whose frames have known states "
+                f"({', '.join(LAW_DATASETS)}), not {self.dataset}"
+            )
         if self.size not in (64, 128):
             raise ConfigError(f"size must be 64 or 128 pixels, got {self.size}")
         if self.method == "svg-more" and self.dataset == "ramp":
-            raise ConfigError("method svg-more continues a frozen-base protocol (pendulum-controlled, "
-                             "pendulum-pixels); the ramp meta-trains from scratch")
+            raise ConfigError(
+                "method svg-more continues a frozen-base protocol (pendulum-controlled, "
+                "pendulum-pixels); the ramp meta-trains from scratch"
+            )
         if self.reduction not in ("paper", "sum") or self.task_reduction not in ("paper", "mean"):
-            raise ConfigError(f"reduction must be paper or sum and task_reduction paper or mean, got "
-                             f"'{self.reduction}', '{self.task_reduction}'")
+            raise ConfigError(
+                f"reduction must be paper or sum and task_reduction paper or mean, got "
+                f"'{self.reduction}', '{self.task_reduction}'"
+            )
         if self.val_metric not in VAL_METRICS:
             raise ConfigError(f"val_metric must be one of {', '.join(VAL_METRICS)}, got '{self.val_metric}'")
         if self.free_tf_weight < 0:
@@ -132,12 +138,22 @@ class VideoConfig:
 
 def _controlled(preset: str) -> dict:
     cpu = ModelConfig(arch="dcgan", nf=16, g_dim=64, rnn=128)
-    model = {"ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32), "cpu": cpu, "pilot": cpu, "confirm": cpu,
-             "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256)}[preset]
+    model = {
+        "ci": ModelConfig(arch="dcgan", nf=4, g_dim=16, rnn=32),
+        "cpu": cpu,
+        "pilot": cpu,
+        "confirm": cpu,
+        "paper": ModelConfig(arch="dcgan", nf=64, g_dim=128, rnn=256),
+    }[preset]
     # paper: 50 + 20 epochs of 855 windows at batch 32; pilot: the same epochs at batch 8 (107 steps an epoch);
     # confirm: sized to ~40 min of 2 cores per seed for all methods (benchmarks/video_protocol.md)
-    steps = {"ci": (2, 2), "cpu": (300, 100), "pilot": (5344, 2138), "confirm": (CONFIRM["base"], CONFIRM["tune"]),
-             "paper": (1350, 540)}[preset]
+    steps = {
+        "ci": (2, 2),
+        "cpu": (300, 100),
+        "pilot": (5344, 2138),
+        "confirm": (CONFIRM["base"], CONFIRM["tune"]),
+        "paper": (1350, 540),
+    }[preset]
     # pilot: after the teacher-forced base (App. D: 10 frames), 20 epochs on its own predictions over all 26
     # frames, which the test scores (teacher forced alone, svg fell behind the mean frame from horizon 5 on; free
     # running from the start, it stayed a blur: horizon-1 MSE 0.0022, copying the last frame 0.0023). Free running
@@ -145,18 +161,30 @@ def _controlled(preset: str) -> dict:
     # last frame 0.0023): the free phase keeps the teacher-forced loss beside it and early stopping weighs every
     # horizon's relative error alike (geometric mean over horizons)
     validated = preset in ("pilot", "confirm")
-    return dict(model=model, adapt="outputs", form="b", inner=InnerConfig(lr=0.5, steps=1), steps=steps[0],
-                free_steps={"pilot": 2138, "confirm": CONFIRM["free"]}.get(preset, 0),
-                free_tf_weight=1.0 if validated else 0.0, val_metric="geometric" if validated else "mean",
-                tune_steps=steps[1], batch_size={"ci": 2, "paper": 32}.get(preset, 8), lr=1e-3,
-                emb_lr=1e-3, beta=0.0, mlp_hidden={"ci": 16, "paper": 512}.get(preset, 256),
-                mlp_out={"ci": 8}.get(preset, 100),
-                eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
-                val_every=107 if validated else 0, patience=8 if validated else 0,
-                # the blurred mean-frame regime lasts ≈2,400 steps and its validation MSE wanders meanwhile: stopped
-                # at 8 epochs without improvement, a seed-0 base stopped at step 1,819 as a blur (horizon 1: 0.0019)
-                min_base_steps={"pilot": 3210, "confirm": CONFIRM["min_base"]}.get(preset, 0),
-                val_horizon=10 if validated else 0)
+    return dict(
+        model=model,
+        adapt="outputs",
+        form="b",
+        inner=InnerConfig(lr=0.5, steps=1),
+        steps=steps[0],
+        free_steps={"pilot": 2138, "confirm": CONFIRM["free"]}.get(preset, 0),
+        free_tf_weight=1.0 if validated else 0.0,
+        val_metric="geometric" if validated else "mean",
+        tune_steps=steps[1],
+        batch_size={"ci": 2, "paper": 32}.get(preset, 8),
+        lr=1e-3,
+        emb_lr=1e-3,
+        beta=0.0,
+        mlp_hidden={"ci": 16, "paper": 512}.get(preset, 256),
+        mlp_out={"ci": 8}.get(preset, 100),
+        eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
+        val_every=107 if validated else 0,
+        patience=8 if validated else 0,
+        # the blurred mean-frame regime lasts ≈2,400 steps and its validation MSE wanders meanwhile: stopped
+        # at 8 epochs without improvement, a seed-0 base stopped at step 1,819 as a blur (horizon 1: 0.0019)
+        min_base_steps={"pilot": 3210, "confirm": CONFIRM["min_base"]}.get(preset, 0),
+        val_horizon=10 if validated else 0,
+    )
 
 
 #: the confirm preset's phase lengths in outer steps at batch 8 (sized in benchmarks/video_protocol.md): the
@@ -170,34 +198,43 @@ def _controlled_law(preset: str) -> dict:
     on the known states and Algorithm 1 meta-learns only its scale, started at the grid value validation prefers
     (the inner step on the LSTM outputs grows as s²; the law's values span tens)."""
     validated = preset != "cpu"  # the cpu data has no validation split: the scale starts at 1 there
-    return dict(train_readout=False, emb_lr=1e-2, scale_grid=(1.0, 0.1, 0.01, 0.001, 1e-4) if validated else (),
-                readout_steps={"ci": 2, "cpu": 150, "confirm": CONFIRM["readout"]}.get(preset, 6000))
+    return dict(
+        train_readout=False,
+        emb_lr=1e-2,
+        scale_grid=(1.0, 0.1, 0.01, 0.001, 1e-4) if validated else (),
+        readout_steps={"ci": 2, "cpu": 150, "confirm": CONFIRM["readout"]}.get(preset, 6000),
+    )
 
 
 def _ramp(preset: str, stochastic: bool) -> dict:
-    model = {"ci": ModelConfig(arch="vgg", nf=4, depth=(1, 1, 1, 1), g_dim=16, rnn=32, z_dim=4, post_rnn=16,
-                               cn=True),
-             "cpu": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64,
-                                cn=True),
-             "pilot": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64,
-                                  cn=True),
-             "paper": ModelConfig(arch="vgg", nf=64, depth=(2, 2, 3, 3), g_dim=128, rnn=128, z_dim=64,
-                                  post_rnn=256, cn=True)}[preset]
+    model = {
+        "ci": ModelConfig(arch="vgg", nf=4, depth=(1, 1, 1, 1), g_dim=16, rnn=32, z_dim=4, post_rnn=16, cn=True),
+        "cpu": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64, cn=True),
+        "pilot": ModelConfig(arch="vgg", nf=8, depth=(1, 1, 1, 1), g_dim=64, rnn=128, z_dim=16, post_rnn=64, cn=True),
+        "paper": ModelConfig(
+            arch="vgg", nf=64, depth=(2, 2, 3, 3), g_dim=128, rnn=128, z_dim=64, post_rnn=256, cn=True
+        ),
+    }[preset]
     if not stochastic:
         model = dataclasses.replace(model, z_dim=0)
-    return dict(model=model, adapt="cn", form="b", inner=InnerConfig(lr=1e-4, steps=1),
-                size={"paper": 128}.get(preset, 64) if stochastic else 64,  # App. E: the ramp at 128 x 128
-                # paper: 400 epochs of 311 at batch 2; pilot: 2,400 steps at batch 4 (the ramp has no val split)
-                steps={"ci": 2, "cpu": 120, "pilot": 2400, "paper": 62_200}[preset],
-                train_pred={"ci": 0, "cpu": 10, "pilot": 10, "paper": 0}[preset],  # cpu: 10 of the 20 predictions
-                batch_size={"ci": 2, "cpu": 4, "pilot": 4, "paper": 2}[preset],
-                lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
-                emb_lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
-                emb_filters={"ci": (4, 8), "cpu": (16, 32), "pilot": (16, 32), "paper": (32, 64)}[preset],
-                emb_dim={"ci": 8, "cpu": 64, "pilot": 64, "paper": 64}[preset],
-                # the readout trains alone at ~0.02 s a step; at 600 its loss was 0.16, at 6,000 below 0.003
-                readout_steps={"ci": 2, "cpu": 150, "pilot": 6000, "paper": 6000}[preset],
-                eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0))
+    return dict(
+        model=model,
+        adapt="cn",
+        form="b",
+        inner=InnerConfig(lr=1e-4, steps=1),
+        size={"paper": 128}.get(preset, 64) if stochastic else 64,  # App. E: the ramp at 128 x 128
+        # paper: 400 epochs of 311 at batch 2; pilot: 2,400 steps at batch 4 (the ramp has no val split)
+        steps={"ci": 2, "cpu": 120, "pilot": 2400, "paper": 62_200}[preset],
+        train_pred={"ci": 0, "cpu": 10, "pilot": 10, "paper": 0}[preset],  # cpu: 10 of the 20 predictions
+        batch_size={"ci": 2, "cpu": 4, "pilot": 4, "paper": 2}[preset],
+        lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
+        emb_lr={"ci": 1e-4, "cpu": 1e-3, "pilot": 1e-3, "paper": 1e-4}[preset],
+        emb_filters={"ci": (4, 8), "cpu": (16, 32), "pilot": (16, 32), "paper": (32, 64)}[preset],
+        emb_dim={"ci": 8, "cpu": 64, "pilot": 64, "paper": 64}[preset],
+        # the readout trains alone at ~0.02 s a step; at 600 its loss was 0.16, at 6,000 below 0.003
+        readout_steps={"ci": 2, "cpu": 150, "pilot": 6000, "paper": 6000}[preset],
+        eval_sequences={"ci": 2, "cpu": 24}.get(preset, 0),
+    )
 
 
 def preset_config(dataset: str, method: str = "svg", preset: str = "ci", **overrides) -> VideoConfig:

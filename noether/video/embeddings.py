@@ -30,9 +30,15 @@ class FramePairEmbedding(nn.Module):
         super().__init__()
         self.k = k
         self.net = nn.Sequential(
-            nn.Conv2d(2 * channels, filters[0], 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(filters[0], filters[1], 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(filters[1] * (size // 4) ** 2, k))
+            nn.Conv2d(2 * channels, filters[0], 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(filters[0], filters[1], 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(filters[1] * (size // 4) ** 2, k),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
@@ -65,10 +71,17 @@ class StateReadout(nn.Module):
     def __init__(self, channels: int, size: int = 64, width: int = 16):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(2 * channels, width, 5, 2, 2), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 5, 2, 2), nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, 2, 1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(2 * width * (size // 8) ** 2, 64), nn.ReLU(), nn.Linear(64, 3))
+            nn.Conv2d(2 * channels, width, 5, 2, 2),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 5, 2, 2),
+            nn.ReLU(),
+            nn.Conv2d(2 * width, 2 * width, 3, 2, 1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(2 * width * (size // 8) ** 2, 64),
+            nn.ReLU(),
+            nn.Linear(64, 3),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         c, s, p = self.net(x).unbind(-1)
@@ -83,7 +96,7 @@ def work_integral(p: Tensor, actions: Tensor, dt: float) -> Tensor:
     """w_j = Σ_{i<j} a_{i+1} (p_i + p_{i+1}) / 2 · dt along the readout's states (pair j is frame j+1): the work
     integral of the known torque, from the first state read. p [B, S], actions [B, S+1, 1] (a_t drives frame t+1)
     -> [B, S]."""
-    step = actions[:, 1:p.shape[1], 0] * (p[:, :-1] + p[:, 1:]) / 2 * dt
+    step = actions[:, 1 : p.shape[1], 0] * (p[:, :-1] + p[:, 1:]) / 2 * dt
     return torch.cat([p.new_zeros(p.shape[0], 1), step.cumsum(1)], 1)
 
 

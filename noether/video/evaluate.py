@@ -39,8 +39,13 @@ class HorizonMetrics:
         return getattr(self, metric).mean(0)
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "dataset": self.dataset, "seed": self.seed, "meta": self.meta,
-                **{m: getattr(self, m).tolist() for m in METRICS}}
+        return {
+            "label": self.label,
+            "dataset": self.dataset,
+            "seed": self.seed,
+            "meta": self.meta,
+            **{m: getattr(self, m).tolist() for m in METRICS},
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> HorizonMetrics:
@@ -64,39 +69,65 @@ def _test_batches(config, net, meta, data, device, max_sequences, batch_size, se
         yield make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
 
 
-def evaluate_run(run: str | Path, *, device: str = "auto", max_sequences: int | None = None,
-                 tailored: bool = True, inner: InnerConfig | None = None, seed: int = 0, data_root=None,
-                 label: str | None = None) -> HorizonMetrics:
+def evaluate_run(
+    run: str | Path,
+    *,
+    device: str = "auto",
+    max_sequences: int | None = None,
+    tailored: bool = True,
+    inner: InnerConfig | None = None,
+    seed: int = 0,
+    data_root=None,
+    label: str | None = None,
+) -> HorizonMetrics:
     """Metrics per horizon of a trained run on its dataset's test split (the run's own data seed)."""
     from .data import load_video_dataset
 
     config, net, meta = load_run(run, device)
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
-                              size=config.size)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root, size=config.size)
     inner = inner_at_test(inner or config.inner, tailored)
     max_sequences = config.eval_sequences if max_sequences is None else max_sequences
     parts = []
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
         r = net(q, inner)
-        future = r.frames[:, q.n_cond - 1:].detach()
-        parts.append({k: v.cpu() for k, v in frame_metrics(future, q.frames[:, q.n_cond:]).items()})
+        future = r.frames[:, q.n_cond - 1 :].detach()
+        parts.append({k: v.cpu() for k, v in frame_metrics(future, q.frames[:, q.n_cond :]).items()})
     arrays = {m: torch.cat([p[m] for p in parts]).double().numpy() for m in METRICS}
     n = len(arrays["mse"])
-    return HorizonMetrics(label or config.method, config.dataset, meta["seed"], **arrays,
-                          meta={"tailored": tailored and net.embedding is not None, "inner": inner.__dict__,
-                                "run": str(run), "train_seconds": meta["seconds"], "steps": meta["step"],
-                                "trained_steps": meta["trained_steps"],
-                                "episodes": data.test.windows[:n, 0].tolist(),
-                                "validation": meta.get("validation")})
+    return HorizonMetrics(
+        label or config.method,
+        config.dataset,
+        meta["seed"],
+        **arrays,
+        meta={
+            "tailored": tailored and net.embedding is not None,
+            "inner": inner.__dict__,
+            "run": str(run),
+            "train_seconds": meta["seconds"],
+            "steps": meta["step"],
+            "trained_steps": meta["trained_steps"],
+            "episodes": data.test.windows[:n, 0].tolist(),
+            "validation": meta.get("validation"),
+        },
+    )
 
 
 BASELINES = {"copy-last": "copy last frame", "mean-frame": "mean training frame"}
 
 
-def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int = 0, max_sequences: int = 0,
-                      batch_size: int = 32, data_root=None, size: int = 64) -> HorizonMetrics:
+def evaluate_baseline(
+    dataset: str,
+    kind: str,
+    *,
+    preset: str = "ci",
+    seed: int = 0,
+    max_sequences: int = 0,
+    batch_size: int = 32,
+    data_root=None,
+    size: int = 64,
+) -> HorizonMetrics:
     """The sanity baselines on a dataset's test windows, per horizon: ``copy-last`` repeats the last conditioning
     frame; ``mean-frame`` predicts the mean training frame at every step. A model that does not beat copy-last at
     horizon 1 has not learned the motion."""
@@ -108,8 +139,9 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
     mean = None
     if kind == "mean-frame":
         frames = data.train.frames  # uint8 [E, L, H, W, C]; every training window's frames come from these
-        used = np.unique(np.concatenate([e * frames.shape[1] + s + np.arange(data.train.length)
-                                         for e, s in data.train.windows]))
+        used = np.unique(
+            np.concatenate([e * frames.shape[1] + s + np.arange(data.train.length) for e, s in data.train.windows])
+        )
         flat = frames.reshape(-1, *frames.shape[2:])[used]
         mean = torch.from_numpy(flat.mean(0, dtype=np.float64).transpose(2, 0, 1)).float().div_(255.0)
     n = len(data.test) if not max_sequences else min(max_sequences, len(data.test))
@@ -118,11 +150,12 @@ def evaluate_baseline(dataset: str, kind: str, *, preset: str = "ci", seed: int 
     for _, batch in window_batches(data.test, n, length, batch_size):
         frames = batch["frames"]
         truth = frames[:, c:]
-        pred = (frames[:, c - 1:c] if mean is None else mean[None, None]).expand_as(truth)
+        pred = (frames[:, c - 1 : c] if mean is None else mean[None, None]).expand_as(truth)
         parts.append(frame_metrics(pred, truth))
     arrays = {m: torch.cat([p[m] for p in parts]).double().numpy() for m in METRICS}
-    return HorizonMetrics(BASELINES[kind], dataset, seed, **arrays,
-                          meta={"baseline": kind, "episodes": data.test.windows[:n, 0].tolist()})
+    return HorizonMetrics(
+        BASELINES[kind], dataset, seed, **arrays, meta={"baseline": kind, "episodes": data.test.windows[:n, 0].tolist()}
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +169,17 @@ class InnerStudy:
     config: dict
 
 
-def inner_steps_study(run: str | Path, *, steps: int = 500, lr: float = 1e-4, optimizer: str = "adam",
-                      max_sequences: int = 8, device: str = "auto", seed: int = 0, data_root=None) -> InnerStudy:
+def inner_steps_study(
+    run: str | Path,
+    *,
+    steps: int = 500,
+    lr: float = 1e-4,
+    optimizer: str = "adam",
+    max_sequences: int = 8,
+    device: str = "auto",
+    seed: int = 0,
+    data_root=None,
+) -> InnerStudy:
     """Optimise a Noether run's inner loss for many steps (Adam by default) and track both losses (Fig. 6)."""
     from .data import load_video_dataset
 
@@ -146,28 +188,31 @@ def inner_steps_study(run: str | Path, *, steps: int = 500, lr: float = 1e-4, op
         raise ConfigError("the inner-steps study needs a Noether run (one with an embedding)")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
-                              size=config.size)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root, size=config.size)
     cfg = InnerConfig(lr=lr, steps=steps, optimizer=optimizer, first_order=True)
     inner_sum, outer_sum, count = np.zeros(steps + 1), np.zeros(steps + 1), 0
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
         record: list[tuple[float, float]] = []
-        c, truth = q.n_cond, q.frames[:, q.n_cond:]
+        c, truth = q.n_cond, q.frames[:, q.n_cond :]
 
         def monitor(r, value):
-            mse = (r.frames[:, c - 1:].detach() - truth).square().flatten(1).mean(1)
+            mse = (r.frames[:, c - 1 :].detach() - truth).square().flatten(1).mean(1)
             record.append((float(value.detach().sum()), float(mse.sum())))
 
         final = net(q, cfg, monitor=monitor)
         record = record[:steps]  # record[k]: losses after k inner steps; the final one is computed below
-        last_outer = float((final.frames[:, c - 1:].detach() - truth).square().flatten(1).mean(1).sum())
+        last_outer = float((final.frames[:, c - 1 :].detach() - truth).square().flatten(1).mean(1).sum())
         last_inner = _inner_value(net, q, final)
         record.append((last_inner, last_outer))
         inner_sum += np.array([a for a, _ in record])
         outer_sum += np.array([b for _, b in record])
         count += q.frames.shape[0]
-    return InnerStudy(np.arange(steps + 1), inner_sum / count, outer_sum / count,
-                      {"lr": lr, "optimizer": optimizer, "sequences": count, "run": str(run)})
+    return InnerStudy(
+        np.arange(steps + 1),
+        inner_sum / count,
+        outer_sum / count,
+        {"lr": lr, "optimizer": optimizer, "sequences": count, "run": str(run)},
+    )
 
 
 @dataclass(frozen=True)
@@ -197,8 +242,9 @@ class ConservationCheck:
 SEPARATES = 0.75  # share of test windows: at 0.5 the inner loss cannot tell prediction from truth
 
 
-def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: int = 0, seed: int = 0,
-                       data_root=None) -> ConservationCheck:
+def conservation_check(
+    run: str | Path, *, device: str = "auto", max_sequences: int = 0, seed: int = 0, data_root=None
+) -> ConservationCheck:
     """The inner loss of a frame-embedding Noether run on truth, prediction and tailored prediction."""
     from .data import load_video_dataset
 
@@ -207,14 +253,13 @@ def conservation_check(run: str | Path, *, device: str = "auto", max_sequences: 
         raise ConfigError("the conservation check needs a Noether run whose embedding reads frames")
     dev = next(net.parameters()).device
     net.requires_grad_(False)
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
-                              size=config.size)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root, size=config.size)
     inner = inner_at_test(config.inner)
     sums, n, above = np.zeros(5), 0, 0
     for q in _test_batches(config, net, meta, data, dev, max_sequences, config.eval_batch, seed):
         truth, c = q.frames[:, 1:], q.n_cond
         plain, tailored = net.rollout(q).frames.detach(), net(q, inner).frames.detach()
-        mse = [float((x[:, c - 1:] - truth[:, c - 1:]).square().flatten(1).mean(1).sum()) for x in (plain, tailored)]
+        mse = [float((x[:, c - 1 :] - truth[:, c - 1 :]).square().flatten(1).mean(1).sum()) for x in (plain, tailored)]
         losses = [net.frame_inner_loss(q, x) for x in (truth, plain, tailored)]
         sums += [float(v.sum()) for v in losses] + mse
         above += int((losses[1] > losses[0]).sum())

@@ -49,8 +49,9 @@ def _device(module: nn.Module) -> torch.device:
 def embedding_pca(embedding: nn.Module, sequences: Tensor, batch_size: int = 16) -> EmbeddingPCA:
     """Fit PCA to the embeddings of all frame pairs of ``sequences`` [B, T, C, H, W] (the paper's test frames)."""
     dev = _device(embedding)
-    e = torch.cat([embedding.pairs(sequences[i:i + batch_size].to(dev)).cpu()
-                   for i in range(0, len(sequences), batch_size)])
+    e = torch.cat(
+        [embedding.pairs(sequences[i : i + batch_size].to(dev)).cpu() for i in range(0, len(sequences), batch_size)]
+    )
     flat = e.reshape(-1, e.shape[-1]).double()
     mean = flat.mean(0)
     centred = flat - mean
@@ -83,8 +84,14 @@ def last_conv_layer(module: nn.Module) -> nn.Module:
     return conv
 
 
-def grad_cam(embedding: nn.Module, seq: Tensor, pca: EmbeddingPCA, dims: Sequence[int], times: Sequence[int],
-             target_layer: nn.Module | None = None) -> Tensor:
+def grad_cam(
+    embedding: nn.Module,
+    seq: Tensor,
+    pca: EmbeddingPCA,
+    dims: Sequence[int],
+    times: Sequence[int],
+    target_layer: nn.Module | None = None,
+) -> Tensor:
     """Grad-CAM maps [len(times), len(dims), H, W] in [0, 1] of PCA coordinate d of the embedding of the pair
     (t, t+1) of one sequence ``seq`` [T, C, H, W], on ``target_layer`` (default: the last convolutional layer);
     the magnitude of the channel-weighted activations, so the map does not depend on the axis' sign."""
@@ -98,7 +105,7 @@ def grad_cam(embedding: nn.Module, seq: Tensor, pca: EmbeddingPCA, dims: Sequenc
     embedding.eval()
     try:
         with torch.enable_grad():
-            pairs = torch.stack([seq[t:t + 2] for t in times]).to(_device(embedding)).requires_grad_(True)
+            pairs = torch.stack([seq[t : t + 2] for t in times]).to(_device(embedding)).requires_grad_(True)
             coords = pca.project(embedding.pairs(pairs)[:, 0])  # [n_t, k]; the pairs are independent samples
             acts = captured[-1]  # [n_t, c, h, w]
             maps = []
@@ -120,8 +127,15 @@ def _image(frame: Tensor):
     return img[0].numpy() if img.shape[0] == 1 else img[:3].permute(1, 2, 0).numpy()
 
 
-def plot_grad_cam(frames: Tensor, maps: Tensor, dims: Sequence[int], times: Sequence[int],
-                  explained: Sequence[float] | Tensor, path: str | Path, title: str = "") -> None:
+def plot_grad_cam(
+    frames: Tensor,
+    maps: Tensor,
+    dims: Sequence[int],
+    times: Sequence[int],
+    explained: Sequence[float] | Tensor,
+    path: str | Path,
+    title: str = "",
+) -> None:
     """Fig. 5: rows = time steps, columns = PCA dims; each cell is frame t+1 of ``frames`` [T, C, H, W] with the
     Grad-CAM map of pair (t, t+1) overlaid (jet); ``explained`` is indexed by dim (the full variance ratio)."""
     import matplotlib
@@ -189,8 +203,18 @@ class Explanation:
         return self.pca_png is None
 
 
-def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: int = 6, times: int = 3,
-                examples: int = 2, device: str = "cpu", data_root=None, even_if_inert: bool = False) -> Explanation:
+def explain_run(
+    run: str | Path,
+    out: str | Path,
+    *,
+    sequences: int = 32,
+    dims: int = 6,
+    times: int = 3,
+    examples: int = 2,
+    device: str = "cpu",
+    data_root=None,
+    even_if_inert: bool = False,
+) -> Explanation:
     """Figs. 5 and 7 for a trained run with a frame embedding: PCA over ``sequences`` test sequences, then a
     Grad-CAM grid (``times`` evenly spaced pairs x the first ``dims`` PCA dimensions) for ``examples`` of them.
     Nothing is drawn for an inert embedding (its inner loss does not separate truth from prediction) unless
@@ -203,13 +227,14 @@ def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: 
     config, net, meta = load_run(run, device)
     embedding = net.embedding
     if embedding is None or not hasattr(embedding, "pairs") or getattr(embedding, "reads_actions", False):
-        raise NoetherError(f"'{run}' has no frame embedding to explain (a {config.method} run on {config.dataset}; "
-                           "the controlled pendulum's learned g reads LSTM outputs, its law also the actions)")
+        raise NoetherError(
+            f"'{run}' has no frame embedding to explain (a {config.method} run on {config.dataset}; "
+            "the controlled pendulum's learned g reads LSTM outputs, its law also the actions)"
+        )
     check = conservation_check(run, device=device, max_sequences=sequences, data_root=data_root)
     if not check.separates and not even_if_inert:
         return Explanation(None, [], [], check.to_dict())
-    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root,
-                              size=config.size)
+    data = load_video_dataset(config.dataset, preset=config.preset, seed=meta["seed"], root=data_root, size=config.size)
     n = max(1, min(sequences, len(data.test)))
     seqs = collate(data.test, torch.arange(n), data.n_cond + data.n_pred)["frames"]
     pca = embedding_pca(embedding, seqs)
@@ -225,7 +250,14 @@ def explain_run(run: str | Path, out: str | Path, *, sequences: int = 32, dims: 
     for i in range(min(examples, n)):
         maps = grad_cam(embedding, seqs[i], pca, chosen_dims, chosen_times)
         png = out / f"grad_cam_{i}.png"
-        plot_grad_cam(seqs[i], maps, chosen_dims, chosen_times, pca.explained_variance_ratio, png,
-                      title=f"test sequence {i}: Grad-CAM per embedding PCA dimension")
+        plot_grad_cam(
+            seqs[i],
+            maps,
+            chosen_dims,
+            chosen_times,
+            pca.explained_variance_ratio,
+            png,
+            title=f"test sequence {i}: Grad-CAM per embedding PCA dimension",
+        )
         pngs.append(png)
     return Explanation(pca_png, pngs, pca.explained_variance_ratio.tolist(), check.to_dict())

@@ -40,8 +40,7 @@ def law_from_expression(expression: str) -> Law:
 def law_columns(law: Law, dataset: str = "pendulum-pixels") -> list[int]:
     """Columns of the dataset's law inputs (``LAW_INPUTS``) feeding the law's inputs, in the law's input order."""
     if dataset not in LAW_INPUTS:
-        raise DataError(f"{dataset} has no state readout for a law (datasets that take one: "
-                        f"{', '.join(LAW_INPUTS)})")
+        raise DataError(f"{dataset} has no state readout for a law (datasets that take one: {', '.join(LAW_INPUTS)})")
     names = LAW_INPUTS[dataset]
     missing = [n for n in law.names if n not in names]
     if missing:

@@ -79,13 +79,21 @@ class VideoPredictor(nn.Module):
         """The CN parameters that CNGRAD adapts (empty when the model has no CN layers)."""
         return cn_parameters(self)
 
-    def noise(self, batch: int, steps: int, generator: torch.Generator | None = None,
-              device: torch.device | str = "cpu") -> Tensor:
+    def noise(
+        self, batch: int, steps: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+    ) -> Tensor:
         """Standard-normal noise [steps, B, z_dim] for the latent samples (fixed so that tailoring is deterministic)."""
         return torch.randn(steps, batch, self.config.z_dim, generator=generator).to(device)
 
-    def forward(self, frames: Tensor, n_cond: int, *, actions: Tensor | None = None, teacher_forcing: bool = True,
-                eps: Tensor | None = None) -> Rollout:
+    def forward(
+        self,
+        frames: Tensor,
+        n_cond: int,
+        *,
+        actions: Tensor | None = None,
+        teacher_forcing: bool = True,
+        eps: Tensor | None = None,
+    ) -> Rollout:
         """Roll out over ``frames`` [B, T, C, H, W] (only frames < n_cond are read unless teacher forcing)."""
         B, T = frames.shape[:2]
         if T < 2 or not 1 <= n_cond < T:

@@ -31,8 +31,18 @@ def _act() -> nn.Module:
 class ConvBlock(nn.Module):
     """conv (or transposed conv) -> GroupNorm(1, C) [-> CN] -> LeakyReLU."""
 
-    def __init__(self, cin: int, cout: int, k: int, s: int, p: int, *, cn: bool, transposed: bool = False,
-                 act: nn.Module | None = None):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        k: int,
+        s: int,
+        p: int,
+        *,
+        cn: bool,
+        transposed: bool = False,
+        act: nn.Module | None = None,
+    ):
         super().__init__()
         conv = nn.ConvTranspose2d if transposed else nn.Conv2d
         self.conv = conv(cin, cout, k, s, p)
@@ -54,8 +64,17 @@ def level_widths(nf: int, size: int) -> list[int]:
 class Encoder(nn.Module):
     """x [N, C, size, size] -> (h [N, dim], skips: list of feature maps, finest first)."""
 
-    def __init__(self, channels: int, dim: int, *, arch: str = "dcgan", nf: int = 64,
-                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False, size: int = 64):
+    def __init__(
+        self,
+        channels: int,
+        dim: int,
+        *,
+        arch: str = "dcgan",
+        nf: int = 64,
+        depth: Sequence[int] = (2, 2, 3, 3),
+        cn: bool = False,
+        size: int = 64,
+    ):
         super().__init__()
         if arch not in ("dcgan", "vgg"):
             raise ConfigError(f"unknown encoder arch '{arch}' (dcgan or vgg)")
@@ -90,8 +109,17 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """(h [N, dim], skips from :class:`Encoder`) -> frames [N, C, size, size] in [0, 1] (sigmoid)."""
 
-    def __init__(self, channels: int, dim: int, *, arch: str = "dcgan", nf: int = 64,
-                 depth: Sequence[int] = (2, 2, 3, 3), cn: bool = False, size: int = 64):
+    def __init__(
+        self,
+        channels: int,
+        dim: int,
+        *,
+        arch: str = "dcgan",
+        nf: int = 64,
+        depth: Sequence[int] = (2, 2, 3, 3),
+        cn: bool = False,
+        size: int = 64,
+    ):
         super().__init__()
         self.arch = arch
         widths = level_widths(nf, size)
@@ -107,8 +135,10 @@ class Decoder(nn.Module):
                 else:
                     levels.append(ConvBlock(cin, out, 4, 2, 1, cn=cn, transposed=True))
             else:
-                layers = [ConvBlock(cin if j == 0 else w, w if j < depth[i] - 1 else out, 3, 1, 1, cn=cn)
-                          for j in range(depth[i])]
+                layers = [
+                    ConvBlock(cin if j == 0 else w, w if j < depth[i] - 1 else out, 3, 1, 1, cn=cn)
+                    for j in range(depth[i])
+                ]
                 if i == 0:
                     layers.append(nn.Conv2d(out, channels, 3, 1, 1))
                 levels.append(nn.Sequential(*layers))

@@ -31,8 +31,8 @@ from ..tailoring.loss import noether_loss
 from .cn import per_example
 from .models import Rollout, VideoPredictor
 
-REDUCTIONS = ("paper", "sum")          # inner loss over the embedding's k dimensions: mean (paper) or sum
-TASK_REDUCTIONS = ("paper", "mean")    # task loss over predicted frames: sum (paper, SVG's ELBO) or mean
+REDUCTIONS = ("paper", "sum")  # inner loss over the embedding's k dimensions: mean (paper) or sum
+TASK_REDUCTIONS = ("paper", "mean")  # task loss over predicted frames: sum (paper, SVG's ELBO) or mean
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,16 @@ class Query:
 class NoetherVideo(nn.Module):
     """f_θ (``predictor``) with a Noether embedding g_φ (``embedding``; None = the plain SVG baseline)."""
 
-    def __init__(self, predictor: VideoPredictor, embedding: nn.Module | None = None, *, adapt: str = "cn",
-                 form: str = "b", inner: InnerConfig = InnerConfig(lr=1e-4), reduction: str = "paper"):
+    def __init__(
+        self,
+        predictor: VideoPredictor,
+        embedding: nn.Module | None = None,
+        *,
+        adapt: str = "cn",
+        form: str = "b",
+        inner: InnerConfig = InnerConfig(lr=1e-4),
+        reduction: str = "paper",
+    ):
         super().__init__()
         if adapt not in ("cn", "outputs"):
             raise ConfigError(f"adapt must be 'cn' or 'outputs', got '{adapt}'")
@@ -75,7 +83,7 @@ class NoetherVideo(nn.Module):
 
     def sequence(self, q: Query, predicted: Tensor) -> Tensor:
         """x̃_0 … x̃_{T-1}: the conditioning frames (ground truth) followed by the predicted future [B, T, C, H, W]."""
-        return torch.cat([q.frames[:, :q.n_cond], predicted[:, q.n_cond - 1:]], 1)
+        return torch.cat([q.frames[:, : q.n_cond], predicted[:, q.n_cond - 1 :]], 1)
 
     def frame_inner_loss(self, q: Query, predicted: Tensor) -> Tensor:
         """Eq. 2 over frame pairs: g_ref = g(x_{c-2}, x_{c-1}) (ground truth), g_seq = g of the predicted pairs
@@ -83,20 +91,24 @@ class NoetherVideo(nn.Module):
         if q.n_cond < 2:
             raise ValueError("a frame-pair Noether embedding needs n_cond >= 2")
         seq = self.sequence(q, predicted)
-        e = (self.embedding.pairs(seq, q.actions) if getattr(self.embedding, "reads_actions", False)
-             else self.embedding.pairs(seq))  # [B, T-1, k], pair j = frames (j, j+1)
-        return self._reduce(e[:, q.n_cond - 2], e[:, q.n_cond - 1:])
+        e = (
+            self.embedding.pairs(seq, q.actions)
+            if getattr(self.embedding, "reads_actions", False)
+            else self.embedding.pairs(seq)
+        )  # [B, T-1, k], pair j = frames (j, j+1)
+        return self._reduce(e[:, q.n_cond - 2], e[:, q.n_cond - 1 :])
 
     def output_inner_loss(self, q: Query, outputs: Tensor) -> Tensor:
         """Eq. 2 over LSTM outputs (App. D): e_j = g(o_{j-1}, o_j, a_j); g_ref from the history's outputs -> [B]."""
         if q.n_cond < 3:
             raise ValueError("the LSTM-output Noether embedding needs n_cond >= 3")
-        e = self.embedding.sequence(outputs, q.actions[:, :outputs.shape[1]])  # e[:, j-1] = g(o_{j-1}, o_j, a_j)
-        return self._reduce(e[:, q.n_cond - 3], e[:, q.n_cond - 2:])
+        e = self.embedding.sequence(outputs, q.actions[:, : outputs.shape[1]])  # e[:, j-1] = g(o_{j-1}, o_j, a_j)
+        return self._reduce(e[:, q.n_cond - 3], e[:, q.n_cond - 2 :])
 
     # --- PREDICTSEQUENCE ----------------------------------------------------------------------------------------
-    def forward(self, q: Query, inner: InnerConfig | None = None,
-                monitor: Callable[[Rollout, Tensor], None] | None = None) -> Rollout:
+    def forward(
+        self, q: Query, inner: InnerConfig | None = None, monitor: Callable[[Rollout, Tensor], None] | None = None
+    ) -> Rollout:
         """x̂ for a batch of queries; tailored when there is an embedding. ``monitor(rollout, inner_loss [B])`` is
         called at every inner step (for the inner-steps study, Fig. 6)."""
         inner = self.inner if inner is None else inner
@@ -104,6 +116,7 @@ class NoetherVideo(nn.Module):
             return self.rollout(q)
         B = q.frames.shape[0]
         if self.adapt == "cn":
+
             def loss(cn):
                 r = self.rollout(q, cn)
                 value = self.frame_inner_loss(q, r.frames)
@@ -119,19 +132,20 @@ class NoetherVideo(nn.Module):
         reads_frames = hasattr(self.embedding, "pairs")  # a law over a readout of the decoded frames
 
         def loss_out(adapted):
-            outputs = torch.cat([r.outputs[:, :c - 1], adapted["out"]], 1)
+            outputs = torch.cat([r.outputs[:, : c - 1], adapted["out"]], 1)
             frames = None
             if reads_frames or monitor is not None:
-                frames = torch.cat([r.frames[:, :c - 1], self.predictor.decode(adapted["out"], r.skips)], 1)
+                frames = torch.cat([r.frames[:, : c - 1], self.predictor.decode(adapted["out"], r.skips)], 1)
             value = self.frame_inner_loss(q, frames) if reads_frames else self.output_inner_loss(q, outputs)
             if monitor is not None:
                 monitor(Rollout(frames, outputs, r.kl, r.skips), value)
             return value.sum()
 
-        out = tailor({"out": r.outputs[:, c - 1:]}, loss_out, inner)["out"]
-        outputs = torch.cat([r.outputs[:, :c - 1], out], 1)
-        return Rollout(torch.cat([r.frames[:, :c - 1], self.predictor.decode(out, r.skips)], 1), outputs, r.kl,
-                       r.skips)
+        out = tailor({"out": r.outputs[:, c - 1 :]}, loss_out, inner)["out"]
+        outputs = torch.cat([r.outputs[:, : c - 1], out], 1)
+        return Rollout(
+            torch.cat([r.frames[:, : c - 1], self.predictor.decode(out, r.skips)], 1), outputs, r.kl, r.skips
+        )
 
 
 def task_loss(q: Query, r: Rollout, beta: float = 0.0, reduction: str = "paper") -> Tensor:

@@ -45,11 +45,23 @@ def phases(config: VideoConfig, n_train: int, n_pred: int) -> list[Phase]:
     val = config.val_horizon or n_pred
     svg = [Phase("base", config.steps, n_train, selected=True, val_frames=val)]
     if config.free_steps:
-        svg.append(Phase("free", config.free_steps, n_pred, free=True, selected=True, val_frames=n_pred,
-                         val_metric=config.val_metric))
+        svg.append(
+            Phase(
+                "free",
+                config.free_steps,
+                n_pred,
+                free=True,
+                selected=True,
+                val_frames=n_pred,
+                val_metric=config.val_metric,
+            )
+        )
     method = METHOD_SPECS[config.method]
-    readout = ([Phase("readout", config.readout_steps, n_train, theta=False, readout=True)]
-               if method.embedding == "law" else [])
+    readout = (
+        [Phase("readout", config.readout_steps, n_train, theta=False, readout=True)]
+        if method.embedding == "law"
+        else []
+    )
     if config.method == "svg":
         return svg
     if method.embedding is not None and not config.freeze_base:  # the ramp: Algorithm 1 from scratch
@@ -57,5 +69,4 @@ def phases(config: VideoConfig, n_train: int, n_pred: int) -> list[Phase]:
     last = svg[-1]  # a continuation trains on the svg run's last windows, for a fixed number of steps
     if method.embedding is None:
         return svg + [Phase("more", config.tune_steps, last.frames, free=last.free)]
-    return svg + readout + [Phase("tune", config.tune_steps, last.frames, free=last.free, tailored=True,
-                                  theta=False)]
+    return svg + readout + [Phase("tune", config.tune_steps, last.frames, free=last.free, tailored=True, theta=False)]

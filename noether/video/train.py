@@ -41,18 +41,23 @@ def build_net(config: VideoConfig, channels: int, action_dim: int, size: int = 6
     embedding: nn.Module | None = None
     if config.method == "noether":
         if config.adapt == "outputs":
-            embedding = OutputEmbedding(config.model.g_dim, action_dim, config.mlp_hidden, config.mlp_layers,
-                                        config.mlp_out)
+            embedding = OutputEmbedding(
+                config.model.g_dim, action_dim, config.mlp_hidden, config.mlp_layers, config.mlp_out
+            )
         else:
             embedding = FramePairEmbedding(channels, size, config.emb_filters, config.emb_dim)
     elif config.method == "noether-law":
         if law is None:
             raise NoetherError("method noether-law needs a law (--law laws.json or --law-expr EXPR)")
-        embedding = LawEmbedding(law, law_columns(law, config.dataset), StateReadout(channels, size,
-                                                                                      config.readout_width),
-                                  dt=WORK_DT.get(config.dataset, 0.0) if action_dim else 0.0)
-    return NoetherVideo(predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner,
-                        reduction=config.reduction)
+        embedding = LawEmbedding(
+            law,
+            law_columns(law, config.dataset),
+            StateReadout(channels, size, config.readout_width),
+            dt=WORK_DT.get(config.dataset, 0.0) if action_dim else 0.0,
+        )
+    return NoetherVideo(
+        predictor, embedding, adapt=config.adapt, form=config.form, inner=config.inner, reduction=config.reduction
+    )
 
 
 def set_trainable(net: NoetherVideo, config: VideoConfig, theta: bool) -> None:
@@ -100,8 +105,9 @@ def inner_at_test(inner: InnerConfig, tailored: bool = True) -> InnerConfig:
     return dataclasses.replace(inner, first_order=True, steps=inner.steps if tailored else 0)
 
 
-def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device, generator, *,
-               teacher_forcing: bool) -> Query:
+def make_query(
+    net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device, generator, *, teacher_forcing: bool
+) -> Query:
     frames = batch["frames"].to(device)
     B, T = frames.shape[:2]
     actions = batch["actions"].to(device).float() if net.predictor.action_dim else None
@@ -109,8 +115,15 @@ def make_query(net: NoetherVideo, batch: dict[str, Tensor], n_cond: int, device,
     return Query(frames, n_cond, actions=actions, eps=eps, teacher_forcing=teacher_forcing)
 
 
-def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailored: bool,
-                    horizon: int | None = None, metric: str = "mean") -> float:
+def validation_loss(
+    net: NoetherVideo,
+    config: VideoConfig,
+    data,
+    device,
+    tailored: bool,
+    horizon: int | None = None,
+    metric: str = "mean",
+) -> float:
     """MSE of the open-loop predicted frames over every validation window, the first ``config.val_horizon`` of
     them (the training horizon in the pilot presets; at longer horizons a blurred mean frame scores better than a
     sharp prediction that drifts) or ``horizon`` (free-running phases: all), tailored when the phase trains the
@@ -124,13 +137,14 @@ def validation_loss(net: NoetherVideo, config: VideoConfig, data, device, tailor
         gen = torch.Generator().manual_seed(start)
         q = make_query(net, batch, data.n_cond, device, gen, teacher_forcing=False)
         r = net(q, inner)
-        err = (r.frames[:, q.n_cond - 1:].detach() - q.frames[:, q.n_cond:]).square().flatten(2).mean(2)
+        err = (r.frames[:, q.n_cond - 1 :].detach() - q.frames[:, q.n_cond :]).square().flatten(2).mean(2)
         total += err.sum(0).double().cpu()
     return horizon_score(total / len(data.val), metric)
 
 
-def forced_loss(net: NoetherVideo, config: VideoConfig, batch: dict[str, Tensor], n_cond: int, n_pred: int,
-                device, generator) -> Tensor:
+def forced_loss(
+    net: NoetherVideo, config: VideoConfig, batch: dict[str, Tensor], n_cond: int, n_pred: int, device, generator
+) -> Tensor:
     """The base phase's loss on the same windows, teacher forced over its ``n_pred`` frames. Added in the free
     phase (``free_tf_weight``) so that learning to hedge the far frames does not blur the near ones."""
     n = n_cond + n_pred
@@ -186,8 +200,16 @@ class _Run:
 
     def checkpoint(self) -> Checkpoint:
         opt = {k: o.state_dict() if o else None for k, o in (("opt_phi", self.opt_phi), ("opt_read", self.opt_read))}
-        return Checkpoint(self.net.state_dict(), self.opt_theta.state_dict(), self.step, self.history, self.elapsed,
-                          self.meta, early_stop=self.stopper.state(), **opt)
+        return Checkpoint(
+            self.net.state_dict(),
+            self.opt_theta.state_dict(),
+            self.step,
+            self.history,
+            self.elapsed,
+            self.meta,
+            early_stop=self.stopper.state(),
+            **opt,
+        )
 
 
 def _open_run(config: VideoConfig, seed: int, dev, data_root, law) -> _Run:
@@ -206,16 +228,29 @@ def _open_run(config: VideoConfig, seed: int, dev, data_root, law) -> _Run:
     net = build_net(config, channels, action_dim, size, law).to(dev)
     set_trainable(net, config, True)
     opt_theta = torch.optim.Adam([p for p in net.predictor.parameters() if p.requires_grad], lr=config.lr)
-    opt_phi = (torch.optim.Adam(outer_parameters(net, config), lr=config.emb_lr)
-               if net.embedding is not None else None)
-    opt_read = (torch.optim.Adam(net.embedding.readout.parameters(), lr=config.readout_lr)
-                if config.method == "noether-law" else None)
-    meta = {"config": config.to_dict(), "seed": seed, "dataset": data.summary(), "channels": channels,
-            "size": size, "action_dim": action_dim, "n_cond": data.n_cond, "n_pred": data.n_pred,
-            "law": None if law is None else str(getattr(law, "expression", law)), "device": str(dev)}
+    opt_phi = torch.optim.Adam(outer_parameters(net, config), lr=config.emb_lr) if net.embedding is not None else None
+    opt_read = (
+        torch.optim.Adam(net.embedding.readout.parameters(), lr=config.readout_lr)
+        if config.method == "noether-law"
+        else None
+    )
+    meta = {
+        "config": config.to_dict(),
+        "seed": seed,
+        "dataset": data.summary(),
+        "channels": channels,
+        "size": size,
+        "action_dim": action_dim,
+        "n_cond": data.n_cond,
+        "n_pred": data.n_pred,
+        "law": None if law is None else str(getattr(law, "expression", law)),
+        "device": str(dev),
+    }
     if config.val_every > 0 and data.val is None:
-        raise NoetherError(f"{config.dataset} [{config.preset}] has no validation split for val_every; use the "
-                           f"pilot preset or val_every=0")
+        raise NoetherError(
+            f"{config.dataset} [{config.preset}] has no validation split for val_every; use the "
+            f"pilot preset or val_every=0"
+        )
     if config.scale_grid and data.val is None:
         raise NoetherError(f"{config.dataset} [{config.preset}] has no validation split for the law's scale_grid")
     return _Run(config, seed, data, net, dev, opt_theta, opt_phi, opt_read, meta, EarlyStop(config.patience))
@@ -241,17 +276,21 @@ def _start_from_svg(run: _Run, init: Path) -> None:
     base = Checkpoint.load(init / CHECKPOINT, run.dev)
     bcfg = base.meta["config"]
     if (bcfg["method"], bcfg["dataset"], bcfg["model"], base.meta["seed"]) != (
-            "svg", run.config.dataset, run.meta["config"]["model"], run.seed) or base.step < run.config.base_steps:
+        "svg",
+        run.config.dataset,
+        run.meta["config"]["model"],
+        run.seed,
+    ) or base.step < run.config.base_steps:
         raise NoetherError(f"--init '{init}' is not a finished svg run of this dataset, model and seed")
-    run.net.predictor.load_state_dict({k[len("predictor."):]: v for k, v in base.net.items()
-                                       if k.startswith("predictor.")})
+    run.net.predictor.load_state_dict(
+        {k[len("predictor.") :]: v for k, v in base.net.items() if k.startswith("predictor.")}
+    )
     run.opt_theta.load_state_dict(base.opt_theta)
-    run.step, run.history = run.config.base_steps, list(base.history[:run.config.base_steps])
+    run.step, run.history = run.config.base_steps, list(base.history[: run.config.base_steps])
 
 
 def _validate(run: _Run, phase: Phase) -> float:
-    return validation_loss(run.net, run.config, run.data, run.dev, phase.tailored, phase.val_frames,
-                           phase.val_metric)
+    return validation_loss(run.net, run.config, run.data, run.dev, phase.tailored, phase.val_frames, phase.val_metric)
 
 
 def _train_step(run: _Run, phase: Phase, n_train: int) -> float:
@@ -285,9 +324,20 @@ def _train_step(run: _Run, phase: Phase, n_train: int) -> float:
     return float(loss.detach())
 
 
-def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: str = "auto", data_root=None,
-              law_path=None, law_expr=None, law_rank: int | None = None, init: str | Path | None = None,
-              max_steps: int | None = None, log=None) -> TrainResult:
+def train_run(
+    config: VideoConfig,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    data_root=None,
+    law_path=None,
+    law_expr=None,
+    law_rank: int | None = None,
+    init: str | Path | None = None,
+    max_steps: int | None = None,
+    log=None,
+) -> TrainResult:
     """Train (or resume) one run of ``config`` into directory ``out``, phase by phase (:func:`phases`).
 
     init: a finished ``svg`` run of the same dataset/model whose phases this run reuses (frozen-base protocol:
@@ -304,7 +354,7 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     data, n_train = run.data, config.train_pred or run.data.n_pred_train
     schedule = phases(config, data.n_pred_train, data.n_pred)
     total = sum(p.steps for p in schedule)
-    ends = [sum(p.steps for p in schedule[:i + 1]) for i in range(len(schedule))]
+    ends = [sum(p.steps for p in schedule[: i + 1]) for i in range(len(schedule))]
     stop = total if max_steps is None else min(total, run.step + max_steps)
     start = time.perf_counter() - run.elapsed
     with stage(f"train {config.method} on {config.dataset} [{config.preset}]", total) as advance:
@@ -313,10 +363,12 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
             phase, end = next((p, e) for p, e in zip(schedule, ends) if run.step < e)
             scored = config.val_every > 0 and phase.selected
             if phase.name == "tune" and config.scale_grid and "scale_search" not in run.meta:
-                full = Phase("tune", 0, data.n_pred, tailored=True, val_frames=data.n_pred,
-                             val_metric=config.val_metric)
-                run.meta["scale_search"] = start_scale(run.net.embedding, config.scale_grid,
-                                                       lambda: _validate(run, full))
+                full = Phase(
+                    "tune", 0, data.n_pred, tailored=True, val_frames=data.n_pred, val_metric=config.val_metric
+                )
+                run.meta["scale_search"] = start_scale(
+                    run.net.embedding, config.scale_grid, lambda: _validate(run, full)
+                )
                 if log:
                     log(f"law scale search (scale, validation MSE): {run.meta['scale_search']}")
             if scored and run.stopper.best is None:  # the phase's starting point is a candidate too
@@ -330,12 +382,15 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
                 if log:
                     log(f"step {run.step} [{phase.name}] validation MSE {value:.5f}")
                 stop_now = run.stopper.score(run.step, phase.name, value, run.net) and not (
-                    phase.name == "base" and run.step < config.min_base_steps)
+                    phase.name == "base" and run.step < config.min_base_steps
+                )
                 if stop_now or run.step == end:
                     run.stopper.restore(run.net)
                     if run.step < end and log:
-                        log(f"early stop of {phase.name} at step {run.step}: best validation MSE "
-                            f"{run.stopper.log[-1][3]:.5f}")
+                        log(
+                            f"early stop of {phase.name} at step {run.step}: best validation MSE "
+                            f"{run.stopper.log[-1][3]:.5f}"
+                        )
                     advance(end - run.step)
                     run.step = end
                     run.stopper.reset()
@@ -352,9 +407,14 @@ def train_run(config: VideoConfig, out: str | Path, *, seed: int = 0, device: st
     if run.step < total:
         return TrainResult(out, run.step, final, run.elapsed)
     # steps: where the schedule ends; trained_steps: the optimiser steps taken (early stopping skips the rest)
-    meta = {**run.meta, "seconds": run.elapsed, "steps": run.step, "trained_steps": len(run.history),
-            "schedule": [dataclasses.asdict(p) for p in schedule],
-            "validation": run.stopper.log}  # (step, phase, validation MSE, best so far) rows
+    meta = {
+        **run.meta,
+        "seconds": run.elapsed,
+        "steps": run.step,
+        "trained_steps": len(run.history),
+        "schedule": [dataclasses.asdict(p) for p in schedule],
+        "validation": run.stopper.log,
+    }  # (step, phase, validation MSE, best so far) rows
     atomic_write_text(out / RUN_JSON, json.dumps(meta, indent=2, default=str))
     return TrainResult(out, run.step, final, run.elapsed)
 
@@ -371,7 +431,12 @@ def load_run(run: str | Path, device: str = "auto") -> tuple[VideoConfig, Noethe
     law = law_from_expression(meta["law"]) if meta.get("law") else None
     net = build_net(config, meta["channels"], meta["action_dim"], meta["size"], law).to(dev)
     net.load_state_dict(state.net)
-    meta = {**meta, "step": state.step, "trained_steps": len(state.history), "history": state.history,
-            "seconds": state.seconds,
-            "validation": (state.early_stop or {}).get("log")}
+    meta = {
+        **meta,
+        "step": state.step,
+        "trained_steps": len(state.history),
+        "history": state.history,
+        "seconds": state.seconds,
+        "validation": (state.early_stop or {}).get("log"),
+    }
     return config, net.eval(), meta

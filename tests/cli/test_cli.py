@@ -74,15 +74,17 @@ def test_ctrl_c_exits_130(monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(discover_cmd, "discover", interrupted)
-    monkeypatch.setattr(sys, "argv", ["noether", "discover", "--system", "spring", "--stage", "filter", "--no-cache",
-                                      "--out", "unused"])
+    monkeypatch.setattr(
+        sys, "argv", ["noether", "discover", "--system", "spring", "--stage", "filter", "--no-cache", "--out", "unused"]
+    )
     with pytest.raises(SystemExit) as exit_info:
         cli_pkg.main()
     assert exit_info.value.code == 130 and "interrupted" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("pair, message", [("rx=x1 + x2", "must be a difference of two states"),
-                                           ("rx", "--relative expects NAME=A-B")])
+@pytest.mark.parametrize(
+    "pair, message", [("rx=x1 + x2", "must be a difference of two states"), ("rx", "--relative expects NAME=A-B")]
+)
 def test_a_bad_relative_coordinate_is_one_line_and_a_nonzero_exit(pair, message):
     res = run("composite", "--system", "two-body", "--relative", pair)
     assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output

@@ -60,8 +60,14 @@ def core(tmp_path_factory):
         ["dsl", "count", "--system", "spring", "--depth", "3"],
     ]
     env = {**os.environ, "NOETHER_PROGRESS": "0"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(commands)], capture_output=True, text=True,
-                          env=env, cwd=tmp, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        check=True,
+    )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     return report, {tuple(r["args"][:2]): r for r in report["runs"]}, tmp
 

@@ -22,8 +22,9 @@ def test_discover_depth_100_is_refused_with_the_estimate(tmp_path, monkeypatch):
 
     monkeypatch.setattr(space, "enumerate_raw", never)
     out = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["discover", "--system", "pendulum", "--depth", "100", "--no-cache",
-                                   "--out", str(out)])
+    res = CliRunner().invoke(
+        cli, ["discover", "--system", "pendulum", "--depth", "100", "--no-cache", "--out", str(out)]
+    )
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: depth 100"), res.stderr
@@ -47,8 +48,10 @@ def test_force_reaches_the_pipeline(monkeypatch, tmp_path):
 
     monkeypatch.setattr(command, "discover", fake_discover)
     for flag, force in (([], False), (["--force"], True)):
-        res = CliRunner().invoke(cli, ["discover", "--system", "pendulum", "--depth", "100", *flag, "--no-cache",
-                                       "--out", str(tmp_path / "x")])
+        res = CliRunner().invoke(
+            cli,
+            ["discover", "--system", "pendulum", "--depth", "100", *flag, "--no-cache", "--out", str(tmp_path / "x")],
+        )
         assert res.exit_code == 2 and "stopped before enumerating" in res.stderr
         assert seen["config"].depth == 100 and seen["config"].force is force
 

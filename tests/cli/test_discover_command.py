@@ -11,16 +11,19 @@ from noether.cli import cli
 
 def test_cli_writes_candidates_and_prints_laws(tmp_path):
     out = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1",
-                                   "--stage", "filter", "--out", str(out)])
+    res = CliRunner().invoke(
+        cli,
+        ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage", "filter", "--out", str(out)],
+    )
     assert res.exit_code == 0, res.output
     assert (out / "candidates.csv").exists()
     assert (out / "figures" / "filter.png").exists() and (out / "figures" / "law_01.png").exists()
     assert "independent conserved laws (1): " in res.output and "conserved" in res.output
     bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--stage", "nope", "--out", str(out)])
     assert bad.exit_code == 2 and "'nope' is not one of" in bad.output
-    bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--min-ratio", "0.5", "--out",
-                                   str(tmp_path / "x")])
+    bad = CliRunner().invoke(
+        cli, ["discover", "--system", "spring", "--min-ratio", "0.5", "--out", str(tmp_path / "x")]
+    )
     assert bad.exit_code == 2 and "min_ratio" in bad.output and not (tmp_path / "x" / "candidates.csv").exists()
     table = pd.read_csv(out / "candidates.csv")
     assert set(table.verdict) <= {"conserved", "approximate", "rejected"} and (table.verdict == "conserved").any()
@@ -33,9 +36,25 @@ def test_cli_writes_candidates_and_prints_laws(tmp_path):
     assert sorted(reps.law_class) == list(range(1, len(reps) + 1)) and reps.forms.sum() == table.accepted.sum()
     assert f"top survivors: {len(reps)} law" in res.output
     assert reps.forms.iloc[0] == 1 or f"({int(reps.forms.iloc[0])} forms)" in res.output
-    strict = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--stage",
-                                      "filter", "--accept", "conserved", "--no-figures", "--out",
-                                      str(tmp_path / "strict")])
+    strict = CliRunner().invoke(
+        cli,
+        [
+            "discover",
+            "--system",
+            "spring",
+            "--noise",
+            "0",
+            "--max-params",
+            "1",
+            "--stage",
+            "filter",
+            "--accept",
+            "conserved",
+            "--no-figures",
+            "--out",
+            str(tmp_path / "strict"),
+        ],
+    )
     assert strict.exit_code == 0, strict.output
     assert not (tmp_path / "strict" / "figures").exists() and "figures/" not in strict.output
     kept = pd.read_csv(tmp_path / "strict" / "candidates.csv")

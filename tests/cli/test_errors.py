@@ -29,8 +29,9 @@ def test_an_input_error_is_one_line_and_exit_2(monkeypatch, tmp_path):
 
 
 def test_a_bad_setting_is_an_input_error(tmp_path):
-    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--max-screen", "0", "--no-cache",
-                                   "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        cli, ["discover", "--system", "spring", "--max-screen", "0", "--no-cache", "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2 and "max_screen must be >= 1" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -42,7 +43,20 @@ def test_the_accepted_laws_are_printed_before_the_tailoring_stages(monkeypatch, 
         raise NoetherError("stopped at the screen")
 
     monkeypatch.setattr(pipeline_run, "run_screen", stop)
-    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise", "0", "--max-params", "1", "--no-cache",
-                                   "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "discover",
+            "--system",
+            "spring",
+            "--noise",
+            "0",
+            "--max-params",
+            "1",
+            "--no-cache",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert res.exit_code == 2 and "stopped at the screen" in res.stderr
     assert "top survivors" in res.stdout and "independent conserved laws (1): " in res.stdout

@@ -39,8 +39,9 @@ SCRIPT = textwrap.dedent("""
 
 def fresh(args: list[str]) -> dict:
     """Run the CLI with ``args`` in a fresh interpreter: its exit code, output and loaded heavy modules."""
-    done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(args)], capture_output=True, text=True,
-                          cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -22,8 +22,7 @@ def test_cluster_run_equals_local_run(oscillator):
     space = space_for(traj, depth=5)
     config = FilterConfig(memory_mb=16)  # small chunks: ~10 tasks, so both workers get some
     local = filter_candidates(space, traj, config)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         remote = filter_candidates(space, traj, FilterConfig(memory_mb=16, scheduler=cluster.scheduler_address))
         ran = list(cluster.scheduler.task_prefixes)
     assert any("_fit_linear_chunk" in p for p in ran) and any("_fit_gradient_chunk" in p for p in ran), ran
@@ -48,8 +47,9 @@ def test_malformed_scheduler_address_is_refused(bad):
         FilterConfig(scheduler=bad)
 
 
-@pytest.mark.parametrize("good", [None, "local", "tcp://10.0.0.5:8786", "tls://sched.example.org:8786",
-                                  "tcp://[::1]:8786"])
+@pytest.mark.parametrize(
+    "good", [None, "local", "tcp://10.0.0.5:8786", "tls://sched.example.org:8786", "tcp://[::1]:8786"]
+)
 def test_well_formed_scheduler_is_accepted(good):
     assert FilterConfig(scheduler=good).scheduler == good
 
@@ -73,6 +73,7 @@ def test_shared_arguments_are_the_ones_several_tasks_pass():
 
 
 def test_cli_refuses_a_malformed_scheduler(tmp_path):
-    res = CliRunner().invoke(cli, ["discover", "--system", "spring", "--scheduler", "nonsense", "--out",
-                                   str(tmp_path / "run")])
+    res = CliRunner().invoke(
+        cli, ["discover", "--system", "spring", "--scheduler", "nonsense", "--out", str(tmp_path / "run")]
+    )
     assert res.exit_code == 2 and "scheduler must be 'local'" in res.output, res.output

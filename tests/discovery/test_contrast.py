@@ -15,6 +15,7 @@ def _pendulum(noise: float = 0.0, seed: int = 0):
     t = np.linspace(0, 12, M * L)
     q0 = 1.2
     from scipy.integrate import solve_ivp
+
     sol = solve_ivp(lambda _, y: [2 * y[1], -3 * np.sin(y[0])], (0, 12), [q0, 0.0], t_eval=t, rtol=1e-12, atol=1e-12)
     x = sol.y.T + noise * np.random.default_rng(seed).standard_normal((M * L, 2))
     dx = np.stack([2 * sol.y[1], -3 * np.sin(sol.y[0])], 1)
@@ -36,16 +37,19 @@ def test_shuffle_keeps_each_coordinates_values_per_sequence_and_scores_one_coord
     assert not torch.equal(shuffled, x)
     contrast = ShuffleContrast(x, lengths, sequence_index(M, L), seed=0)
     for g in (lambda z: torch.sin(3 * z[..., 0]), lambda z: z[..., 1] ** 3):
-        torch.testing.assert_close(contrast.score(g(contrast.true_points)[None]),
-                                   torch.tensor([0.5], dtype=torch.float64))
+        torch.testing.assert_close(
+            contrast.score(g(contrast.true_points)[None]), torch.tensor([0.5], dtype=torch.float64)
+        )
     assert float(contrast.score(_energy(contrast.true_points)[None])) < 1e-12
 
 
 def test_derivative_score_is_the_mean_squared_cosine_of_a_plain_per_point_loop():
     x, dx = _pendulum(noise=0.01)
     contrast = DerivativeContrast(x, np.full(M, L), sequence_index(M, L), seed=0, dxdt=dx)
+
     def g(z):
         return torch.sin(z[..., 0]) * z[..., 1] + z[..., 1] ** 2  # any smooth non-conserved law
+
     fast = float(contrast.score(g(contrast.true_points)[None]))
     spread = x.std(0)
     cos2 = []

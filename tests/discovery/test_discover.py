@@ -102,8 +102,18 @@ def test_table_is_complete_and_consistent(spring):
     _, res = spring
     table = res.filter.table
     assert len(table) == len(res.space)
-    assert set(table.columns) >= {"formula", "params", "s_true", "s_random", "ratio", "excess", "trend_p", "verdict",
-                                  "accepted", "reason"}
+    assert set(table.columns) >= {
+        "formula",
+        "params",
+        "s_true",
+        "s_random",
+        "ratio",
+        "excess",
+        "trend_p",
+        "verdict",
+        "accepted",
+        "reason",
+    }
     assert set(table.verdict[table.accepted]) <= {"conserved", "approximate"}
     assert (table.verdict[~table.accepted] == "rejected").all()
     assert table.accepted.sum() == res.filter.n_accepted > 0
@@ -140,8 +150,9 @@ def test_real_pendulum_energy_is_accepted_and_labelled_approximate():
     res = filter_candidates(space.subset(pick), traj, FilterConfig())
     assert res.n_accepted >= 1 and res.n_conserved == 0
     best = int(res.accepted_indices[0])
-    ratio, resid = affine_coefficient(res.space.law(best, res.params[best]),
-                                      [lambda q, p: p**2, lambda q, p: np.cos(q)])
+    ratio, resid = affine_coefficient(
+        res.space.law(best, res.params[best]), [lambda q, p: p**2, lambda q, p: np.cos(q)]
+    )
     assert resid < 1e-6 and 2.0 < -ratio < 3.0
     assert res.verdict(best) == "approximate" and res.independent == [] and len(res.approximate) >= 1
 
@@ -161,8 +172,13 @@ def damped_oscillator(noise: float, gamma: float = 0.5, seed: int = 0) -> Trajec
         p = e * (p0 * np.cos(w * t) - (2 * q0 + a * p0) / w * np.sin(w * t))
         states.append(np.stack([q, p], 1))
     states = np.stack(states) + noise * rng.standard_normal((40, 30, 2))
-    return Trajectories(states=states, times=np.tile(t, (40, 1)), names=("q", "p"),
-                        units=(parse_unit("m"), parse_unit("kg*m/s")), name="damped")
+    return Trajectories(
+        states=states,
+        times=np.tile(t, (40, 1)),
+        names=("q", "p"),
+        units=(parse_unit("m"), parse_unit("kg*m/s")),
+        name="damped",
+    )
 
 
 def test_damped_oscillator_closed_form_is_a_solution():

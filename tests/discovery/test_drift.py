@@ -35,8 +35,9 @@ def kepler(n: int = 40, seed: int = 0, eccentric: float = 0.02) -> Trajectories:
         s0 = [r * np.cos(phase), r * np.sin(phase), -speed * np.sin(phase), speed * np.cos(phase)]
         states.append(solve_ivp(rhs, (0, 3), s0, t_eval=t, rtol=1e-11, atol=1e-11).y.T)
     units = tuple(parse_unit(u) for u in ("m", "m", "m/s", "m/s"))
-    return Trajectories(states=np.stack(states), times=np.tile(t, (n, 1)), names=("x", "y", "vx", "vy"),
-                        units=units, name="kepler")
+    return Trajectories(
+        states=np.stack(states), times=np.tile(t, (n, 1)), names=("x", "y", "vx", "vy"), units=units, name="kepler"
+    )
 
 
 def relative_drift(law, traj: Trajectories) -> float:
@@ -152,7 +153,8 @@ def test_uneven_white_noise_is_spiky_until_read_in_units_of_its_own_scale():
     assert 0.8 < float(spikiness(values, length, scale=scale)[0]) < 1.3  # white, once each point's scale is known
     ragged = Segments.contiguous(np.full(m, length))  # the segment path gives the same
     assert float(spikiness(values, ragged, scale=scale)[0]) == pytest.approx(
-        float(spikiness(values, length, scale=scale)[0]), rel=1e-9)
+        float(spikiness(values, length, scale=scale)[0]), rel=1e-9
+    )
     drift = measure_drift(values, length, np.array([0.5]), scale=scale)
     plain = measure_drift(values, length, np.array([0.5]))
     assert plain.only_spiky[0] and drift.verdicts == ["conserved"]

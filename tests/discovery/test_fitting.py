@@ -57,21 +57,24 @@ def test_scatter_matrices_reproduce_the_score():
     ratio = torch.einsum("nk,nkj,nj->n", a, w, a) / torch.einsum("nk,nkj,nj->n", a, t, a)
     np.testing.assert_allclose(ratio.numpy(), conservation_score(g, index).numpy(), rtol=1e-10)
     d = white_scatter(feats, index)
-    np.testing.assert_allclose(torch.einsum("nk,nkj,nj->n", a, d, a).numpy(),
-                               white_noise_variance(g, index).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        torch.einsum("nk,nkj,nj->n", a, d, a).numpy(), white_noise_variance(g, index).numpy(), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("noise", [0.0, 0.1])
 def test_exact_solver_finds_the_pendulum_energy_and_the_global_minimum(noise):
     q, p, index = pendulum(noise)
     one, zero = torch.ones_like(q), torch.zeros_like(q)
-    feats = torch.stack([
-        torch.stack([p**2, torch.cos(q), zero]),        # p² + c0 cos q      -> c0 = -3
-        torch.stack([torch.cos(q), p**2, one]),         # cos q + c0 p² + c1 -> c0 = -1/3
-        torch.stack([zero, p * q, zero]),               # c0 p q: scale-free
-        torch.stack([one, one, zero]),                  # constant
-        torch.stack([q, q, p]),                         # q + c0 q + c1 p
-    ])
+    feats = torch.stack(
+        [
+            torch.stack([p**2, torch.cos(q), zero]),  # p² + c0 cos q      -> c0 = -3
+            torch.stack([torch.cos(q), p**2, one]),  # cos q + c0 p² + c1 -> c0 = -1/3
+            torch.stack([zero, p * q, zero]),  # c0 p q: scale-free
+            torch.stack([one, one, zero]),  # constant
+            torch.stack([q, q, p]),  # q + c0 q + c1 p
+        ]
+    )
     n_params = torch.tensor([1, 2, 1, 1, 2])
     w, t = scatter_matrices(feats, index)
     fit = solve_pencil(w, t, n_params)
@@ -108,12 +111,14 @@ def test_gradient_fitter_recovers_nonlinear_parameters_and_agrees_with_exact():
     q, p, index = pendulum(0.0)
 
     def evaluate(c):
-        v = torch.stack([
-            p**2 + c[0, 0] * torch.cos(c[0, 1] * q),    # -> (-3, ±1)
-            p**2 + c[1, 0] * torch.cos(q),              # affine: compare with the exact solver
-            torch.sin(c[2, 0] * q) + p,                 # nothing conserved
-            1.0 / (q - c[3, 0]),                        # poles: must stay finite-masked, not crash
-        ])
+        v = torch.stack(
+            [
+                p**2 + c[0, 0] * torch.cos(c[0, 1] * q),  # -> (-3, ±1)
+                p**2 + c[1, 0] * torch.cos(q),  # affine: compare with the exact solver
+                torch.sin(c[2, 0] * q) + p,  # nothing conserved
+                1.0 / (q - c[3, 0]),  # poles: must stay finite-masked, not crash
+            ]
+        )
         return v, torch.isfinite(v).all(1)
 
     fit = fit_gradient(evaluate, torch.tensor([2, 1, 1, 1]), index, config=GradientConfig(), max_params=2)
@@ -176,8 +181,15 @@ def test_independence_counts_invariants_of_a_2d_oscillator():
     def ang(s):
         return s[:, 0] * s[:, 3] - s[:, 1] * s[:, 2]
 
-    laws = [lambda s: e1(s) + e2(s), lambda s: (e1(s) + e2(s)) ** 2, e1, lambda s: 3 * e1(s) - 1, ang, e2,
-            lambda s: torch.sin(ang(s))]
+    laws = [
+        lambda s: e1(s) + e2(s),
+        lambda s: (e1(s) + e2(s)) ** 2,
+        e1,
+        lambda s: 3 * e1(s) - 1,
+        ang,
+        e2,
+        lambda s: torch.sin(ang(s)),
+    ]
     grads = [state_gradients(f, x) for f in laws]
     assert independent_set(grads) == [0, 2, 4]
     assert independent_set(grads, max_rank=4) == [0, 2, 4]  # e2 = H - e1 and sin(L) add nothing
@@ -205,9 +217,11 @@ def _pendulum_space_evaluator(restrictable: bool, counter: list):
             counter[0] += len(s)
             ev = s.evaluate(x, c)
             return ev.values, ev.finite
+
         if restrictable:
             evaluate.restrict = lambda keep: make(s.subset(np.flatnonzero(keep.numpy())))
         return evaluate
+
     return make(sub), torch.as_tensor(sub.n_params), sequence_index(m, length), int(space.max_params)
 
 

@@ -15,8 +15,7 @@ def test_composite_laws_become_ranked_candidates_with_their_own_values():
     space = space_for(traj, depth=3, max_params=2)
     config = FilterConfig()
     filt = filter_candidates(space, traj, config)
-    comp = composite_laws(traj, CompositeConfig(derived={"r": "sqrt(x**2 + y**2)"}, term_depth=3, max_terms=3,
-                                                beam=16))
+    comp = composite_laws(traj, CompositeConfig(derived={"r": "sqrt(x**2 + y**2)"}, term_depth=3, max_terms=3, beam=16))
     merged = with_composite(filt, comp, traj, config)
     assert len(merged.space) == len(filt.space) + len(comp.laws)
     assert (merged.table["source"] == "composite").sum() == len(comp.laws)

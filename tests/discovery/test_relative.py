@@ -19,8 +19,12 @@ R = "sqrt((x1 - x2)**2 + (y1 - y2)**2)"
 
 def _toy(units=("m", "m", "s")) -> Trajectories:
     states = np.random.default_rng(0).normal(size=(3, 10, 3))
-    return Trajectories(states=states, times=np.tile(np.arange(10) * 0.1, (3, 1)), names=("a", "b", "c"),
-                        units=tuple(parse_unit(u) for u in units))
+    return Trajectories(
+        states=states,
+        times=np.tile(np.arange(10) * 0.1, (3, 1)),
+        names=("a", "b", "c"),
+        units=tuple(parse_unit(u) for u in units),
+    )
 
 
 def _derived(traj, texts: dict[str, str]):
@@ -38,8 +42,10 @@ def test_the_family_holds_the_differences_and_only_the_derived_inputs_that_ignor
     assert str(back[sympy.Symbol("dab")]) == "a - b"
 
 
-@pytest.mark.parametrize("text, message", [("a + b", "difference of two states"), ("2*a - b", "difference"),
-                                           ("a - c", "unit"), ("a -", "cannot read")])
+@pytest.mark.parametrize(
+    "text, message",
+    [("a + b", "difference of two states"), ("2*a - b", "difference"), ("a - c", "unit"), ("a -", "cannot read")],
+)
 def test_a_coordinate_that_is_not_a_difference_of_like_states_is_refused(text, message):
     traj = _toy()
     x, derived = _derived(traj, {"cc": "c"})
@@ -56,8 +62,16 @@ def test_a_coordinate_may_not_take_a_state_name():
 
 def test_the_relative_family_reaches_the_two_body_runge_lenz_vector():
     traj = load_system("two-body", noise=0.0).select(list(range(10)) + list(range(40, 50)))
-    config = CompositeConfig(derived={"r": R}, relative=RELATIVE, relative_products=3, term_depth=2, max_terms=3,
-                             beam=8, paths=2, ops=("mul", "div", "square"))
+    config = CompositeConfig(
+        derived={"r": R},
+        relative=RELATIVE,
+        relative_products=3,
+        term_depth=2,
+        max_terms=3,
+        beam=8,
+        paths=2,
+        ops=("mul", "div", "square"),
+    )
     res = composite_laws(traj, config)
     conserved = [law.law for law in res.laws if law.verdict == "conserved"]
     x = traj.split()[1].states.reshape(-1, traj.dim)  # fresh states

@@ -125,8 +125,20 @@ def test_cli_noise_std_reaches_the_filter(monkeypatch, tmp_path):
         raise SystemExit(0)
 
     monkeypatch.setattr(command, "discover", fake)
-    CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise-std", "q=0.1", "--noise-std", "p=0.2",
-                             "--out", str(tmp_path / "o")])
+    CliRunner().invoke(
+        cli,
+        [
+            "discover",
+            "--system",
+            "spring",
+            "--noise-std",
+            "q=0.1",
+            "--noise-std",
+            "p=0.2",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert seen["noise"] == {"q": 0.1, "p": 0.2}
     bad = CliRunner().invoke(cli, ["discover", "--system", "spring", "--noise-std", "q", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "NAME=SIGMA" in bad.output

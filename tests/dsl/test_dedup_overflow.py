@@ -13,8 +13,12 @@ from noether.dsl.enumerate import Probes, enumerate_raw
 
 
 def test_quantise_saturates_out_of_range_values_without_a_warning():
-    rows = np.array([[1e45, -1e39, 3.0e38, 1e37, -0.0, 1e30],  # 1e30 < 1e-9 * 1e45: snapped to 0
-                     [2.0**128 - 2.0**103, -4e38, 2.5e37, 0.0, 0.0, 0.0]])
+    rows = np.array(
+        [
+            [1e45, -1e39, 3.0e38, 1e37, -0.0, 1e30],  # 1e30 < 1e-9 * 1e45: snapped to 0
+            [2.0**128 - 2.0**103, -4e38, 2.5e37, 0.0, 0.0, 0.0],
+        ]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         keys = _quantise(rows)

@@ -26,8 +26,7 @@ def F(op, *args):
 def stepwise(Canon, names, units, depth):
     """{step name: set of canonical formulas kept after it}, starting with the raw enumeration."""
     basis = DimensionBasis(resolve_units(names, units))
-    raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=2,
-                        probes=Probes.make(len(names), 2))
+    raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=2, probes=Probes.make(len(names), 2))
     out = {"enumerated": Canon(raw.formulas(range(len(raw))))}
     for step in deduplicate(raw, DedupConfig()):
         out[step.name] = Canon(raw.formulas(step.kept))
@@ -116,8 +115,10 @@ def _contains_law(space, traj, law):
     X = torch.as_tensor(traj.states.reshape(-1, traj.dim)[:400])
     H = law(X.numpy())
     lin = np.flatnonzero(space.linear)
-    basis = [space.subset(lin).evaluate(X, np.tile(c, (len(lin), 1))).values.numpy()
-             for c in ([0.0, 0.0], [1.0, 0.0], [0.0, 1.0])]
+    basis = [
+        space.subset(lin).evaluate(X, np.tile(c, (len(lin), 1))).values.numpy()
+        for c in ([0.0, 0.0], [1.0, 0.0], [0.0, 1.0])
+    ]
     phi0, phis = basis[0], [b - basis[0] for b in basis[1:]]
     for j, i in enumerate(lin):
         A = np.stack([phi0[j], *(p[j] for p in phis[: space.n_params[i]]), np.ones_like(H)], axis=1)
@@ -136,9 +137,12 @@ def test_true_laws_are_in_the_depth_7_spaces(pendulum_space, spring_space):
 
     for space, name in ((pendulum_space, "pendulum"), (spring_space, "spring")):
         traj = load_system(name, noise=0.0)
-        truth = Law.parse("p**2 - k*cos(q)" if name == "pendulum" else "q**2 + k*p**2", ("q", "p"),
-                          dict(zip(("q", "p"), SPRING[1] if name == "spring" else PENDULUM[1])), params={"k": 3.0
-                          if name == "pendulum" else 1.0})
+        truth = Law.parse(
+            "p**2 - k*cos(q)" if name == "pendulum" else "q**2 + k*p**2",
+            ("q", "p"),
+            dict(zip(("q", "p"), SPRING[1] if name == "spring" else PENDULUM[1])),
+            params={"k": 3.0 if name == "pendulum" else 1.0},
+        )
         found = _contains_law(space, traj, truth.numpy)
         assert found is not None, name
         assert space.sizes[space.index(found)] <= 7

@@ -21,8 +21,10 @@ def formulas(max_depth=4):
     binary = [n for n, o in OPERATORS.items() if o.arity == 2]
 
     def extend(children):
-        return st.one_of(st.builds(lambda o, a: Formula(o, (a,)), st.sampled_from(unary), children),
-                         st.builds(lambda o, a, b: Formula(o, (a, b)), st.sampled_from(binary), children, children))
+        return st.one_of(
+            st.builds(lambda o, a: Formula(o, (a,)), st.sampled_from(unary), children),
+            st.builds(lambda o, a, b: Formula(o, (a, b)), st.sampled_from(binary), children, children),
+        )
 
     return st.recursive(leaves, extend, max_leaves=max_depth).filter(lambda f: f.has_input and f.n_params <= 2)
 
@@ -70,7 +72,7 @@ def test_per_candidate_inputs_equal_a_loop(small_space):
     C = torch.randn(n, 2, generator=g, dtype=torch.float64)
     ev = small_space.evaluate(X, C)
     for i in range(0, n, max(1, n // 40)):
-        one = small_space.subset([i]).evaluate(X[i], C[i:i + 1])
+        one = small_space.subset([i]).evaluate(X[i], C[i : i + 1])
         torch.testing.assert_close(ev.values[i], one.values[0])
 
 
@@ -85,9 +87,11 @@ def test_chunking_dtype_and_shared_inputs(small_space):
 
 
 def test_gradients_in_x_and_c():
-    forms = [Formula("add", (Formula("square", (inp(1),)), Formula("mul", (PARAM, Formula("cos", (inp(0),)))))),
-             Formula("sin", (Formula("mul", (PARAM, Formula("div", (inp(0), inp(1))))),)),
-             Formula("square", (inp(0),))]
+    forms = [
+        Formula("add", (Formula("square", (inp(1),)), Formula("mul", (PARAM, Formula("cos", (inp(0),)))))),
+        Formula("sin", (Formula("mul", (PARAM, Formula("div", (inp(0), inp(1))))),)),
+        Formula("square", (inp(0),)),
+    ]
     space = CandidateSpace(forms, NAMES, UNITS)
     torch.manual_seed(0)  # fixed points: an unlucky draw with x1 near 0 makes x0/x1 too steep for gradcheck
     X = torch.randn(5, 2, dtype=torch.float64, requires_grad=True)

@@ -18,8 +18,13 @@ def F(op, *args):
 
 def raw_formulas(canon, names, units, depth, max_params=2):
     basis = DimensionBasis(resolve_units(names, units))
-    raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=max_params,
-                        probes=Probes.make(len(names), max(max_params, 1)))
+    raw = enumerate_raw(
+        list(basis.inputs),
+        basis.zero,
+        depth=depth,
+        max_params=max_params,
+        probes=Probes.make(len(names), max(max_params, 1)),
+    )
     return raw, canon(raw.formulas(range(len(raw))))
 
 

@@ -37,8 +37,12 @@ def test_sympy_round_trip_is_exact(laws):
         expr = law.sympy()
         back = Law.from_sympy(expr, law.names, law.units)
         assert back.sympy() == expr, law.expression
-        np.testing.assert_allclose(back.numpy(np.array([[0.3, -1.1], [1.7, 0.4]])),
-                                   law.numpy(np.array([[0.3, -1.1], [1.7, 0.4]])), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            back.numpy(np.array([[0.3, -1.1], [1.7, 0.4]])),
+            law.numpy(np.array([[0.3, -1.1], [1.7, 0.4]])),
+            rtol=1e-6,
+            atol=1e-9,
+        )
 
 
 def test_expression_text_parses_back_to_the_same_doubles(laws):
@@ -65,15 +69,18 @@ def test_parse_and_views():
     assert spring.parameter_units == ("s**2/kg**2",)
 
 
-@pytest.mark.parametrize("text, error, match", [
-    ("q + p", UnitError, "equal dimension"),
-    ("sin(q)", UnitError, "dimensionless"),
-    ("q**2 + p**2", UnitError, "equal dimension"),
-    ("tan(q)", FormulaError, "not in the DSL"),
-    ("q**0.3", FormulaError, "integer powers"),
-    ("x + q", FormulaError, "unknown variable 'x'"),
-    ("q +* p", FormulaError, "cannot parse"),
-])
+@pytest.mark.parametrize(
+    "text, error, match",
+    [
+        ("q + p", UnitError, "equal dimension"),
+        ("sin(q)", UnitError, "dimensionless"),
+        ("q**2 + p**2", UnitError, "equal dimension"),
+        ("tan(q)", FormulaError, "not in the DSL"),
+        ("q**0.3", FormulaError, "integer powers"),
+        ("x + q", FormulaError, "unknown variable 'x'"),
+        ("q +* p", FormulaError, "cannot parse"),
+    ],
+)
 def test_parse_errors_are_clear(text, error, match):
     with pytest.raises(error, match=match):
         Law.parse(text, ["q", "p"], SPRING)
@@ -93,8 +100,7 @@ def test_sin_of_scaled_metres_is_valid():
 def test_cli_count_prints_steps_and_rejects_bad_input():
     res = CliRunner().invoke(cli, ["dsl", "count", "--system", "spring", "--depth", "5"])
     assert res.exit_code == 0, res.output
-    for step in ("valid", "commutativity", "no input", "redundant parameters", "constant", "same function",
-                 "affine"):
+    for step in ("valid", "commutativity", "no input", "redundant parameters", "constant", "same function", "affine"):
         assert step in res.output
     res = CliRunner().invoke(cli, ["dsl", "count", "--system", "nope"])
     assert res.exit_code == 2 and "unknown system" in res.output
@@ -105,8 +111,9 @@ def test_cli_count_on_a_user_file(tmp_path):
 
     path = tmp_path / "s.csv"
     load_system("spring").to_file(path)
-    res = CliRunner().invoke(cli, ["dsl", "count", "--data", str(path), "--state", "q,p", "--unit", "q=m",
-                                   "--depth", "4"])
+    res = CliRunner().invoke(
+        cli, ["dsl", "count", "--data", str(path), "--state", "q,p", "--unit", "q=m", "--depth", "4"]
+    )
     assert res.exit_code == 0, res.output
     assert "q [m]" in res.output and "p [state_p]" in res.output
 

@@ -24,8 +24,14 @@ def raw_count(names, units, depth, max_params=2, ops=None):
     """The number of formulas the enumerator actually builds (before dedup)."""
     basis = DimensionBasis(resolve_units(names, units))
     kw = {} if ops is None else {"ops": ops}
-    raw = enumerate_raw(list(basis.inputs), basis.zero, depth=depth, max_params=max_params,
-                        probes=Probes.make(len(names), max(max_params, 1)), **kw)
+    raw = enumerate_raw(
+        list(basis.inputs),
+        basis.zero,
+        depth=depth,
+        max_params=max_params,
+        probes=Probes.make(len(names), max(max_params, 1)),
+        **kw,
+    )
     return len(raw), basis
 
 
@@ -75,9 +81,10 @@ def test_huge_depths_are_bounded_without_counting_to_the_end():
     assert "more than" in at_million.describe()
 
 
-@pytest.mark.parametrize("depth, max_params, match", [(0, 2, "depth must be >= 1, got 0"),
-                                                      (-3, 2, "depth must be >= 1, got -3"),
-                                                      (5, -1, "max_params must be >= 0")])
+@pytest.mark.parametrize(
+    "depth, max_params, match",
+    [(0, 2, "depth must be >= 1, got 0"), (-3, 2, "depth must be >= 1, got -3"), (5, -1, "max_params must be >= 0")],
+)
 def test_nonsense_settings_are_refused(depth, max_params, match):
     with pytest.raises(ValueError, match=match):
         estimate_space(2, depth, max_params)
@@ -118,8 +125,9 @@ def test_force_bypasses_the_guard(monkeypatch):
 
 
 def test_a_space_under_the_limit_passes(monkeypatch):
-    monkeypatch.setattr(est, "memory_budget",
-                        lambda fraction=None: est.MemoryBudget(GIB, 2 * GIB, 0.5, "of available memory"))
+    monkeypatch.setattr(
+        est, "memory_budget", lambda fraction=None: est.MemoryBudget(GIB, 2 * GIB, 0.5, "of available memory")
+    )
     basis = DimensionBasis(resolve_units(*PENDULUM))
     assert check_space(2, 7, input_dims=basis.inputs, zero=basis.zero).bytes <= GIB
     # the unit-free bound of depth 9 (9.9 GiB) is over 1 GiB, the exact count (2.9 GiB) too: refused with it

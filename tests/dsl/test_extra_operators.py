@@ -30,8 +30,7 @@ def test_log_and_exp_of_a_dimensionless_ratio_are_valid():
 
 
 def test_sqrt_and_log_read_the_absolute_value_so_a_batch_has_no_nan():
-    space = enumerate_space(["a", "b"], ["", ""], depth=3, max_params=0, ops=(*DEFAULT_OPERATORS,
-                                                                                 *EXTRA_OPERATORS))
+    space = enumerate_space(["a", "b"], ["", ""], depth=3, max_params=0, ops=(*DEFAULT_OPERATORS, *EXTRA_OPERATORS))
     x = torch.tensor([[-2.0, 3.0], [0.5, -0.25], [-1.5, -4.0]], dtype=torch.float64)
     values = space.evaluate(x, torch.zeros(len(space.formulas), 0, dtype=torch.float64)).values
     assert not torch.isnan(values).any()

@@ -14,9 +14,16 @@ pytestmark = pytest.mark.slow
 def test_kepler_energy_from_the_composite_search_is_tailored_and_evaluated(tmp_path):
     traj = noether.load_system("kepler", noise=0.0).select(list(range(10)) + list(range(42, 50)))
     config = DiscoverConfig(
-        depth=3, composite=CompositeConfig(derived={"r": "sqrt(x**2 + y**2)"}, term_depth=3, max_terms=3, beam=16),
-        tailor=TailorConfig(screen=ScreenConfig(top_k=3), meta=MetaConfig(epochs=5), train=TrainConfig(steps=100),
-                            eval_seeds=(0,), baselines=("mlp",)))
+        depth=3,
+        composite=CompositeConfig(derived={"r": "sqrt(x**2 + y**2)"}, term_depth=3, max_terms=3, beam=16),
+        tailor=TailorConfig(
+            screen=ScreenConfig(top_k=3),
+            meta=MetaConfig(epochs=5),
+            train=TrainConfig(steps=100),
+            eval_seeds=(0,),
+            baselines=("mlp",),
+        ),
+    )
     result = discover(traj, config)
     table = result.filter.table
     composite = table[table["source"] == "composite"]

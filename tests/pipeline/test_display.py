@@ -21,8 +21,14 @@ def run():
     r, phase = rng.uniform(0.5, 1.5, (30, 1)), rng.uniform(0, 2 * np.pi, (30, 1))
     x = np.stack([r * np.cos(t + phase), -r * np.sin(t + phase)], -1) + 0.01 * rng.normal(size=(30, 40, 2))
     train = np.arange(30)[:, None] < 24 * np.ones((1, 40), bool)
-    traj = Trajectories(x, np.broadcast_to(t, (30, 40)), ("q", "p"), resolve_units(("q", "p"), {"q": "m", "p": "m"}),
-                        train_mask=train, name="oscillator")
+    traj = Trajectories(
+        x,
+        np.broadcast_to(t, (30, 40)),
+        ("q", "p"),
+        resolve_units(("q", "p"), {"q": "m", "p": "m"}),
+        train_mask=train,
+        name="oscillator",
+    )
     return discover(traj, DiscoverConfig(depth=5, stage="filter"))
 
 

@@ -60,8 +60,14 @@ def oscillator(n_traj=12, steps=40, rate=0.2, noise=0.0) -> Trajectories:
     env = r * np.exp(-rate * t)
     x = np.stack([env * np.cos(t + phase), -env * np.sin(t + phase)], -1) + noise * rng.normal(size=(n_traj, steps, 2))
     train = np.arange(n_traj)[:, None] < n_traj // 2 * np.ones((1, steps), bool)
-    return Trajectories(x, np.broadcast_to(t, (n_traj, steps)), ("q", "p"),
-                        resolve_units(("q", "p"), {"q": "m", "p": "m"}), train_mask=train, name="oscillator")
+    return Trajectories(
+        x,
+        np.broadcast_to(t, (n_traj, steps)),
+        ("q", "p"),
+        resolve_units(("q", "p"), {"q": "m", "p": "m"}),
+        train_mask=train,
+        name="oscillator",
+    )
 
 
 def test_an_approximate_law_shows_its_trend_per_trajectory():
@@ -84,8 +90,13 @@ def test_more_than_two_states_are_projected_on_the_two_the_law_depends_on_most()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(10, 20, 4)) * np.array([1.0, 5.0, 1.0, 0.01])  # x2 varies most, but the law ignores it
     names = ("x1", "x2", "x3", "x4")
-    traj = Trajectories(x, np.broadcast_to(np.arange(20.0), (10, 20)), names,
-                        resolve_units(names, {n: "dimensionless" for n in names}), name="four")
+    traj = Trajectories(
+        x,
+        np.broadcast_to(np.arange(20.0), (10, 20)),
+        names,
+        resolve_units(names, {n: "dimensionless" for n in names}),
+        name="four",
+    )
     law = noether.Law.reference("x1**2 + 3*x3 + x4", names)  # x4 enters, but barely moves over the data
     view = law_view(law, sample_states(traj), {"verdict": "conserved"})
     assert view.portrait.axes == (0, 2) and view.portrait.grid is None

@@ -25,12 +25,17 @@ def test_the_seed_window_and_rule_reach_every_stage():
     assert replace(config, seed=4).composite_stage.seed == 4
 
 
-@pytest.mark.parametrize("make", [
-    lambda: DiscoverConfig(seed=1, filter=FilterConfig(seed=2)),
-    lambda: DiscoverConfig(filter=FilterConfig(window=20), composite=CompositeConfig(window=30)),
-    lambda: DiscoverConfig(filter=FilterConfig(rule=AcceptanceRule(min_ratio=50)),
-                           composite=CompositeConfig(rule=AcceptanceRule(min_ratio=80))),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: DiscoverConfig(seed=1, filter=FilterConfig(seed=2)),
+        lambda: DiscoverConfig(filter=FilterConfig(window=20), composite=CompositeConfig(window=30)),
+        lambda: DiscoverConfig(
+            filter=FilterConfig(rule=AcceptanceRule(min_ratio=50)),
+            composite=CompositeConfig(rule=AcceptanceRule(min_ratio=80)),
+        ),
+    ],
+)
 def test_a_setting_given_twice_differently_is_an_error(make):
     with pytest.raises(ConfigError, match="set it once"):
         make()
@@ -64,8 +69,24 @@ def test_window_reaches_the_composite_search(monkeypatch, tmp_path):
     configs = []
     real_laws = pipeline_run.composite_laws
     monkeypatch.setattr(pipeline_run, "composite_laws", lambda traj, cfg: configs.append(cfg) or real_laws(traj, cfg))
-    res = CliRunner().invoke(cli, ["discover", "--system", "kepler", "--depth", "3", "--stage", "filter",
-                                   "--composite", "--window", "20", "--no-cache", "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "discover",
+            "--system",
+            "kepler",
+            "--depth",
+            "3",
+            "--stage",
+            "filter",
+            "--composite",
+            "--window",
+            "20",
+            "--no-cache",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert configs and configs[0].window == 20
     assert seen and all(w == 20 and lengths == {20} for w, lengths in seen)

@@ -16,9 +16,18 @@ pytestmark = pytest.mark.slow
 
 def test_one_spring_recording_runs_every_stage_and_reports_its_split(tmp_path):
     traj = one_recording("spring", noise=0.01, points=400)
-    config = DiscoverConfig(depth=7, filter=FilterConfig(gradient=GradientConfig(restarts=1, steps=6)),
-                            tailor=TailorConfig(max_screen=5, screen=ScreenConfig(top_k=2), meta=MetaConfig(epochs=3),
-                                                train=TrainConfig(steps=100), eval_seeds=(0,), baselines=("mlp",)))
+    config = DiscoverConfig(
+        depth=7,
+        filter=FilterConfig(gradient=GradientConfig(restarts=1, steps=6)),
+        tailor=TailorConfig(
+            max_screen=5,
+            screen=ScreenConfig(top_k=2),
+            meta=MetaConfig(epochs=3),
+            train=TrainConfig(steps=100),
+            eval_seeds=(0,),
+            baselines=("mlp",),
+        ),
+    )
     result = discover(traj, config)
     assert result.filter.score == "derivative"
     x = np.random.default_rng(0).uniform(-1, 1, (500, 2))  # off the orbit, where the energy takes many values

@@ -19,8 +19,14 @@ from noether.tailoring import MetaConfig, ScreenConfig, TrainConfig
 pytestmark = pytest.mark.slow
 
 FAST_FILTER = FilterConfig(gradient=GradientConfig(restarts=1, steps=6, fit_points=256, polish_steps=1))
-SMALL = TailorConfig(max_screen=100, screen=ScreenConfig(top_k=4), meta=MetaConfig(epochs=30),
-                     train=TrainConfig(steps=600), eval_seeds=(0,), baselines=("mlp",))
+SMALL = TailorConfig(
+    max_screen=100,
+    screen=ScreenConfig(top_k=4),
+    meta=MetaConfig(epochs=30),
+    train=TrainConfig(steps=600),
+    eval_seeds=(0,),
+    baselines=("mlp",),
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +56,14 @@ def test_pipeline_picks_the_pendulum_energy_and_beats_the_mlp(run):
 
 def test_written_files_and_export_round_trip(run):
     result, out, _, _ = run
-    for name in ("candidates.csv", "laws.json", "report.md", "mse_horizon.png", "figures/filter.png",
-                 "figures/law_01.png"):
+    for name in (
+        "candidates.csv",
+        "laws.json",
+        "report.md",
+        "mse_horizon.png",
+        "figures/filter.png",
+        "figures/law_01.png",
+    ):
         assert (out / name).exists(), name
     assert "](figures/law_01.png)" in (out / "report.md").read_text()
     fig = result.plot_law(1)  # the energy's figure: flat on test trajectories, spread on random sequences
@@ -68,8 +80,21 @@ def test_written_files_and_export_round_trip(run):
     assert "- noether vs mlp: better (one seed: no spread) (RMSE -" in report  # SMALL runs one seed
     doc = json.loads((out / "laws.json").read_text())
     top = doc["laws"][0]
-    for key in ("expression", "srepr", "latex", "parameters", "units", "verdict", "s_true", "s_random", "excess",
-                "trend_p", "screen_inner_lr", "train_error", "test_rmse"):
+    for key in (
+        "expression",
+        "srepr",
+        "latex",
+        "parameters",
+        "units",
+        "verdict",
+        "s_true",
+        "s_random",
+        "excess",
+        "trend_p",
+        "screen_inner_lr",
+        "train_error",
+        "test_rmse",
+    ):
         assert key in top, key
     runner = CliRunner()
     got = runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "sympy"])
@@ -83,8 +108,9 @@ def test_written_files_and_export_round_trip(run):
     namespace = {}
     exec(source, namespace)
     np.testing.assert_allclose(namespace["law"](x[:, 0], x[:, 1]), result.law.numpy(x))
-    assert runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "latex"]).output.strip() == \
-        result.law.latex()
+    assert (
+        runner.invoke(cli, ["export", str(out / "laws.json"), "--format", "latex"]).output.strip() == result.law.latex()
+    )
     bad = runner.invoke(cli, ["export", str(out / "laws.json"), "--rank", "99999"])
     assert bad.exit_code == 2 and "rank" in bad.output
     missing = runner.invoke(cli, ["export", str(out / "nope.json")])

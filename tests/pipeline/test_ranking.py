@@ -10,19 +10,23 @@ from noether.pipeline.ranking import merge_equal
 
 
 def ranked(*texts_and_scores):
-    return [RankedLaw(i + 1, Law.reference(text, ["q", "p"]), dict(scores))
-            for i, (text, scores) in enumerate(texts_and_scores)]
+    return [
+        RankedLaw(i + 1, Law.reference(text, ["q", "p"]), dict(scores))
+        for i, (text, scores) in enumerate(texts_and_scores)
+    ]
 
 
 STATES = np.random.default_rng(0).uniform(-2, 2, (300, 2))
 
 
 def test_equal_forms_merge_into_the_simplest_at_the_best_rank():
-    laws = ranked(("cos(q) - (0.5*p)**2", {"test_rmse": 0.08, "s_true": 1.0}),
-                  ("q**2 + p**2", {"s_true": 2.0}),
-                  ("cos(q) - 0.25*p**2", {"s_true": 3.0}),
-                  ("2*cos(q) - 0.5*p**2 + 3", {"s_true": 4.0}),
-                  ("sin(q) + p", {"s_true": 5.0}))
+    laws = ranked(
+        ("cos(q) - (0.5*p)**2", {"test_rmse": 0.08, "s_true": 1.0}),
+        ("q**2 + p**2", {"s_true": 2.0}),
+        ("cos(q) - 0.25*p**2", {"s_true": 3.0}),
+        ("2*cos(q) - 0.5*p**2 + 3", {"s_true": 4.0}),
+        ("sin(q) + p", {"s_true": 5.0}),
+    )
     merged = merge_equal(laws, STATES)
     assert [r.rank for r in merged] == [1, 2, 3]
     top = merged[0]
@@ -39,8 +43,10 @@ def test_forms_equal_as_fitted_by_the_filter_stay_merged_after_meta_learning_mov
     plain = Formula("add", (Formula("cos", (q,)), Formula("mul", (PARAM, Formula("square", (p,))))))
     squared = Formula("sub", (Formula("cos", (q,)), Formula("square", (Formula("mul", (PARAM, p)),))))
     units = ("dimensionless", "dimensionless")
-    laws = [RankedLaw(1, Law(plain, (-0.331787,), ("q", "p"), units), {"filter_params": [-0.33]}),  # meta-learned
-            RankedLaw(2, Law(squared, (0.575,), ("q", "p"), units), {"filter_params": [0.33 ** 0.5]})]
+    laws = [
+        RankedLaw(1, Law(plain, (-0.331787,), ("q", "p"), units), {"filter_params": [-0.33]}),  # meta-learned
+        RankedLaw(2, Law(squared, (0.575,), ("q", "p"), units), {"filter_params": [0.33**0.5]}),
+    ]
     assert len(merge_equal(laws, STATES)) == 1
     laws[1].scores["filter_params"] = [0.6]
     assert len(merge_equal(laws, STATES)) == 2

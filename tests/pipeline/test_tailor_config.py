@@ -18,12 +18,15 @@ def test_the_stages_share_the_one_inner_setting():
         assert not fields & {"step", "adapt", "lrs", "dt_scale", "dt_scales", "law_lr"}, cls
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(eval_lr_select="test"), "eval_lr_select"),
-    (dict(max_screen=0), "max_screen"),
-    (dict(eval_seeds=()), "seed"),
-    (dict(device="tpu"), "unknown device"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(eval_lr_select="test"), "eval_lr_select"),
+        (dict(max_screen=0), "max_screen"),
+        (dict(eval_seeds=()), "seed"),
+        (dict(device="tpu"), "unknown device"),
+    ],
+)
 def test_bad_settings_are_rejected(bad, match):
     with pytest.raises(ValueError, match=match):
         TailorConfig(**bad)

@@ -62,7 +62,7 @@ def test_real_pendulum_split_matches_hnn():
     np.testing.assert_array_equal(x_train[-1], raw[554, 2:4])  # HNN's last training point
     t = raw[:, 1]
     np.testing.assert_allclose(dx_train[0], (raw[1, 2:4] - raw[0, 2:4]) / (t[1] - t[0]))
-    gap = np.argmax(np.diff(t)) # a gap: the derivative uses the real, longer step
+    gap = np.argmax(np.diff(t))  # a gap: the derivative uses the real, longer step
     np.testing.assert_allclose(traj.derivatives[0, gap], (raw[gap + 1, 2:4] - raw[gap, 2:4]) / (t[gap + 1] - t[gap]))
     train, test = traj.split()
     assert train.n_steps == 444 and test.n_steps == 110

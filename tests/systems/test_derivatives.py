@@ -54,8 +54,9 @@ def test_quadratic_is_exact_on_irregular_times(method, options):
 
 def test_finite_is_todays_central_difference():
     traj = load_system("spring")
-    np.testing.assert_array_equal(estimate_all(traj.states, traj.times, None, "finite"),
-                                  traj.finite_difference("central"))
+    np.testing.assert_array_equal(
+        estimate_all(traj.states, traj.times, None, "finite"), traj.finite_difference("central")
+    )
 
 
 def test_noisy_smoothers_beat_finite_differences():
@@ -116,8 +117,9 @@ def test_padding_stays_nan(method):
 def test_estimate_all_without_lengths_uses_every_sample():
     t = np.tile(np.linspace(0, 1, 10), (2, 1))
     x = np.stack([t, t**2], -1)
-    np.testing.assert_allclose(estimate_all(x, t, None, "finite", edge_order=2)[1],
-                               np.stack([np.ones(10), 2 * t[1]], 1), atol=1e-12)
+    np.testing.assert_allclose(
+        estimate_all(x, t, None, "finite", edge_order=2)[1], np.stack([np.ones(10), 2 * t[1]], 1), atol=1e-12
+    )
 
 
 def test_bad_method_names_the_choices():

@@ -45,18 +45,21 @@ def _csv(tmp_path, text):
 GOOD = "trajectory,time,q,p\n" + "".join(f"{i // 4},{i % 4},{i * 0.1},{i * 0.2}\n" for i in range(8))
 
 
-@pytest.mark.parametrize("text,msg", [
-    ("", "empty"),
-    ("trajectory,time,q,p\n", "no rows"),
-    (GOOD.replace("q,p", "q,r"), r"missing column.*'p'"),
-    # every error about a cell names the file's line (header = line 1): i = 1 is line 3, i = 4 line 6
-    (GOOD.replace("0.1,", "nan,", 1), r"NaN cell in column 'q' \(line 3\)"),
-    (GOOD.replace("0.4,", "inf,", 1), r"non-finite value inf in column 'q' \(line 6, trajectory '1'\)"),
-    (GOOD.replace("0.1,", "abc,", 1), r"non-numeric value 'abc' in column 'q' \(line 3\)"),
-    (GOOD.replace("0,2,", "0,0.5,", 1), "time is not increasing in trajectory '0'"),
-    ("trajectory,time,q,p\n0,0,1,1\n0,1,1,1\n1,0,1,1\n1,1,1,1\n1,2,1,1\n", "trajectory '0' has 2 point"),
-    (GOOD.replace("0,2,", "0,1,", 1), r"a duplicate time stamp in trajectory '0' \(1.0 then 1.0, line 4\)"),
-])
+@pytest.mark.parametrize(
+    "text,msg",
+    [
+        ("", "empty"),
+        ("trajectory,time,q,p\n", "no rows"),
+        (GOOD.replace("q,p", "q,r"), r"missing column.*'p'"),
+        # every error about a cell names the file's line (header = line 1): i = 1 is line 3, i = 4 line 6
+        (GOOD.replace("0.1,", "nan,", 1), r"NaN cell in column 'q' \(line 3\)"),
+        (GOOD.replace("0.4,", "inf,", 1), r"non-finite value inf in column 'q' \(line 6, trajectory '1'\)"),
+        (GOOD.replace("0.1,", "abc,", 1), r"non-numeric value 'abc' in column 'q' \(line 3\)"),
+        (GOOD.replace("0,2,", "0,0.5,", 1), "time is not increasing in trajectory '0'"),
+        ("trajectory,time,q,p\n0,0,1,1\n0,1,1,1\n1,0,1,1\n1,1,1,1\n1,2,1,1\n", "trajectory '0' has 2 point"),
+        (GOOD.replace("0,2,", "0,1,", 1), r"a duplicate time stamp in trajectory '0' \(1.0 then 1.0, line 4\)"),
+    ],
+)
 def test_bad_input_has_one_clear_error(tmp_path, text, msg):
     with pytest.raises(DataError, match=msg):
         Trajectories.from_file(_csv(tmp_path, text), "q,p", {"q": "rad"})
@@ -98,9 +101,11 @@ def test_a_file_named_like_a_built_in_system_inherits_none_of_its_facts(tmp_path
 
 
 def test_trajectories_of_different_lengths_and_irregular_times_are_kept_whole(tmp_path):
-    rows = [(0, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.25, 0.3, 0.5)] + \
-        [(1, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.2, 0.3)] + \
-        [(2, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.2, 0.3)]
+    rows = (
+        [(0, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.25, 0.3, 0.5)]
+        + [(1, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.2, 0.3)]
+        + [(2, t, float(np.sin(t)), float(np.cos(t))) for t in (0.0, 0.1, 0.2, 0.3)]
+    )
     text = "trajectory,time,q,p\n" + "".join(f"{i},{t},{q!r},{p!r}\n" for i, t, q, p in rows)
     traj = Trajectories.from_file(_csv(tmp_path, text), "q,p", test_fraction=0.34)
     assert traj.lengths.tolist() == [5, 3, 4] and traj.ragged and not traj.regular
@@ -123,7 +128,10 @@ def test_derivative_columns_are_read_and_estimators_replace_them(tmp_path):
     t = np.linspace(0, 2, 9)
     text = "trajectory,time,q,p,dq,dp\n" + "".join(
         f"{i},{float(s)!r},{float(np.sin(s + i))!r},{float(np.cos(s + i))!r},{float(np.cos(s + i))!r},"
-        f"{float(-np.sin(s + i))!r}\n" for i in range(2) for s in t)
+        f"{float(-np.sin(s + i))!r}\n"
+        for i in range(2)
+        for s in t
+    )
     path = _csv(tmp_path, text)
     traj = Trajectories.from_file(path, "q,p", deriv_cols="dq,dp")
     np.testing.assert_array_equal(traj.dxdt()[1, :, 1], -np.sin(t + 1))  # exactly the file's column
@@ -146,6 +154,7 @@ def test_cli_deriv_options(tmp_path):
     load_system("spring").select([0, 1, 2]).to_file(path)
     ok = CliRunner().invoke(cli, ["describe", "--data", str(path), "--state", "q,p", "--deriv", "savgol"])
     assert ok.exit_code == 0 and "estimated (savgol)" in ok.output, ok.output
-    both = CliRunner().invoke(cli, ["describe", "--data", str(path), "--state", "q,p", "--deriv", "savgol",
-                                    "--deriv-cols", "q,p"])
+    both = CliRunner().invoke(
+        cli, ["describe", "--data", str(path), "--state", "q,p", "--deriv", "savgol", "--deriv-cols", "q,p"]
+    )
     assert both.exit_code == 2 and "not both" in both.output

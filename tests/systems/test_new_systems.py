@@ -19,8 +19,15 @@ from noether.systems.orbits import KEPLER, KEPLER_LAWS, TWO_BODY, TWO_BODY_LAWS
 from noether.systems.population import LOTKA_VOLTERRA
 from noether.units import unit_label
 
-CONSERVATIVE = ["two-body", "kepler", "lotka-volterra", "henon-heiles", "double-pendulum", "rigid-body",
-                "oscillator-2d"]
+CONSERVATIVE = [
+    "two-body",
+    "kepler",
+    "lotka-volterra",
+    "henon-heiles",
+    "double-pendulum",
+    "rigid-body",
+    "oscillator-2d",
+]
 CONTROLS = ["lorenz", "van-der-pol"]
 NEW = CONSERVATIVE + CONTROLS
 # Integration error: every trajectory within rtol = atol = 1e-10 leaves a law's std along a trajectory at 1e-10 to
@@ -30,8 +37,20 @@ TIGHT = 1e-6
 LOOSE = 1e-2
 
 
-SIMULATED = {s.name: s for s in (TWO_BODY, KEPLER, LOTKA_VOLTERRA, HENON_HEILES, DOUBLE_PENDULUM, RIGID_BODY,
-                                 OSCILLATOR_2D, LORENZ, VAN_DER_POL)}
+SIMULATED = {
+    s.name: s
+    for s in (
+        TWO_BODY,
+        KEPLER,
+        LOTKA_VOLTERRA,
+        HENON_HEILES,
+        DOUBLE_PENDULUM,
+        RIGID_BODY,
+        OSCILLATOR_2D,
+        LORENZ,
+        VAN_DER_POL,
+    )
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,10 +106,13 @@ def test_the_vector_field_annihilates_every_law(name):
         assert rate.max() < 1e-10, law
 
 
-@pytest.mark.parametrize("name,candidates", [
-    ("lorenz", ["x**2 + y**2 + z**2", "x**2 + y**2 + (z - 38)**2", "z - x**2/20", "y**2 + z**2 - 56*z"]),
-    ("van-der-pol", ["x**2 + y**2", "x**2/2 + y**2/2 - x**4/12", "x*y"]),
-])
+@pytest.mark.parametrize(
+    "name,candidates",
+    [
+        ("lorenz", ["x**2 + y**2 + z**2", "x**2 + y**2 + (z - 38)**2", "z - x**2/20", "y**2 + z**2 - 56*z"]),
+        ("van-der-pol", ["x**2 + y**2", "x**2/2 + y**2/2 - x**4/12", "x*y"]),
+    ],
+)
 def test_controls_conserve_nothing(name, candidates):
     spec, traj = SYSTEMS[name], clean(name)
     assert spec.laws == () and spec.independent == 0 and spec.true_law is None

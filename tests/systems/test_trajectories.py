@@ -26,11 +26,14 @@ def test_finite_difference_recovers_a_smooth_derivative():
     np.testing.assert_allclose(traj.dxdt()[0, 20:-20, 0], np.cos(t)[20:-20], atol=1e-3)
 
 
-@pytest.mark.parametrize("bad,msg", [
-    (np.array([[[0.0], [np.nan], [1.0]]]), "non-finite"),
-    (np.array([[[0.0], [np.inf], [1.0]]]), "non-finite"),
-    (np.zeros((1, 2, 1)), "at least 3"),
-])
+@pytest.mark.parametrize(
+    "bad,msg",
+    [
+        (np.array([[[0.0], [np.nan], [1.0]]]), "non-finite"),
+        (np.array([[[0.0], [np.inf], [1.0]]]), "non-finite"),
+        (np.zeros((1, 2, 1)), "at least 3"),
+    ],
+)
 def test_invalid_states_are_rejected(bad, msg):
     with pytest.raises(DataError, match=msg):
         _make(bad)

@@ -21,8 +21,9 @@ def energy(x: torch.Tensor) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def setup():
     traj = load_system("spring", seed=0).select(list(range(3)) + list(range(27, 30)))
-    cfg = CompareConfig(seeds=(0, 1), baselines=("mlp", "hnn"), train=TrainConfig(steps=30, hidden=16),
-                        meta=MetaConfig(epochs=2))
+    cfg = CompareConfig(
+        seeds=(0, 1), baselines=("mlp", "hnn"), train=TrainConfig(steps=30, hidden=16), meta=MetaConfig(epochs=2)
+    )
     return traj, cfg, InnerSetting(kind="newton", rates=(0.5,), dt_scales=(1.0,))
 
 

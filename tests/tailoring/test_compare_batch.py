@@ -28,8 +28,9 @@ def traj():
     return load_system("spring", seed=0).select(list(range(3)) + list(range(27, 30)))
 
 
-CFG = CompareConfig(seeds=(0, 1), baselines=("mlp", "hnn"), train=TrainConfig(steps=30, hidden=16),
-                    meta=MetaConfig(epochs=2))
+CFG = CompareConfig(
+    seeds=(0, 1), baselines=("mlp", "hnn"), train=TrainConfig(steps=30, hidden=16), meta=MetaConfig(epochs=2)
+)
 INNER = InnerSetting(kind="newton", rates=(0.5,), dt_scales=(1.0,))
 
 
@@ -57,7 +58,8 @@ def test_a_pretrained_mlp_is_used_instead_of_training_one(traj, monkeypatch):
     trained = []
     real = compare.train_baseline
     monkeypatch.setattr(compare, "train_baseline", lambda t, k, c: trained.append((k, c.seed)) or real(t, k, c))
-    reused = compare_methods(traj, {"energy": energy}, CFG, inner=INNER,
-                             pretrained={1: (compare.params_of(seed1.model), seed1.seconds)})
+    reused = compare_methods(
+        traj, {"energy": energy}, CFG, inner=INNER, pretrained={1: (compare.params_of(seed1.model), seed1.seconds)}
+    )
     assert ("mlp", 1) not in trained and ("mlp", 0) in trained
     assert np.allclose([r.rmse for r in reused.runs], [r.rmse for r in whole.runs], rtol=1e-6, atol=1e-9)

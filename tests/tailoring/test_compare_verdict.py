@@ -6,14 +6,23 @@ from noether.tailoring.compare import Comparison, MethodRun
 
 
 def comparison(table: dict[str, list[float]]) -> Comparison:
-    runs = [MethodRun(method, seed, rmse, np.zeros(3), None, False, {})
-            for method, values in table.items() for seed, rmse in enumerate(values)]
+    runs = [
+        MethodRun(method, seed, rmse, np.zeros(3), None, False, {})
+        for method, values in table.items()
+        for seed, rmse in enumerate(values)
+    ]
     return Comparison(runs, np.arange(3.0))
 
 
 def test_verdicts_follow_the_paired_spread():
-    ev = comparison({"mlp": [0.10, 0.12, 0.11], "noether": [0.08, 0.10, 0.09], "hnn": [0.13, 0.15, 0.14],
-                     "oracle": [0.09, 0.13, 0.11]})
+    ev = comparison(
+        {
+            "mlp": [0.10, 0.12, 0.11],
+            "noether": [0.08, 0.10, 0.09],
+            "hnn": [0.13, 0.15, 0.14],
+            "oracle": [0.09, 0.13, 0.11],
+        }
+    )
     vs = ev.versus("mlp").set_index("method")
     assert vs.loc["noether", "verdict"] == "better"  # 0.02 lower on every seed: paired, no spread
     assert vs.loc["hnn", "verdict"] == "worse"

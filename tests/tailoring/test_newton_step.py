@@ -87,8 +87,7 @@ def test_newton_is_differentiable_second_order(model, queries):
 
 def test_a_law_that_ignores_the_output_leaves_the_query_untailored(model, queries):
     p = {k: v.detach() for k, v in params_of(model).items()}
-    tailored, v = tailor_mlp(p, queries, law_inner_loss(lambda x: torch.ones_like(x[..., 0]), 0.1), 1.0,
-                             step="newton")
+    tailored, v = tailor_mlp(p, queries, law_inner_loss(lambda x: torch.ones_like(x[..., 0]), 0.1), 1.0, step="newton")
     assert torch.equal(tailored, v)
 
 
@@ -110,8 +109,9 @@ def test_screen_and_meta_tailor_pick_from_a_grid_of_rates_and_steps():
     flat = res.losses.reshape(-1)
     assert res.best_loss[0] == flat.min()
     assert res.best_dt_scale[0] in (0.01, 0.1) and res.best_lr[0] in (0.0, 0.5, 1.0)
-    meta = meta_tailor(p, traj, lambda x: energy(x), [0.5, 1.0], MetaConfig(epochs=2), dt_scales=[0.01, 0.1],
-                       inner=inner)
+    meta = meta_tailor(
+        p, traj, lambda x: energy(x), [0.5, 1.0], MetaConfig(epochs=2), dt_scales=[0.01, 0.1], inner=inner
+    )
     assert np.allclose(meta.dt, np.array([0.01, 0.1]) * traj.dt)
     assert meta.best in (0, 1) and np.isfinite(meta.train_rmse).all()
 
@@ -129,13 +129,28 @@ def test_meta_learning_the_law_parameter_pulls_a_misfitted_coefficient_towards_t
         return x[..., 1] ** 2 - c[:, :1] * torch.cos(x[..., 0])
 
     start = np.array([[3.24]])
-    learned = meta_tailor(p, traj, laws, [1.0], MetaConfig(epochs=60, select=False), dt_scales=[0.01],
-                          law_params=start, inner=InnerSetting(law_lr=1e-2)).law_params[0, 0]
-    fixed = meta_tailor(p, traj, laws, [1.0], MetaConfig(epochs=5, select=False), dt_scales=[0.01],
-                        law_params=start, inner=InnerSetting(law_lr=0.0)).law_params[0, 0]
+    learned = meta_tailor(
+        p,
+        traj,
+        laws,
+        [1.0],
+        MetaConfig(epochs=60, select=False),
+        dt_scales=[0.01],
+        law_params=start,
+        inner=InnerSetting(law_lr=1e-2),
+    ).law_params[0, 0]
+    fixed = meta_tailor(
+        p,
+        traj,
+        laws,
+        [1.0],
+        MetaConfig(epochs=5, select=False),
+        dt_scales=[0.01],
+        law_params=start,
+        inner=InnerSetting(law_lr=0.0),
+    ).law_params[0, 0]
     assert fixed == pytest.approx(3.24)
     assert abs(learned - 3.0) < 0.5 * abs(3.24 - 3.0)
-
 
 
 def test_newton_second_order_gradient_matches_finite_differences():

@@ -19,15 +19,18 @@ def test_pairs_cover_the_grid_dt_scale_major():
     assert pairs == [(0.01, 0.5), (0.01, 1.0), (0.1, 0.5), (0.1, 1.0)]
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(kind="adam"), "inner step"),
-    (dict(adapt="first"), "adapt"),
-    (dict(dt_scales=()), "dt_scales"),
-    (dict(dt_scales=(0.1, -1.0)), "dt_scales"),
-    (dict(law_lr=-1e-3), "law_lr"),
-    (dict(rates=(-1.0,)), "inner rates"),
-    (dict(rates=()), "inner rates"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(kind="adam"), "inner step"),
+        (dict(adapt="first"), "adapt"),
+        (dict(dt_scales=()), "dt_scales"),
+        (dict(dt_scales=(0.1, -1.0)), "dt_scales"),
+        (dict(law_lr=-1e-3), "law_lr"),
+        (dict(rates=(-1.0,)), "inner rates"),
+        (dict(rates=()), "inner rates"),
+    ],
+)
 def test_bad_settings_are_rejected(bad, match):
     with pytest.raises(ValueError, match=match):
         InnerSetting(**bad)

@@ -99,6 +99,7 @@ def outer_loss_loop(f, g, theta, phi, x0, target, config, form="a"):
     horizon = target.shape[-2]
     losses = []
     for x, y in zip(x0, target):
+
         def inner(p, x=x):
             seq = rollout(f, p, x[None], horizon)
             return noether_loss(functional_call(g, phi, (x[None],)), functional_call(g, phi, (seq,)), form).sum()
@@ -108,8 +109,12 @@ def outer_loss_loop(f, g, theta, phi, x0, target, config, form="a"):
     return torch.stack(losses).mean()
 
 
-CONFIGS = [InnerConfig(lr=0.3), InnerConfig(lr=0.1, steps=2), InnerConfig(lr=0.05, steps=2, optimizer="adam"),
-           InnerConfig(lr=0.3, first_order=True)]
+CONFIGS = [
+    InnerConfig(lr=0.3),
+    InnerConfig(lr=0.1, steps=2),
+    InnerConfig(lr=0.05, steps=2, optimizer="adam"),
+    InnerConfig(lr=0.3, first_order=True),
+]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=["sgd", "sgd-2", "adam-2", "sgd-first-order"])
@@ -157,7 +162,7 @@ def test_second_order_gradients_match_finite_differences(optimizer):
 
     def fn(*tensors):
         th = dict(zip(names_t, tensors[: len(names_t)]))
-        ph = dict(zip(names_p, tensors[len(names_t):]))
+        ph = dict(zip(names_p, tensors[len(names_t) :]))
         return outer_loss_vmapped(f, g, th, ph, x0, target, config)
 
     inputs = tuple(v.requires_grad_() for v in [*theta.values(), *phi.values()])
@@ -174,7 +179,7 @@ def test_first_order_gives_the_embedding_zero_gradient_but_second_order_does_not
         grads = torch.autograd.grad(loss, list(phi.values()) + list(theta.values()), allow_unused=True)
         phi_grads = [torch.zeros(1) if gr is None else gr for gr in grads[: len(phi)]]
         norms[first_order] = sum(float(gr.abs().sum()) for gr in phi_grads)
-        assert all(gr is not None and gr.abs().sum() > 0 for gr in grads[len(phi):])  # theta learns either way
+        assert all(gr is not None and gr.abs().sum() > 0 for gr in grads[len(phi) :])  # theta learns either way
     assert norms[True] == 0.0
     assert norms[False] > 1e-6
 

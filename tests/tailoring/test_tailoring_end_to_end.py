@@ -22,8 +22,12 @@ def true_law(x):
 def test_true_law_meta_tailoring_beats_the_vanilla_mlp_on_the_pendulum(step, lrs, dt_scales):
     traj = load_system("pendulum", noise=0.1, seed=0)
     traj = traj.select(list(range(12)) + list(range(25, 37)))  # 12 train + 12 test trajectories
-    cfg = CompareConfig(seeds=(0,), baselines=("mlp",), train=TrainConfig(steps=800),
-                        meta=MetaConfig(epochs=100 if step == "sgd" else 30))
+    cfg = CompareConfig(
+        seeds=(0,),
+        baselines=("mlp",),
+        train=TrainConfig(steps=800),
+        meta=MetaConfig(epochs=100 if step == "sgd" else 30),
+    )
     inner = InnerSetting(kind=step, rates=lrs, dt_scales=np.atleast_1d(dt_scales), law_lr=0.0)
     # The inner loss with the data's dt (0.068) is biased towards the secant of the level set; at dt/10 the true
     # law's tailoring helps (see README 'Meta-tailoring' for the full-protocol numbers).

@@ -47,8 +47,10 @@ def test_screen_equals_a_loop_over_laws_and_learning_rates(pendulum, small_mlp):
     res = screen(small_mlp, pendulum, batched_pendulum_laws, 4, cfg, inner=inner)
     x, dx = points(pendulum)
     for i, c in enumerate(CS.tolist()):
+
         def law(z, c=c):
             return z[..., 1] ** 2 - c * torch.cos(z[..., 0])
+
         for j, lr in enumerate(inner.grid):
             pred, _ = tailor_mlp(small_mlp, x[None], law_inner_loss(law, pendulum.dt), lr)
             assert res.losses[i, 0, j] == pytest.approx(float((pred[0] - dx).square().mean()), rel=1e-4)
@@ -61,6 +63,7 @@ def test_screen_gives_non_finite_laws_an_infinite_loss(pendulum, small_mlp):
     def laws(x):
         out = torch.stack([x[0, :, 1] ** 2, torch.log(x[1, :, 0])])  # log of negative angles -> NaN
         return out
+
     res = screen(small_mlp, pendulum, laws, 2, inner=InnerSetting(kind="sgd", rates=(0.01, 0.1)))
     assert np.isfinite(res.best_loss[0]) and np.isinf(res.best_loss[1])
     assert list(res.top) == [0]
@@ -89,8 +92,14 @@ def test_second_order_meta_gradient_differs_from_first_order(pendulum, small_mlp
 
 
 def test_successive_halving_keeps_the_best_half(pendulum, small_mlp):
-    cfg = MetaConfig(epochs=6, halving=True, halving_rounds=2, keep_min=1, select=True,
-                     integrator=IntegratorConfig(rtol=1e-6, atol=1e-6))
+    cfg = MetaConfig(
+        epochs=6,
+        halving=True,
+        halving_rounds=2,
+        keep_min=1,
+        select=True,
+        integrator=IntegratorConfig(rtol=1e-6, atol=1e-6),
+    )
     res = meta_tailor(small_mlp, pendulum, batched_pendulum_laws, [0.05] * 4, cfg, inner=SGD)
     assert res.active.sum() == 1
     assert np.isnan(res.losses[-1][~res.active]).all() and np.isfinite(res.losses[-1][res.active]).all()

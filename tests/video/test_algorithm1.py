@@ -90,8 +90,8 @@ def test_batched_tailoring_equals_tailoring_each_query_alone(ramp_net, ramp_quer
     inner = InnerConfig(lr=10.0)
     batched = net(q, inner).frames.detach()
     for b in range(3):
-        one = Query(q.frames[b:b + 1], q.n_cond, eps=q.eps[:, b:b + 1], teacher_forcing=False)
-        assert torch.allclose(net(one, inner).frames.detach(), batched[b:b + 1], atol=1e-5)
+        one = Query(q.frames[b : b + 1], q.n_cond, eps=q.eps[:, b : b + 1], teacher_forcing=False)
+        assert torch.allclose(net(one, inner).frames.detach(), batched[b : b + 1], atol=1e-5)
 
 
 def test_inner_reduction_matches_the_papers_formula(ramp_net, ramp_query):
@@ -120,12 +120,12 @@ def test_inner_reduction_matches_the_papers_formula(ramp_net, ramp_query):
         steps[reduction] = captured
         # the official formula for example b alone, shared γ, β at the identity, batch of one
         for b in range(3):
-            qb = Query(frames[b:b + 1], 2, eps=q.eps[:, b:b + 1], teacher_forcing=False)
+            qb = Query(frames[b : b + 1], 2, eps=q.eps[:, b : b + 1], teacher_forcing=False)
 
             def official(cn):
                 r = net.rollout(qb, {k: v.expand(1, -1) for k, v in cn.items()})
                 e = net.embedding.pairs(net.sequence(qb, r.frames))[0]  # [T-1, k], pair j = frames (j, j+1)
-                seq = e[qb.n_cond - 2:]
+                seq = e[qb.n_cond - 2 :]
                 return (seq[1:] - seq[:-1]).square().mean(1).sum()
 
             g = torch.func.grad(official)({k: v.detach() for k, v in start.items()})
@@ -135,7 +135,6 @@ def test_inner_reduction_matches_the_papers_formula(ramp_net, ramp_query):
     k = net.embedding.k
     for name in steps["paper"]:
         torch.testing.assert_close(steps["sum"][name], k * steps["paper"][name], rtol=1e-6, atol=1e-12)
-
 
 
 def test_the_paper_ramp_is_128_pixels_and_its_model_runs_at_that_size():

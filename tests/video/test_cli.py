@@ -44,11 +44,12 @@ def test_train_and_evaluate_ramp_with_inner_steps_study(tmp_path):
     assert r.exit_code == 0, r.output
     share = float(r.output.split("higher on ")[1].split("%")[0]) / 100
     assert ("inert" in r.output) == (share < 0.75) == (not (tmp_path / "noether" / "explain").exists())
-    r = _run("explain", tmp_path / "noether", "--sequences", "2", "--dims", "3", "--examples", "1",
-             "--even-if-inert")
+    r = _run("explain", tmp_path / "noether", "--sequences", "2", "--dims", "3", "--examples", "1", "--even-if-inert")
     assert r.exit_code == 0 and "explained variance" in r.output, r.output
-    assert [p.name for p in sorted((tmp_path / "noether" / "explain").iterdir())] == ["embedding_pca.png",
-                                                                                        "grad_cam_0.png"]
+    assert [p.name for p in sorted((tmp_path / "noether" / "explain").iterdir())] == [
+        "embedding_pca.png",
+        "grad_cam_0.png",
+    ]
     r = _run("explain", tmp_path / "svg")
     assert r.exit_code != 0 and "no frame embedding" in r.output
     # re-running a finished run resumes (nothing left to do); a different config in its directory is refused
@@ -66,13 +67,16 @@ def test_law_plug_in_and_controlled_pendulum_from_the_cli(tmp_path):
     r = _run("train", "pendulum-pixels", "--method", "noether-law", "--law", laws, "--out", tmp_path / "law")
     assert r.exit_code == 0, r.output
     assert json.loads((tmp_path / "law" / "run.json").read_text())["law"].replace(" ", "") in (
-        "p**2-3*cos(q)", "-3*cos(q)+p**2")
+        "p**2-3*cos(q)",
+        "-3*cos(q)+p**2",
+    )
     missing = _run("train", "pendulum-pixels", "--method", "noether-law", "--out", tmp_path / "x")
     assert missing.exit_code == 2 and "needs --law laws.json" in missing.output
     r = _run("train", "pendulum-controlled", "--method", "svg", "--out", tmp_path / "svg")
     assert r.exit_code == 0, r.output
-    r = _run("train", "pendulum-controlled", "--method", "noether", "--init", tmp_path / "svg",
-             "--out", tmp_path / "noether")
+    r = _run(
+        "train", "pendulum-controlled", "--method", "noether", "--init", tmp_path / "svg", "--out", tmp_path / "noether"
+    )
     assert r.exit_code == 0, r.output
     r = _run("evaluate", tmp_path / "svg", tmp_path / "noether", tmp_path / "law", "--out", tmp_path / "eval")
     assert r.exit_code == 0, r.output
@@ -96,11 +100,29 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
 
 def test_the_law_plug_in_on_the_controlled_pendulum_and_its_errors(tmp_path):
     laws = tmp_path / "laws.json"
-    write_laws(laws, [RankedLaw(1, Law.reference("p**2 + 30*cos(q) - 6*w", ["q", "p", "w"])),
-                      RankedLaw(2, Law.reference("p**2 + 30*cos(q)", ["q", "p"]))], {})
+    write_laws(
+        laws,
+        [
+            RankedLaw(1, Law.reference("p**2 + 30*cos(q) - 6*w", ["q", "p", "w"])),
+            RankedLaw(2, Law.reference("p**2 + 30*cos(q)", ["q", "p"])),
+        ],
+        {},
+    )
     assert _run("train", "pendulum-controlled", "--out", tmp_path / "svg").exit_code == 0
-    r = _run("train", "pendulum-controlled", "--method", "noether-law", "--law", laws, "--law-rank", "2",
-             "--init", tmp_path / "svg", "--out", tmp_path / "law")
+    r = _run(
+        "train",
+        "pendulum-controlled",
+        "--method",
+        "noether-law",
+        "--law",
+        laws,
+        "--law-rank",
+        "2",
+        "--init",
+        tmp_path / "svg",
+        "--out",
+        tmp_path / "law",
+    )
     assert r.exit_code == 0, r.output
     assert "w" not in json.loads((tmp_path / "law" / "run.json").read_text())["law"]
     refused = _run("train", "pendulum-controlled", "--method", "svg", "--law", laws, "--out", tmp_path / "x")

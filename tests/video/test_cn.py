@@ -31,8 +31,8 @@ def test_per_example_parameters_equal_a_loop_over_examples():
     gamma, beta = torch.randn(4, 3), torch.randn(4, 3)
     batched = torch.func.functional_call(layer, {"gamma": gamma, "beta": beta}, (x,))
     for b in range(4):
-        one = torch.func.functional_call(layer, {"gamma": gamma[b:b + 1], "beta": beta[b:b + 1]}, (x[b:b + 1],))
-        assert torch.allclose(batched[b:b + 1], one)
+        one = torch.func.functional_call(layer, {"gamma": gamma[b : b + 1], "beta": beta[b : b + 1]}, (x[b : b + 1],))
+        assert torch.allclose(batched[b : b + 1], one)
     # frames of 2 time steps folded time-major into the batch reuse each example's parameters
     folded = torch.func.functional_call(layer, {"gamma": gamma, "beta": beta}, (torch.cat([x, x]),))
     assert torch.allclose(folded[4:], batched)

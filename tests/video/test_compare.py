@@ -23,7 +23,7 @@ def test_copy_last_frame_baseline_scores_the_repeated_frame():
     window = data.test[1]["frames"]
     c = data.n_cond
     truth = window[c:][None]
-    expected = frame_metrics(window[c - 1:c][None].expand_as(truth), truth)
+    expected = frame_metrics(window[c - 1 : c][None].expand_as(truth), truth)
     for m in METRICS:
         np.testing.assert_allclose(getattr(copy, m)[1], expected[m][0].double().numpy(), rtol=1e-5)
         assert getattr(mean, m).shape == (len(data.test), data.n_pred)
@@ -48,10 +48,11 @@ def test_difference_intervals_and_trend():
     # window noise that cancels within each episode: a paired, episode-averaged difference must be exactly 0
     wobble = np.tile(np.array([1, -1, 2, -2])[:, None] * rng.uniform(0, 1e-3, (1, H)), (10, 1))
     for seed in (0, 1):
-        runs += [_runs("svg", base, seed, episodes),
-                 _runs("better", base - 0.002 * np.arange(1, H + 1) + rng.normal(0, 1e-4, (windows, H)), seed,
-                       episodes),
-                 _runs("same", base + wobble, seed, episodes)]
+        runs += [
+            _runs("svg", base, seed, episodes),
+            _runs("better", base - 0.002 * np.arange(1, H + 1) + rng.normal(0, 1e-4, (windows, H)), seed, episodes),
+            _runs("same", base + wobble, seed, episodes),
+        ]
     d = difference(runs, "better", "svg")
     assert d.units == 20 and d.seeds == 2
     assert (d.high < 0).all() and d.slope_interval[1] < 0  # lower MSE, more so at long horizons
@@ -93,8 +94,9 @@ def test_holm_adjusts_step_down():
 
 def _seeded(label, per_seed_shift, H=4, windows=6):
     """One run per seed whose every window is 0.01 + that seed's shift (paired windows, 2 episodes)."""
-    return [_runs(label, np.full((windows, H), 0.01 + d), seed, [0] * 3 + [1] * 3)
-            for seed, d in enumerate(per_seed_shift)]
+    return [
+        _runs(label, np.full((windows, H), 0.01 + d), seed, [0] * 3 + [1] * 3) for seed, d in enumerate(per_seed_shift)
+    ]
 
 
 def test_seed_difference_decides_on_the_t_interval_over_seeds():

@@ -35,7 +35,7 @@ def test_pca_is_sorted_normalised_orthonormal_and_reconstructs(B, T):
     variances = pca.projected.reshape(-1, 6).var(0)
     assert torch.allclose(variances / variances.sum(), ratio, atol=1e-4)
     if B * (T - 1) < 6:
-        assert ratio[B * (T - 1):].abs().max() < 1e-5
+        assert ratio[B * (T - 1) :].abs().max() < 1e-5
 
 
 def _colour_embedding() -> FramePairEmbedding:

@@ -47,10 +47,16 @@ def test_hand_written_laws_json_is_read_from_its_expression(tmp_path):
     assert np.allclose(_values(law_from_json(path), qp), qp[:, 1] ** 2 - 3 * np.cos(qp[:, 0]))
 
 
-@pytest.mark.parametrize("content, match", [("{not json", "not valid JSON"), ('{"laws": []}', "no laws"),
-                                            ('{"laws": [{"units": {}}]}', "neither 'formula' nor 'expression'"),
-                                            ('{"laws": [{"expression": "p**2 +* q"}]}', "cannot parse"),
-                                            ('[1, 2]', "not a noether laws.json")])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"laws": []}', "no laws"),
+        ('{"laws": [{"units": {}}]}', "neither 'formula' nor 'expression'"),
+        ('{"laws": [{"expression": "p**2 +* q"}]}', "cannot parse"),
+        ("[1, 2]", "not a noether laws.json"),
+    ],
+)
 def test_bad_law_files_raise_one_clear_error(tmp_path, content, match):
     path = tmp_path / "laws.json"
     path.write_text(content)
@@ -119,10 +125,10 @@ def test_the_controlled_pendulum_oracle_is_conserved_better_than_the_plain_energ
     spread = {"oracle": [], "energy": []}
     for e in range(len(states)):
         for s in range(0, states.shape[1] - 27, 3):
-            x = states[e, s:s + 27]
+            x = states[e, s : s + 27]
             if x[:, 1].abs().max() >= 7.999:
                 continue
-            w = work_integral(x[None, :, 1], actions[e, s:s + 28][None], 0.05)[0]
+            w = work_integral(x[None, :, 1], actions[e, s : s + 28][None], 0.05)[0]
             inputs = torch.stack([x[:, 0], x[:, 1], w], -1)
             spread["oracle"].append(float(oracle.torch(inputs[:, law_columns(oracle, "pendulum-controlled")]).std()))
             spread["energy"].append(float(energy.torch(x[:, law_columns(energy, "pendulum-controlled")]).std()))

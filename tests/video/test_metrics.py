@@ -21,8 +21,9 @@ def test_frame_metrics_match_scikit_image():
             p, t = pred[b, h].permute(1, 2, 0).double().numpy(), true[b, h].permute(1, 2, 0).double().numpy()
             assert np.isclose(m["mse"][b, h].item(), ((p - t) ** 2).mean(), rtol=1e-5)
             assert np.isclose(m["psnr"][b, h].item(), peak_signal_noise_ratio(t, p, data_range=1.0), rtol=1e-4)
-            ssim = structural_similarity(t, p, data_range=1.0, channel_axis=2, gaussian_weights=True, sigma=1.5,
-                                         use_sample_covariance=False)
+            ssim = structural_similarity(
+                t, p, data_range=1.0, channel_axis=2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+            )
             assert abs(m["ssim"][b, h].item() - ssim) < 2e-2
 
 
@@ -36,8 +37,9 @@ def test_better_predictions_score_better_at_every_horizon():
 
 
 def test_aggregate_gives_mean_and_standard_error_over_seeds():
-    runs = [HorizonMetrics("a", "ramp", s, np.full((3, 2), float(s)), np.zeros((3, 2)), np.zeros((3, 2)))
-            for s in (1, 3)]
+    runs = [
+        HorizonMetrics("a", "ramp", s, np.full((3, 2), float(s)), np.zeros((3, 2)), np.zeros((3, 2))) for s in (1, 3)
+    ]
     mean, se, n = aggregate(runs, "mse")["a"]
     assert n == 2 and np.allclose(mean, 2.0) and np.allclose(se, 1.0)  # std (ddof 1) sqrt(2) / sqrt(2)
 

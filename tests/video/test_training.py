@@ -45,8 +45,9 @@ def test_cn_layers_restart_at_the_identity_and_are_not_trained(tmp_path):
         train_run(cfg, tmp_path / start, device="cpu")
         _, net, _ = load_run(tmp_path / start, "cpu")
         cn = net.predictor.theta_cn()
-        at_identity = all(torch.equal(v, torch.ones_like(v) if k.endswith("gamma") else torch.zeros_like(v))
-                          for k, v in cn.items())
+        at_identity = all(
+            torch.equal(v, torch.ones_like(v) if k.endswith("gamma") else torch.zeros_like(v)) for k, v in cn.items()
+        )
         assert cn and at_identity != moved
 
 
@@ -131,11 +132,13 @@ def test_every_method_trains_on_the_same_predicted_frames_per_phase(free_steps):
     from noether.video.catalog import METHODS
     from noether.video.schedule import phases
 
-    schedules = {m: phases(preset_config("pendulum-controlled", m, "ci", steps=2, free_steps=free_steps,
-                                         tune_steps=3), 10, 26) for m in METHODS}
+    schedules = {
+        m: phases(preset_config("pendulum-controlled", m, "ci", steps=2, free_steps=free_steps, tune_steps=3), 10, 26)
+        for m in METHODS
+    }
     svg = [(p.name, p.frames, p.free) for p in schedules["svg"]]
     for method, schedule in schedules.items():
-        assert [(p.name, p.frames, p.free) for p in schedule[:len(svg)]] == svg, method
+        assert [(p.name, p.frames, p.free) for p in schedule[: len(svg)]] == svg, method
     continuations = [schedules[m][-1] for m in METHODS if m != "svg"]
     assert {(p.frames, p.free, p.steps, p.selected) for p in continuations} == {(svg[-1][1], svg[-1][2], 3, False)}
     assert svg[0][1] == 10 and svg[-1][1] == (26 if free_steps else 10)
@@ -194,13 +197,15 @@ def test_a_checkpoint_from_before_a_new_field_resumes_with_its_default(tmp_path)
     torch.save(state, tmp_path / "run" / CHECKPOINT)
     assert train_run(cfg, tmp_path / "run", device="cpu").steps == 4
     with pytest.raises(Exception, match="different configuration"):
-        train_run(preset_config("pendulum-controlled", "svg", "ci", steps=4, free_steps=1), tmp_path / "run",
-                  device="cpu")
+        train_run(
+            preset_config("pendulum-controlled", "svg", "ci", steps=4, free_steps=1), tmp_path / "run", device="cpu"
+        )
 
 
 def test_a_law_with_a_fixed_readout_meta_learns_only_its_scale(tmp_path):
-    cfg = preset_config("pendulum-pixels", "noether-law", "ci", steps=2, readout_steps=2, tune_steps=3,
-                        train_readout=False, emb_lr=1e-2)
+    cfg = preset_config(
+        "pendulum-pixels", "noether-law", "ci", steps=2, readout_steps=2, tune_steps=3, train_readout=False, emb_lr=1e-2
+    )
     law = {"law_expr": "p**2 - 3*cos(q)"}
     train_run(cfg, tmp_path / "law", device="cpu", max_steps=4, **law)  # base and readout fit only
     fitted = torch.load(tmp_path / "law" / CHECKPOINT, weights_only=False)["net"]
@@ -225,8 +230,18 @@ def test_the_law_scale_starts_at_the_grid_value_validation_prefers():
 
 
 def test_the_law_tune_phase_records_its_scale_search(tmp_path):
-    cfg = preset_config("pendulum-pixels", "noether-law", "ci", steps=1, readout_steps=1, tune_steps=2,
-                        train_readout=False, scale_grid=(1.0, 0.1), val_every=1, patience=2)
+    cfg = preset_config(
+        "pendulum-pixels",
+        "noether-law",
+        "ci",
+        steps=1,
+        readout_steps=1,
+        tune_steps=2,
+        train_readout=False,
+        scale_grid=(1.0, 0.1),
+        val_every=1,
+        patience=2,
+    )
     train_run(cfg, tmp_path / "law", device="cpu", law_expr="p**2 - 3*cos(q)")
     rows = json.loads((tmp_path / "law" / RUN_JSON).read_text())["scale_search"]
     assert [s for s, _ in rows] == [1.0, 0.1] and all(v > 0 for _, v in rows)
@@ -237,8 +252,9 @@ def test_the_base_phase_is_not_stopped_before_min_base_steps(tmp_path):
     says not before step 6."""
     last = {}
     for floor in (0, 6):
-        cfg = preset_config("pendulum-controlled", "svg", "ci", steps=8, val_every=1, patience=1,
-                            min_base_steps=floor, lr=0.1)
+        cfg = preset_config(
+            "pendulum-controlled", "svg", "ci", steps=8, val_every=1, patience=1, min_base_steps=floor, lr=0.1
+        )
         train_run(cfg, tmp_path / str(floor), device="cpu")
         last[floor] = json.loads((tmp_path / str(floor) / RUN_JSON).read_text())["validation"][-1][0]
     assert last[0] < 6 <= last[6]

@@ -123,8 +123,19 @@ def test_bad_requests_raise_clear_errors():
 def test_cli_make_data_caches_and_saves_a_strip(tmp_path):
     runner = CliRunner()
     strip = tmp_path / "strip.png"
-    args = ["video", "make-data", "pendulum-pixels", "--preset", "ci", "--size", "32", "--cache-dir",
-            str(tmp_path / "cache"), "--strip", str(strip)]
+    args = [
+        "video",
+        "make-data",
+        "pendulum-pixels",
+        "--preset",
+        "ci",
+        "--size",
+        "32",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--strip",
+        str(strip),
+    ]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "pendulum-pixels [ci, seed 0]" in result.output

@@ -143,7 +143,7 @@ def test_ramp_frames_show_the_slider_where_the_simulator_put_it(ramp):
         frame = ramp.arrays["frames"][i, 0].astype(np.float64) / 255
         changed = np.abs(frame - base).max(-1) > 0.1
         foot = ramp_mod._to_px(np.array([ramp_mod.RAMP_FOOT_X, 0.0]), 64)[0]
-        changed[:, int(foot):] = False  # the target sits right of the ramp's foot
+        changed[:, int(foot) :] = False  # the target sits right of the ramp's foot
         rows, cols = np.nonzero(changed)
         expected = ramp_mod._to_px(np.array([x, y]), 64)
         np.testing.assert_allclose([cols.mean() + 0.5, rows.mean() + 0.5], expected, atol=1.0)

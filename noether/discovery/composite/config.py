@@ -65,8 +65,11 @@ class CompositeConfig:
         if isinstance(self.relative, Mapping):
             object.__setattr__(self, "relative", tuple(self.relative.items()))
         if self.term_depth < 1 or self.max_terms < 1 or self.beam < 1:
-            raise ConfigError(f"term_depth, max_terms and beam must be >= 1, got {self.term_depth}, "
-                             f"{self.max_terms}, {self.beam}")
+            raise ConfigError(
+                f"term_depth, max_terms and beam must be >= 1, got {self.term_depth}, {self.max_terms}, {self.beam}"
+            )
         if self.products < 0 or self.relative_products < 0 or self.paths < 0 or not self.independence_tol > 0:
-            raise ConfigError(f"products, relative_products and paths must be >= 0 and independence_tol > 0, got "
-                             f"{self.products}, {self.relative_products}, {self.paths}, {self.independence_tol}")
+            raise ConfigError(
+                f"products, relative_products and paths must be >= 0 and independence_tol > 0, got "
+                f"{self.products}, {self.relative_products}, {self.paths}, {self.independence_tol}"
+            )

@@ -22,8 +22,9 @@ class NamedInputs(NamedTuple):
     subs: dict
 
 
-def named_inputs(traj: Trajectories, x: np.ndarray, formulas: tuple[tuple[str, str], ...],
-                 what: str = "derived input") -> NamedInputs:
+def named_inputs(
+    traj: Trajectories, x: np.ndarray, formulas: tuple[tuple[str, str], ...], what: str = "derived input"
+) -> NamedInputs:
     """Each (name, formula) parsed over the states (unit-checked by ``Law.parse``) and evaluated on ``x``; a name
     that is already a state's is refused."""
     names, units, cols, subs = [], [], [], {}

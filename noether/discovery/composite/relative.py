@@ -17,8 +17,9 @@ from ...systems import Trajectories
 from .inputs import NamedInputs, named_inputs
 
 
-def relative_inputs(traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str, str], ...],
-                    derived: NamedInputs) -> NamedInputs:
+def relative_inputs(
+    traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str, str], ...], derived: NamedInputs
+) -> NamedInputs:
     """The family's inputs: each relative coordinate (a difference of two states with one unit) evaluated on the
     states ``x``, then each ``derived`` input unchanged when every linked group of states shifts together."""
     taken = set(derived.names) & {name for name, _ in relative}
@@ -27,12 +28,18 @@ def relative_inputs(traj: Trajectories, x: np.ndarray, relative: tuple[tuple[str
     pairs = [_difference(name, text, traj.names) for name, text in relative]
     coords = named_inputs(traj, x, relative, "relative coordinate")  # a difference of two units fails here
     shifted = _shifts(pairs)
-    keep = [k for k, expr in enumerate(derived.subs.values())  # subs holds the derived inputs in their order
-            if sympy.simplify(expr.subs(shifted, simultaneous=True) - expr) == 0]
+    keep = [
+        k
+        for k, expr in enumerate(derived.subs.values())  # subs holds the derived inputs in their order
+        if sympy.simplify(expr.subs(shifted, simultaneous=True) - expr) == 0
+    ]
     kept = {derived.names[k] for k in keep}
-    return NamedInputs(coords.names + [derived.names[k] for k in keep], coords.units + [derived.units[k] for k in keep],
-                       np.concatenate([coords.values, derived.values[:, keep]], axis=1),
-                       coords.subs | {s: e for s, e in derived.subs.items() if str(s) in kept})
+    return NamedInputs(
+        coords.names + [derived.names[k] for k in keep],
+        coords.units + [derived.units[k] for k in keep],
+        np.concatenate([coords.values, derived.values[:, keep]], axis=1),
+        coords.subs | {s: e for s, e in derived.subs.items() if str(s) in kept},
+    )
 
 
 def _difference(name: str, text: str, states: tuple[str, ...]) -> tuple[str, str]:
@@ -62,6 +69,7 @@ def _shifts(pairs: list[tuple[str, str]]) -> dict[sympy.Symbol, sympy.Expr]:
         while group.get(s, s) != s:
             s = group[s]
         return s
+
     for a, b in pairs:
         group.setdefault(a, a)
         group.setdefault(b, b)

@@ -89,14 +89,26 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seq = sequence_set(traj, "train", config.window)
     derived = named_inputs(traj, seq.x, config.derived)
     subs = dict(derived.subs)
-    texts, values = _library([*traj.names, *derived.names], [*traj.units, *derived.units],
-                             np.concatenate([seq.x, derived.values], axis=1), config, config.products,
-                             config.max_library)
+    texts, values = _library(
+        [*traj.names, *derived.names],
+        [*traj.units, *derived.units],
+        np.concatenate([seq.x, derived.values], axis=1),
+        config,
+        config.products,
+        config.max_library,
+    )
     if config.relative:  # the translation-invariant family, after the plain terms (simpler ones stay first)
         family = relative_inputs(traj, seq.x, config.relative, derived)
         deeper = dataclasses.replace(config, term_depth=max(config.term_depth, config.relative_products))
-        more, more_values = _library(family.names, family.units, family.values, deeper, config.relative_products,
-                                     config.max_library - len(texts), exclude=set(texts))
+        more, more_values = _library(
+            family.names,
+            family.units,
+            family.values,
+            deeper,
+            config.relative_products,
+            config.max_library - len(texts),
+            exclude=set(texts),
+        )
         texts, values = texts + more, np.concatenate([values, more_values])
         subs |= family.subs
     seconds["library"] = time.perf_counter() - start
@@ -117,8 +129,12 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
     seconds["search"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    accepted, _ = config.rule.decide(np.array([f.s_true for f in found]), np.array([f.s_random for f in found]),
-                                     np.array([f.excess for f in found]), [None] * len(found))
+    accepted, _ = config.rule.decide(
+        np.array([f.s_true for f in found]),
+        np.array([f.s_random for f in found]),
+        np.array([f.excess for f in found]),
+        [None] * len(found),
+    )
     laws = [f._replace(coef=_raw(f, scale)) for f, ok in zip(found, accepted) if ok]
     objects: dict[int, Law] = {}  # built when needed: at noise 0 thousands of supersets of a law are accepted
 
@@ -126,18 +142,32 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
         if i not in objects:
             objects[i] = _law(texts, laws[i].terms, laws[i].coef, subs, traj)
         return objects[i]
+
     verdicts = _verdicts(laws, law_of, values, seq.x, index, config.drift)
-    ratios = ratio_of(np.array([law.s_true for law in laws]), np.array([law.s_random for law in laws])) if laws \
-        else []
-    ranked = sorted(range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i].terms),
-                                                     -min(ratios[i], 1e12)))
+    ratios = ratio_of(np.array([law.s_true for law in laws]), np.array([law.s_random for law in laws])) if laws else []
+    ranked = sorted(
+        range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i].terms), -min(ratios[i], 1e12))
+    )
     kept: list[int] = []  # an accepted law plus more terms is that law plus noise, unless it turns conserved
     for i in ranked:
-        if not any(set(laws[j].terms) <= set(laws[i].terms) and (verdicts[j] == CONSERVED or
-                                                                 verdicts[i] != CONSERVED) for j in kept):
+        if not any(
+            set(laws[j].terms) <= set(laws[i].terms) and (verdicts[j] == CONSERVED or verdicts[i] != CONSERVED)
+            for j in kept
+        ):
             kept.append(i)
-    result = [CompositeLaw(laws[i].terms, laws[i].coef, laws[i].s_true, laws[i].s_random, float(ratios[i]),
-                           laws[i].excess, law_of(i), verdicts[i]) for i in kept]
+    result = [
+        CompositeLaw(
+            laws[i].terms,
+            laws[i].coef,
+            laws[i].s_true,
+            laws[i].s_random,
+            float(ratios[i]),
+            laws[i].excess,
+            law_of(i),
+            verdicts[i],
+        )
+        for i in kept
+    ]
     states = torch.as_tensor(seq.x[np.random.default_rng(config.seed).permutation(len(seq.x))[:512]])
     grads = [state_gradients(law.law.torch, states) for law in result if law.verdict == CONSERVED]
     independent = independent_set(grads, tol=config.independence_tol) if grads else []
@@ -151,8 +181,9 @@ def _raw(support: Support, scale: np.ndarray) -> np.ndarray:
     return c / c[0]
 
 
-def _verdicts(laws: list[Support], law_of, values: np.ndarray, states: np.ndarray, index: Segments,
-              rule: DriftRule) -> list[str]:
+def _verdicts(
+    laws: list[Support], law_of, values: np.ndarray, states: np.ndarray, index: Segments, rule: DriftRule
+) -> list[str]:
     """Each accepted support (raw coefficients) labelled conserved or approximate by the filter's drift test
     (``drift.py``) on its values along the sequences, Σ c_k t_k from the library's values [K, N]. One that fails
     the spikiness test alone is tested again with each value's noise scale propagated from the states' through
@@ -189,22 +220,30 @@ def noise_scale(laws: list[Law], states: np.ndarray, index: Segments) -> torch.T
 # ------------------------------------------------------------------------------------------------ the library
 
 
-def _library(names: list[str], units: list, x: np.ndarray, config: CompositeConfig, products: int, limit: int,
-             exclude: set[str] = frozenset()) -> tuple[list[str], np.ndarray]:
+def _library(
+    names: list[str],
+    units: list,
+    x: np.ndarray,
+    config: CompositeConfig,
+    products: int,
+    limit: int,
+    exclude: set[str] = frozenset(),
+) -> tuple[list[str], np.ndarray]:
     """Parameter-free unit-valid terms up to ``term_depth`` nodes, their reciprocals, and the products of pairs of
     terms of at most ``products`` nodes, as SymPy texts and values [K, N], at most ``limit`` of them; terms not
     finite, constant on the data or in ``exclude`` are dropped (and those linearly dependent on simpler ones
     later, ``_spanning``)."""
-    space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops,
-                            seed=config.seed)
+    space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops, seed=config.seed)
     formulas = list(space.formulas)
     factors = [i for i, f in enumerate(formulas) if f.size <= products]
     pairs = [(a, b) for n, a in enumerate(factors) for b in factors[n:]]
     if 2 * len(formulas) + len(pairs) > limit:
-        raise DataError(f"the composite library would hold {2 * len(formulas) + len(pairs)} more terms (depth "
-                        f"{config.term_depth}, products of terms up to {products} nodes, {len(names)} inputs: "
-                        f"{', '.join(names)}), over the {limit} left of max_library={config.max_library}; lower "
-                        f"term_depth or products, or raise max_library")
+        raise DataError(
+            f"the composite library would hold {2 * len(formulas) + len(pairs)} more terms (depth "
+            f"{config.term_depth}, products of terms up to {products} nodes, {len(names)} inputs: "
+            f"{', '.join(names)}), over the {limit} left of max_library={config.max_library}; lower "
+            f"term_depth or products, or raise max_library"
+        )
     X = torch.as_tensor(x)
     vals = space.evaluate(X, torch.zeros(len(formulas), 0, dtype=X.dtype)).values.numpy()
     texts = [f.render(tuple(names)) for f in formulas]

@@ -29,8 +29,13 @@ class Support(NamedTuple):
     excess: float
 
 
-def search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig,
-            white: np.ndarray | None = None):
+def search(
+    within: np.ndarray,
+    within_r: np.ndarray,
+    total: np.ndarray,
+    config: CompositeConfig,
+    white: np.ndarray | None = None,
+):
     """Beam search over supports, joined at each size by the sparse regressions' supports (see the module
     docstring) -> (the supports the rule could accept, supports scored). Every support the rule could accept is
     returned for judging; only one that already looks conserved -- constant to round-off, or varying no more
@@ -45,8 +50,10 @@ def search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: 
     beam = [()]
     searched = 0
     for size in range(1, config.max_terms + 1):
-        cands = sorted({tuple(sorted((*s, j))) for s in beam for j in range(k) if j not in s}
-                       | {s for s in regressed if len(s) == size})
+        cands = sorted(
+            {tuple(sorted((*s, j))) for s in beam for j in range(k) if j not in s}
+            | {s for s in regressed if len(s) == size}
+        )
         cands = [s for s in cands if not any(set(f) <= set(s) for f in blocked)]
         if not cands:
             break
@@ -57,8 +64,10 @@ def search(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: 
         passing = ok & (ratio_of(s_true, s_rand) >= config.rule.least_ratio)
         excess = _excess(within, white, supports, coef) if white is not None else np.full(len(cands), np.nan)
         settled = passing & ((s_true <= config.drift.exact**2) | (excess <= config.rule.whiteness))
-        found += [Support(cands[i], coef[i], float(s_true[i]), float(s_rand[i]), float(excess[i]))
-                  for i in np.flatnonzero(passing)]
+        found += [
+            Support(cands[i], coef[i], float(s_true[i]), float(s_rand[i]), float(excess[i]))
+            for i in np.flatnonzero(passing)
+        ]
         blocked.extend(cands[i] for i in np.flatnonzero(settled))
         order = np.argsort(np.where(ok & ~settled, s_true, np.inf), kind="stable")
         beam = [cands[i] for i in order[: config.beam] if np.isfinite(s_true[i]) and ok[i] and not settled[i]]
@@ -94,8 +103,9 @@ def _regressions(within: np.ndarray, config: CompositeConfig) -> set[tuple[int, 
     return found
 
 
-def _eliminations(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig
-                  ) -> set[tuple[int, ...]]:
+def _eliminations(
+    within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig
+) -> set[tuple[int, ...]]:
     """Supports from backward elimination paths (``_elimination_path``). The first path, from the whole library,
     ends in the law of smallest S; each law a path passes (the sparsest support on it that the rule's ratio could
     accept) opens new paths, one per term of that law, with the term left out of the library, so the next path
@@ -109,8 +119,9 @@ def _eliminations(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, c
     return found
 
 
-def _elimination_tree(within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig,
-                      ridge: float) -> set[tuple[int, ...]]:
+def _elimination_tree(
+    within: np.ndarray, within_r: np.ndarray, total: np.ndarray, config: CompositeConfig, ridge: float
+) -> set[tuple[int, ...]]:
     """The paths of ``_eliminations`` at one ridge."""
     queue: list[frozenset[int]] = [frozenset()]
     seen: set[frozenset[int]] = set()
@@ -120,8 +131,9 @@ def _elimination_tree(within: np.ndarray, within_r: np.ndarray, total: np.ndarra
         if left_out in seen:
             continue
         seen.add(left_out)
-        path = _elimination_path(within, total, np.array([i for i in range(len(within)) if i not in left_out]),
-                                 config.max_terms, ridge)
+        path = _elimination_path(
+            within, total, np.array([i for i in range(len(within)) if i not in left_out]), config.max_terms, ridge
+        )
         found.update(path)
         for support in sorted(path, key=len):
             s_true = _smallest(within, total, np.array([support]), config.degenerate)[0][0]
@@ -133,8 +145,9 @@ def _elimination_tree(within: np.ndarray, within_r: np.ndarray, total: np.ndarra
     return found
 
 
-def _elimination_path(within: np.ndarray, total: np.ndarray, active: np.ndarray, max_terms: int, ridge: float
-                      ) -> set[tuple[int, ...]]:
+def _elimination_path(
+    within: np.ndarray, total: np.ndarray, active: np.ndarray, max_terms: int, ridge: float
+) -> set[tuple[int, ...]]:
     """Backward elimination over the terms ``active``: the term with the smallest standardised coefficient in the
     current best combination (the smallest generalised eigenvector) is dropped, one at a time, and each support of
     at most ``max_terms`` terms on the way is kept. Noise spreads a sparse law's weight thinly over many terms;
@@ -159,8 +172,9 @@ def _elimination_path(within: np.ndarray, total: np.ndarray, active: np.ndarray,
 ONE_AT_A_TIME = 100  # see _elimination_path
 
 
-def _smallest(within: np.ndarray, total: np.ndarray, supports: np.ndarray, degenerate: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _smallest(
+    within: np.ndarray, total: np.ndarray, supports: np.ndarray, degenerate: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each support [n, s]: the smallest generalised eigenvalue of (W_S, T_S), its eigenvector [n, s], and
     whether T_S is well conditioned (its terms independent on the data)."""
     idx = supports[:, :, None], supports[:, None, :]

@@ -10,18 +10,27 @@ with ``frames`` float32 [T, C, H, W] in [0, 1] (plus ``actions``/``states`` wher
 
 from .base import VideoDataset, WindowDataset
 from .registry import (
-                       VIDEO_DATASETS,
-                       VideoSpec,
-                       cache_dir,
-                       cache_path,
-                       generate_video_arrays,
-                       get_video_spec,
-                       load_video_dataset,
-                       video_names,
+    VIDEO_DATASETS,
+    VideoSpec,
+    cache_dir,
+    cache_path,
+    generate_video_arrays,
+    get_video_spec,
+    load_video_dataset,
+    video_names,
 )
 from .strip import save_strip
 
 __all__ = [
-    "VideoDataset", "WindowDataset", "VIDEO_DATASETS", "VideoSpec", "load_video_dataset", "video_names",
-    "get_video_spec", "generate_video_arrays", "cache_dir", "cache_path", "save_strip",
+    "VideoDataset",
+    "WindowDataset",
+    "VIDEO_DATASETS",
+    "VideoSpec",
+    "load_video_dataset",
+    "video_names",
+    "get_video_spec",
+    "generate_video_arrays",
+    "cache_dir",
+    "cache_path",
+    "save_strip",
 ]

@@ -27,8 +27,16 @@ class WindowDataset(Dataset):
              flips. Extras are not flipped (they are simulator quantities, not pixels).
     """
 
-    def __init__(self, frames: np.ndarray, windows: np.ndarray, length: int, extras: dict[str, np.ndarray] | None
-                 = None, *, flip: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        frames: np.ndarray,
+        windows: np.ndarray,
+        length: int,
+        extras: dict[str, np.ndarray] | None = None,
+        *,
+        flip: bool = False,
+        seed: int = 0,
+    ):
         windows = np.asarray(windows, np.int64).reshape(-1, 2)
         if frames.ndim != 5 or frames.dtype != np.uint8:
             raise ValueError(f"frames must be uint8 [E, L, H, W, C], got {frames.dtype} {frames.shape}")
@@ -60,13 +68,13 @@ class WindowDataset(Dataset):
             raise IndexError(f"sample {index} out of range for {len(self)} samples")
         index = int(index) % len(self)
         episode, start = self.windows[index]
-        clip = self.frames[episode, start:start + self.length]  # [T, H, W, C]
+        clip = self.frames[episode, start : start + self.length]  # [T, H, W, C]
         if self.flipped(index):
             clip = clip[:, :, ::-1]
         frames = torch.from_numpy(np.ascontiguousarray(clip.transpose(0, 3, 1, 2))).float().div_(255.0)
         sample = {"frames": frames}
         for key, value in self.extras.items():
-            sample[key] = torch.from_numpy(np.ascontiguousarray(value[episode, start:start + self.length]))
+            sample[key] = torch.from_numpy(np.ascontiguousarray(value[episode, start : start + self.length]))
         return sample
 
     def __repr__(self) -> str:
@@ -111,6 +119,8 @@ class VideoDataset:
         c, h, w = self.frame_shape
         val = f" / {len(self.val)} val" if self.val is not None else ""
         where = f"{self.name} [{self.meta.get('preset')}, seed {self.meta.get('seed')}]"
-        return (f"{where}: {len(self.train)} train{val} / "
-                f"{len(self.test)} test windows of {self.n_cond} + {self.n_pred} frames "
-                f"(train on {self.n_pred_train}), {c}x{h}x{w}")
+        return (
+            f"{where}: {len(self.train)} train{val} / "
+            f"{len(self.test)} test windows of {self.n_cond} + {self.n_pred} frames "
+            f"(train on {self.n_pred_train}), {c}x{h}x{w}"
+        )

@@ -78,7 +78,7 @@ def resize(frame: np.ndarray, size: int) -> np.ndarray:
         raise ValueError(f"cannot box-average a {h}x{w} render to {size}x{size}")
     top, left = (RENDER_PAD - h) // 2, (RENDER_PAD - w) // 2
     padded = np.full((RENDER_PAD, RENDER_PAD, c), 255, np.uint8)
-    padded[top:top + h, left:left + w] = frame
+    padded[top : top + h, left : left + w] = frame
     k = RENDER_PAD // size
     rows = padded.reshape(size, k, RENDER_PAD * c).sum(axis=1, dtype=np.uint32)  # contiguous: fast
     sums = rows.reshape(size, size, k, c).sum(axis=2)
@@ -117,9 +117,13 @@ def generate(config: ControlledConfig, seed: int, size: int):
     finally:
         env.close()
     arrays = dict(frames=frames, actions=actions, states=states, omega=omega, alpha=alpha, reset_seed=reset_seed)
-    meta = dict(config=asdict(config), env="Pendulum-v1", dt=DT,
-                states="(theta, theta_dot) of env.unwrapped.state at each frame",
-                actions="actions[t] is applied after frame t (drives frame t+1); a_t = 2 sin(omega t + alpha)")
+    meta = dict(
+        config=asdict(config),
+        env="Pendulum-v1",
+        dt=DT,
+        states="(theta, theta_dot) of env.unwrapped.state at each frame",
+        actions="actions[t] is applied after frame t (drives frame t+1); a_t = 2 sin(omega t + alpha)",
+    )
     return arrays, meta
 
 
@@ -131,8 +135,10 @@ def build(arrays: dict, meta: dict, seed: int) -> VideoDataset:
     n_val = cfg.get("val_episodes", 0)
     extras = {"actions": arrays["actions"], "states": arrays["states"]}
     train = WindowDataset(arrays["frames"], windows_of(range(n_train), length, cfg["steps"], 1), length, extras)
-    test = WindowDataset(arrays["frames"], windows_of(range(n_train, n), length, cfg["steps"], length), length,
-                         extras)
-    val = (WindowDataset(arrays["frames"], windows_of(range(n, n + n_val), length, cfg["steps"], length), length,
-                         extras) if n_val else None)
+    test = WindowDataset(arrays["frames"], windows_of(range(n_train, n), length, cfg["steps"], length), length, extras)
+    val = (
+        WindowDataset(arrays["frames"], windows_of(range(n, n + n_val), length, cfg["steps"], length), length, extras)
+        if n_val
+        else None
+    )
     return VideoDataset("pendulum-controlled", train, test, N_COND, N_PRED, N_PRED_TRAIN, meta, arrays, val)

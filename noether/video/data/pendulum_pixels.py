@@ -35,12 +35,18 @@ class PixelsConfig:
 
     def __post_init__(self):
         if self.trajectories < 2 or not 0 <= self.val < self.trajectories // 2:
-            raise ConfigError(f"pendulum-pixels needs >= 2 trajectories and fewer validation ones than train ones, "
-                             f"got {self.trajectories} and {self.val}")
+            raise ConfigError(
+                f"pendulum-pixels needs >= 2 trajectories and fewer validation ones than train ones, "
+                f"got {self.trajectories} and {self.val}"
+            )
 
 
-PRESETS = {"paper": PixelsConfig(200), "pilot": PixelsConfig(200, val=10), "cpu": PixelsConfig(50),
-           "ci": PixelsConfig(6, val=1)}
+PRESETS = {
+    "paper": PixelsConfig(200),
+    "pilot": PixelsConfig(200, val=10),
+    "cpu": PixelsConfig(50),
+    "ci": PixelsConfig(6, val=1),
+}
 
 
 def render_pendulum(q: float, size: int) -> np.ndarray:
@@ -68,8 +74,14 @@ def generate(config: PixelsConfig, seed: int, size: int):
             advance()
     n_train = int(traj.train_mask[:, 0].sum())
     arrays = dict(frames=frames, states=states, times=traj.times[0].astype(np.float64))
-    meta = dict(config=asdict(config), n_train=n_train, steps=steps, dt=float(traj.times[0, 1] - traj.times[0, 0]),
-                hamiltonian=PENDULUM.law, states="(q, p) of the noise-free HNN trajectory at each frame")
+    meta = dict(
+        config=asdict(config),
+        n_train=n_train,
+        steps=steps,
+        dt=float(traj.times[0, 1] - traj.times[0, 0]),
+        hamiltonian=PENDULUM.law,
+        states="(q, p) of the noise-free HNN trajectory at each frame",
+    )
     return arrays, meta
 
 
@@ -81,6 +93,11 @@ def build(arrays: dict, meta: dict, seed: int) -> VideoDataset:
     extras = {"states": arrays["states"]}
     train = WindowDataset(arrays["frames"], windows_of(range(n_train - n_val), length, steps, 1), length, extras)
     test = WindowDataset(arrays["frames"], windows_of(range(n_train, n), length, steps, length), length, extras)
-    val = (WindowDataset(arrays["frames"], windows_of(range(n_train - n_val, n_train), length, steps, length),
-                         length, extras) if n_val else None)
+    val = (
+        WindowDataset(
+            arrays["frames"], windows_of(range(n_train - n_val, n_train), length, steps, length), length, extras
+        )
+        if n_val
+        else None
+    )
     return VideoDataset("pendulum-pixels", train, test, N_COND, N_PRED, N_PRED, meta, arrays, val)

@@ -101,8 +101,16 @@ def _body(rng: np.random.Generator, kind: str, radius: float, friction: float) -
     hue = rng.uniform(0, 1)
     colour = tuple(float(c) for c in 0.15 + 0.75 * (0.5 + 0.5 * np.cos(2 * np.pi * (hue + np.array([0, 1, 2]) / 3))))
     rolling = float(rng.uniform(0.05, 0.15)) if kind == "circle" else 0.0
-    return Body(kind, float(radius), tuple(map(tuple, verts.tolist())), float(rng.uniform(0.2, 2.0)), float(friction),
-                float(rng.uniform(0.2, 0.6)), colour, rolling)
+    return Body(
+        kind,
+        float(radius),
+        tuple(map(tuple, verts.tolist())),
+        float(rng.uniform(0.2, 2.0)),
+        float(friction),
+        float(rng.uniform(0.2, 0.6)),
+        colour,
+        rolling,
+    )
 
 
 def sample_scene(rng: np.random.Generator) -> RampScene:
@@ -110,8 +118,14 @@ def sample_scene(rng: np.random.Generator) -> RampScene:
     slider = _body(rng, KINDS[rng.integers(3)], rng.uniform(0.035, 0.065), rng.uniform(0.05, 0.25))
     target = _body(rng, str(rng.choice(["box", "polygon"])), rng.uniform(0.04, 0.07), rng.uniform(0.3, 0.7))
     gap = rng.uniform(0.02, 0.08)
-    return RampScene(slider, target, start=float(rng.uniform(0.04, 0.10)), speed=float(rng.uniform(0.0, 0.25)),
-                     target_x=float(RAMP_FOOT_X + gap + target.radius), lead=int(rng.integers(6, 13)))
+    return RampScene(
+        slider,
+        target,
+        start=float(rng.uniform(0.04, 0.10)),
+        speed=float(rng.uniform(0.0, 0.25)),
+        target_x=float(RAMP_FOOT_X + gap + target.radius),
+        lead=int(rng.integers(6, 13)),
+    )
 
 
 def _height(body: Body) -> float:
@@ -140,9 +154,11 @@ def simulate(scene: RampScene, max_time: float = 4.0, substeps: int = 40) -> Ram
     space = pymunk.Space()
     space.gravity = (0.0, -9.81)
     space.iterations = 30
-    ground = [pymunk.Segment(space.static_body, (RAMP_TOP_X - 0.5, RAMP_TOP_Y), (RAMP_TOP_X, RAMP_TOP_Y), 0.0),
-              pymunk.Segment(space.static_body, (RAMP_TOP_X, RAMP_TOP_Y), (RAMP_FOOT_X, TABLE_Y), 0.0),
-              pymunk.Segment(space.static_body, (RAMP_FOOT_X, TABLE_Y), (3.0, TABLE_Y), 0.0)]
+    ground = [
+        pymunk.Segment(space.static_body, (RAMP_TOP_X - 0.5, RAMP_TOP_Y), (RAMP_TOP_X, RAMP_TOP_Y), 0.0),
+        pymunk.Segment(space.static_body, (RAMP_TOP_X, RAMP_TOP_Y), (RAMP_FOOT_X, TABLE_Y), 0.0),
+        pymunk.Segment(space.static_body, (RAMP_FOOT_X, TABLE_Y), (3.0, TABLE_Y), 0.0),
+    ]
     for seg, friction in zip(ground, (1.0, 1.0, TABLE_FRICTION)):
         seg.friction, seg.elasticity = friction, 0.0
     space.add(*ground)
@@ -154,7 +170,7 @@ def simulate(scene: RampScene, max_time: float = 4.0, substeps: int = 40) -> Ram
             moment = pymunk.moment_for_poly(body.mass, body.vertices)
         b = pymunk.Body(body.mass, moment)
         b.position, b.angle = tuple(position), angle
-        shape = (pymunk.Circle(b, body.radius) if body.kind == "circle" else pymunk.Poly(b, body.vertices))
+        shape = pymunk.Circle(b, body.radius) if body.kind == "circle" else pymunk.Poly(b, body.vertices)
         shape.friction, shape.elasticity, shape.collision_type = body.friction, body.elasticity, collision_type
         if body.rolling > 0:
             b.velocity_func = _rolling_resistance(body.rolling * body.mass * 9.81 * body.radius / moment)
@@ -206,8 +222,9 @@ def background(size: int) -> np.ndarray:
     image = np.empty((size, size, 3), np.float32)
     image[...] = WALL
     paint(image, _to_px(np.array([[-0.1, TABLE_Y], [1.1, TABLE_Y], [1.1, -0.1], [-0.1, -0.1]]), size), TABLE)
-    wedge = np.array([[RAMP_TOP_X - 0.1, RAMP_TOP_Y], [RAMP_TOP_X, RAMP_TOP_Y], [RAMP_FOOT_X, TABLE_Y],
-                      [RAMP_TOP_X - 0.1, TABLE_Y]])
+    wedge = np.array(
+        [[RAMP_TOP_X - 0.1, RAMP_TOP_Y], [RAMP_TOP_X, RAMP_TOP_Y], [RAMP_FOOT_X, TABLE_Y], [RAMP_TOP_X - 0.1, TABLE_Y]]
+    )
     paint(image, _to_px(wedge, size), WOOD)
     return image
 
@@ -249,7 +266,7 @@ def make_sequence(rng: np.random.Generator, config: RampConfig):
         first = min(max(contact_frame - scene.lead, 0), len(trace.positions) - length)
         if contact_frame < first + N_COND:
             continue
-        knocked = np.linalg.norm(trace.velocities[contact_frame:first + length, 1], axis=-1).max()
+        knocked = np.linalg.norm(trace.velocities[contact_frame : first + length, 1], axis=-1).max()
         if knocked < 0.05:  # a touch, not a hit: the target must be set moving (m/s)
             continue
         return scene, trace, first, attempt
@@ -279,21 +296,43 @@ def generate(config: RampConfig, seed: int, size: int):
             advance()
     n_test = max(1, int(round(config.test_fraction * n)))
     order = rng.permutation(n)
-    arrays = dict(frames=frames, positions=positions, velocities=velocities, angles=angles,
-                  contact_time=contact_time, first_frame=first_frame, mass=mass, friction=friction, radius=radius,
-                  kind=kind, train_index=np.sort(order[n_test:]), test_index=np.sort(order[:n_test]))
-    meta = dict(config=asdict(config), fps=FPS, slope_deg=20.0, view_m=list(VIEW), kinds=list(KINDS),
-                redrawn=attempts - n,
-                trace="positions/velocities [N, T, 2 (slider, target), 2 (x, y)] m, m/s (y up); angles [N, T, 2]; "
-                      "contact_time s from release; first_frame: window start in frames from release",
-                note="simulated stand-in for Physics 101 (ramp 20 deg); App. E used 128x128 frames (--size 128)")
+    arrays = dict(
+        frames=frames,
+        positions=positions,
+        velocities=velocities,
+        angles=angles,
+        contact_time=contact_time,
+        first_frame=first_frame,
+        mass=mass,
+        friction=friction,
+        radius=radius,
+        kind=kind,
+        train_index=np.sort(order[n_test:]),
+        test_index=np.sort(order[:n_test]),
+    )
+    meta = dict(
+        config=asdict(config),
+        fps=FPS,
+        slope_deg=20.0,
+        view_m=list(VIEW),
+        kinds=list(KINDS),
+        redrawn=attempts - n,
+        trace="positions/velocities [N, T, 2 (slider, target), 2 (x, y)] m, m/s (y up); angles [N, T, 2]; "
+        "contact_time s from release; first_frame: window start in frames from release",
+        note="simulated stand-in for Physics 101 (ramp 20 deg); App. E used 128x128 frames (--size 128)",
+    )
     return arrays, meta
 
 
 def build(arrays: dict, meta: dict, seed: int) -> VideoDataset:
     length = N_COND + N_PRED
     frames = arrays["frames"]
-    train = WindowDataset(frames, np.stack([arrays["train_index"], np.zeros_like(arrays["train_index"])], -1),
-                          length, flip=True, seed=seed)
+    train = WindowDataset(
+        frames,
+        np.stack([arrays["train_index"], np.zeros_like(arrays["train_index"])], -1),
+        length,
+        flip=True,
+        seed=seed,
+    )
     test = WindowDataset(frames, np.stack([arrays["test_index"], np.zeros_like(arrays["test_index"])], -1), length)
     return VideoDataset("ramp", train, test, N_COND, N_PRED, N_PRED, meta, arrays)

@@ -40,15 +40,26 @@ class VideoSpec:
 
 VIDEO_DATASETS: dict[str, VideoSpec] = {
     "pendulum-controlled": VideoSpec(
-        "pendulum-controlled", "gymnasium Pendulum-v1 driven by a_t = 2 sin(wt + a); 4 history frames + 26 "
-        "actions -> 26 frames (App. D)", pendulum_controlled.PRESETS, pendulum_controlled.generate,
-        pendulum_controlled.build),
+        "pendulum-controlled",
+        "gymnasium Pendulum-v1 driven by a_t = 2 sin(wt + a); 4 history frames + 26 actions -> 26 frames (App. D)",
+        pendulum_controlled.PRESETS,
+        pendulum_controlled.generate,
+        pendulum_controlled.build,
+    ),
     "ramp": VideoSpec(
-        "ramp", "pymunk stand-in for Physics 101's 20-degree ramp; 2 frames -> 20 frames (App. E)", ramp.PRESETS,
-        ramp.generate, ramp.build),
+        "ramp",
+        "pymunk stand-in for Physics 101's 20-degree ramp; 2 frames -> 20 frames (App. E)",
+        ramp.PRESETS,
+        ramp.generate,
+        ramp.build,
+    ),
     "pendulum-pixels": VideoSpec(
-        "pendulum-pixels", "the ideal HNN pendulum rendered as a bob on a rod, with true (q, p); 2 -> 20 frames",
-        pendulum_pixels.PRESETS, pendulum_pixels.generate, pendulum_pixels.build),
+        "pendulum-pixels",
+        "the ideal HNN pendulum rendered as a bob on a rod, with true (q, p); 2 -> 20 frames",
+        pendulum_pixels.PRESETS,
+        pendulum_pixels.generate,
+        pendulum_pixels.build,
+    ),
 }
 assert tuple(VIDEO_DATASETS) == DATASETS, "catalog.DATASETS and the registry must name the same datasets"
 
@@ -91,8 +102,15 @@ def generate_video_arrays(name: str, *, preset: str = "ci", seed: int = 0, size:
     return arrays, meta
 
 
-def load_video_dataset(name: str, *, preset: str = "ci", seed: int = 0, root: str | os.PathLike | None = None,
-                       size: int = 64, cache: bool = True) -> VideoDataset:
+def load_video_dataset(
+    name: str,
+    *,
+    preset: str = "ci",
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+    size: int = 64,
+    cache: bool = True,
+) -> VideoDataset:
     """Load (generating and caching on first use) a video dataset.
 
     name: one of ``VIDEO_DATASETS``; preset: ``ci`` (seconds, for tests), ``cpu`` (this machine) or ``paper`` (the

@@ -57,7 +57,7 @@ def paint(image: np.ndarray, vertices: np.ndarray, colour, ss: int = 4) -> None:
     if alpha.size == 0:
         return
     h, w = alpha.shape
-    patch = image[r0:r0 + h, c0:c0 + w]
+    patch = image[r0 : r0 + h, c0 : c0 + w]
     a = alpha[..., None]
     patch[...] = patch * (1.0 - a) + np.asarray(colour, np.float32) * a
 

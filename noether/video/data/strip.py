@@ -10,8 +10,15 @@ import torch
 from ...io import atomic_path
 
 
-def save_strip(frames: torch.Tensor | np.ndarray, path: str | os.PathLike, *, rows: int = 1,
-               title: str | None = None, n_cond: int | None = None, scale: float = 1.2) -> None:
+def save_strip(
+    frames: torch.Tensor | np.ndarray,
+    path: str | os.PathLike,
+    *,
+    rows: int = 1,
+    title: str | None = None,
+    n_cond: int | None = None,
+    scale: float = 1.2,
+) -> None:
     """Save frames [T, C, H, W] (float in [0, 1]) side by side in ``rows`` rows to a PNG, atomically.
 
     Frames before ``n_cond`` get a green border (the conditioning frames), the others a grey one.
@@ -26,8 +33,7 @@ def save_strip(frames: torch.Tensor | np.ndarray, path: str | os.PathLike, *, ro
         raise ValueError(f"frames must be [T, C, H, W], got shape {frames.shape}")
     t = len(frames)
     cols = -(-t // rows)
-    fig, axes = plt.subplots(rows, cols, figsize=(scale * cols, scale * rows + (0.4 if title else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(scale * cols, scale * rows + (0.4 if title else 0)), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -35,8 +41,9 @@ def save_strip(frames: torch.Tensor | np.ndarray, path: str | os.PathLike, *, ro
             ax.axis("off")
             continue
         image = frames[i].transpose(1, 2, 0)
-        ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")
+        ax.imshow(
+            image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+        )
         ax.set_title(str(i), fontsize=7, pad=2)
         colour = "tab:green" if n_cond is not None and i < n_cond else "0.6"
         for spine in ax.spines.values():

@@ -29,7 +29,7 @@ from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .null import AcceptanceRule, ratio_of, shuffled_index
+from .null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
 from .score import (
     Segments,
     conservation_score,
@@ -505,16 +505,7 @@ def _fit_gradient_chunk(ctx: _Context, index: np.ndarray) -> dict:
         converged[fit_rand] &= rand.converged.cpu().numpy()
     with torch.no_grad():
         excess = noise_excess(values, ctx.order)
-    reason = [
-        None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-        for f, s in zip(finite.cpu().numpy(), scores)
-    ]
-    reason = [
-        r
-        if r is not None or not h
-        else f"S_true {s:.3g} >= 1/{ctx.config.rule.least_ratio:g}: no random fit can give the ratio the rule needs"
-        for r, h, s in zip(reason, hopeless, scores)
-    ]
+    reason = fit_reasons(finite.cpu().numpy(), scores, hopeless, ctx.config.rule.least_ratio, "random")
     return {
         "index": index,
         "params_true": true.params,

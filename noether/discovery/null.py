@@ -122,3 +122,18 @@ def ratio_of(s_true: np.ndarray, s_random: np.ndarray) -> np.ndarray:
         ratio = np.asarray(s_random, float) / np.asarray(s_true, float)
     ratio[(np.asarray(s_true) == 0) & np.isfinite(s_random) & (np.asarray(s_random) > 0)] = np.inf
     return ratio
+
+
+def fit_reasons(
+    finite: np.ndarray, scores: np.ndarray, hopeless: np.ndarray, least_ratio: float, null: str = "random"
+) -> list[str | None]:
+    """Why each candidate cannot be accepted before its null fit (None: it can): non-finite values, a constant, or an
+    S_true so large that no ``null`` fit (S at most 1) can give the ratio the rule needs (``hopeless``)."""
+    return [
+        ("non-finite values" if not f else "constant")
+        if not (f and np.isfinite(s))
+        else f"S_true {s:.3g} >= 1/{least_ratio:g}: no {null} fit can give the ratio the rule needs"
+        if h
+        else None
+        for f, s, h in zip(finite, scores, hopeless)
+    ]

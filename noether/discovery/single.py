@@ -32,7 +32,7 @@ from .contrast import CONTRASTS, coordinate_shuffled
 from .drift import null_excess
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .null import AcceptanceRule
+from .null import AcceptanceRule, fit_reasons
 from .score import (
     MIN_SEQUENCES,
     MIN_WINDOW,
@@ -411,16 +411,7 @@ def _gradient(
     with torch.no_grad():
         excess = noise_excess(values[:, : contrast.n], index)
         spread = contrast.spread(values)
-    reason = [
-        None if f and np.isfinite(s) else ("non-finite values" if not f else "constant")
-        for f, s in zip(finite.cpu().numpy(), scores)
-    ]
-    reason = [
-        r
-        if r is not None or not h
-        else f"S_true {s:.3g} >= 1/{least_ratio:g}: no null fit can give the ratio the rule needs"
-        for r, h, s in zip(reason, hopeless, scores)
-    ]
+    reason = fit_reasons(finite.cpu().numpy(), scores, hopeless, least_ratio, "null")
     return {
         "params_true": true.params,
         "params_rand": params_rand,

@@ -2,25 +2,19 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-CORE   ?= .venv-core
 # The CPU build of torch lies on disk here; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv discover test check smoke-core smoke-wheel bench clean
+.PHONY: venv discover test check smoke bench clean
+
+# --no-compile: byte-compiling all of torch doubles its install time; Python compiles what it imports on first use
+PIP    := pip install -q --no-compile
 
 $(BIN)/noether: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[test,video,lint]"
-	touch $@
-
-# the core alone (no [video] extra), as `pip install noether-networks` gives it
-$(CORE)/bin/noether: pyproject.toml
-	$(PYTHON) -m venv $(CORE)
-	$(CORE)/bin/pip install -q --upgrade pip
-	$(CORE)/bin/pip install -q "$(TORCH)"
-	$(CORE)/bin/pip install -q -e .
+	$(BIN)/$(PIP) --upgrade pip
+	$(BIN)/$(PIP) "$(TORCH)"
+	$(BIN)/$(PIP) -e ".[test,video,lint]"
 	touch $@
 
 venv: $(BIN)/noether
@@ -28,8 +22,10 @@ venv: $(BIN)/noether
 discover: venv
 	$(BIN)/noether discover --system pendulum --depth 7 --out runs/pendulum
 
-# lint, format and type checks, the core-only and wheel smoke tests, then the full suite with every extra
-test: venv check smoke-core smoke-wheel
+# lint, format and type checks beside the smoke test of the built wheel (core only, clean venv); then the full
+# suite with every extra. The two first are mostly single-threaded, so they share the two cores.
+test: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target check smoke
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 check: venv
@@ -37,14 +33,11 @@ check: venv
 	$(BIN)/ruff format --check noether tests benchmarks
 	$(BIN)/mypy
 
-smoke-wheel: venv
-	bash .ci/wheel_smoke.sh $(BIN)/python "$(TORCH)"
-
-smoke-core: $(CORE)/bin/noether
-	bash .ci/smoke_core.sh $(CORE)
+smoke: venv
+	bash .ci/smoke.sh $(BIN)/python "$(TORCH)"
 
 bench: venv
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) $(CORE) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache

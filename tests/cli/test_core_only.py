@@ -3,7 +3,7 @@ work, and every ``noether video`` command says in one line which extra to instal
 
 The extras are hidden from a fresh interpreter by an import hook, so this runs in the full test environment; one
 interpreter runs every command (with click's CliRunner) and reports back as JSON. CI also checks a real core-only
-venv (the Makefile's ``smoke-core``)."""
+venv built from the wheel (the Makefile's ``smoke``, ``.ci/smoke.sh``)."""
 
 from __future__ import annotations
 

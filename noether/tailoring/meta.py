@@ -89,7 +89,7 @@ class MetaConfig:
         return replace(cls(weight_decay=paper_weight_decay(traj)), **overrides)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetaResult:
     """params: {name: [n, ...]} each candidate's fine-tuned weights; lrs: [n]; losses: [epochs, n] task loss
     (NaN once dropped); train_rmse: [n] long-term RMSE on the training trajectories (inf if dropped/diverged);
@@ -240,14 +240,14 @@ def meta_tailor(
         shift = theta.get(LAW_SHIFT)
         learned = (c0 if shift is None else c0 * (1 + shift)).detach().cpu().double().numpy()
     return MetaResult(
-        {k: theta[k].detach() for k in weights},
-        lr_all.cpu().double().numpy(),
-        scales * traj.dt,
-        losses,
-        train_rmse,
-        active,
-        best,
-        {"train": train_seconds, "select": select_seconds},
-        inner,
-        learned,
+        params={k: theta[k].detach() for k in weights},
+        lrs=lr_all.cpu().double().numpy(),
+        dt=scales * traj.dt,
+        losses=losses,
+        train_rmse=train_rmse,
+        active=active,
+        best=best,
+        seconds={"train": train_seconds, "select": select_seconds},
+        inner=inner,
+        law_params=learned,
     )

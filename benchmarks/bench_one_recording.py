@@ -221,6 +221,11 @@ def main() -> None:
         + (f" ({args.note})" if args.note else "")
     )
     store.write_text(json.dumps(kept, indent=1))
+    write_report(kept)
+
+
+def write_report(kept: dict) -> None:
+    """benchmarks/results/one_recording.md from all rows kept, then the hand-written one_recording_reading.md."""
     order = {c: i for i, c in enumerate(CASES)}
     rows = sorted(kept["rows"], key=lambda r: (order.get(r["case"], 99), r["noise"]))
     lines = [
@@ -264,6 +269,9 @@ def main() -> None:
         lines.append("")
     if kept["derivatives"]:
         lines += derivative_table(sorted(kept["derivatives"], key=lambda r: (order.get(r["case"], 99), r["noise"])))
+    epilogue = RESULTS / "one_recording_reading.md"
+    if epilogue.exists():
+        lines += [epilogue.read_text()]
     (RESULTS / "one_recording.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -142,8 +142,8 @@ def run_case(case: str, noise: float, score: str) -> dict:
 def table(rows: list[dict]) -> list[str]:
     out = [
         "| case | noise | score | accepted | conserved | true laws found | best \\|corr\\| per true law | "
-        "independent conserved laws | approximate laws | seconds |",
-        "|---|---:|---|---:|---:|---:|---|---|---|---:|",
+        "independent conserved laws | approximate laws | seconds | code |",
+        "|---|---:|---|---:|---:|---:|---|---|---|---:|---|",
     ]
     for r in rows:
         n_true = len(r["truth"])
@@ -161,7 +161,7 @@ def table(rows: list[dict]) -> list[str]:
         score = r["score"] + (" (all recordings on one level set)" if level else "")
         out.append(
             f"| {r['case']} | {r['noise']:g} | {score} | {r['accepted']} | {r['conserved']} | {got} | "
-            f"{corr} | {laws} | {approx} | {r['seconds']:.0f} |"
+            f"{corr} | {laws} | {approx} | {r['seconds']:.0f} | {r.get('code', '')} |"
         )
     return out
 

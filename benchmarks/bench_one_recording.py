@@ -32,6 +32,7 @@ from noether.discovery.independence import state_gradients
 from noether.dsl import Law
 from noether.pipeline import DiscoverConfig, discover
 from noether.systems import Trajectories, load_system
+from noether.systems.derivatives import ESTIMATORS, estimate_all
 from noether.systems.recording import one_recording
 from noether.units import parse_unit
 
@@ -53,6 +54,7 @@ def shared_energy(noise: float, seed: int = 0) -> Trajectories:
     return Trajectories(
         states=states,
         times=np.broadcast_to(t, clean.shape[:2]).copy(),
+        derivatives=np.stack([clean[..., 1], -clean[..., 0]], -1),
         names=("q", "p"),
         units=(parse_unit("m"), parse_unit("kg*m/s")),
         clean=clean,
@@ -60,6 +62,26 @@ def shared_energy(noise: float, seed: int = 0) -> Trajectories:
         name="shared energy",
         meta={"laws": [SHARED_LAW]},
     )
+
+
+def recording(case: str, noise: float) -> Trajectories:
+    """The case's data, with their true dx/dt (the filter is given none)."""
+    return shared_energy(noise) if case == "shared-energy" else one_recording(case, noise=noise)
+
+
+def direction_errors(case: str, noise: float) -> dict:
+    """Mean sin^2 of the angle between estimated and true dx/dt on the training states, in units of each state's
+    spread (what the derivative score uses), for each estimator of ``systems.derivatives``."""
+    traj = recording(case, noise)
+    mask = traj.train_mask
+    spread = traj.states[mask].std(0)
+    true = traj.derivatives[mask] / spread
+    out = {"case": case, "noise": noise, "dim": traj.dim, "laws": len(traj.meta["laws"])}
+    for method in ESTIMATORS:
+        est = estimate_all(traj.states, traj.times, traj.lengths, method)[mask] / spread
+        cos = (est * true).sum(-1) / (np.linalg.norm(est, axis=-1) * np.linalg.norm(true, axis=-1))
+        out[method] = float(np.mean(1 - np.clip(cos, -1, 1) ** 2))
+    return out
 
 
 def fresh_states(case: str) -> np.ndarray:
@@ -87,9 +109,7 @@ def found(truth: str, names, conserved: list[Law], independent: list[Law], x: np
 
 
 def run_case(case: str, noise: float, score: str) -> dict:
-    traj = (
-        shared_energy(noise) if case == "shared-energy" else replace(one_recording(case, noise=noise), derivatives=None)
-    )
+    traj = replace(recording(case, noise), derivatives=None)
     start = time.perf_counter()
     res = discover(traj, DiscoverConfig(stage="filter", filter=FilterConfig(score=score)))
     took = time.perf_counter() - start
@@ -106,6 +126,7 @@ def run_case(case: str, noise: float, score: str) -> dict:
         "accepted": f.n_accepted,
         "conserved": f.n_conserved,
         "unidentifiable": f.unidentifiable,
+        "score_reason": f.score_reason,
         "independent": [str(law.display()) for law in f.independent],
         "approximate": [str(law.display()) for law in f.approximate],
         "top": [str(e) for e in accepted["expression"].head(3)],
@@ -121,8 +142,8 @@ def run_case(case: str, noise: float, score: str) -> dict:
 def table(rows: list[dict]) -> list[str]:
     out = [
         "| case | noise | score | accepted | conserved | true laws found | best \\|corr\\| per true law | "
-        "independent conserved laws | approximate laws | seconds |",
-        "|---|---:|---|---:|---:|---:|---|---|---|---:|",
+        "independent conserved laws | approximate laws | seconds | code |",
+        "|---|---:|---|---:|---:|---:|---|---|---|---:|---|",
     ]
     for r in rows:
         n_true = len(r["truth"])
@@ -136,11 +157,40 @@ def table(rows: list[dict]) -> list[str]:
             if n_true
             else ("none, as it should" if not r["accepted"] else "**laws listed**")
         )
+        level = "one level set" in r.get("score_reason", "")
+        score = r["score"] + (" (all recordings on one level set)" if level else "")
         out.append(
-            f"| {r['case']} | {r['noise']:g} | {r['score']} | {r['accepted']} | {r['conserved']} | {got} | "
-            f"{corr} | {laws} | {approx} | {r['seconds']:.0f} |"
+            f"| {r['case']} | {r['noise']:g} | {score} | {r['accepted']} | {r['conserved']} | {got} | "
+            f"{corr} | {laws} | {approx} | {r['seconds']:.0f} | {r.get('code', '')} |"
         )
     return out
+
+
+def derivative_table(rows: list[dict]) -> list[str]:
+    out = [
+        "## Choosing the dx/dt estimate of the derivative score",
+        "",
+        "Mean sin^2 of the angle between the estimated and the true dx/dt on each recording's training states, "
+        "in units of each state's spread (`direction_errors`; lower is better). A true law's derivative score is "
+        "about this error and the null's about 1/d, so the rule's ratio 100 needs an error below 1/(100 d) "
+        "(*bound*). One estimator serves every system: the one within the bound on the most recordings of "
+        "systems that conserve something (Lorenz and Van der Pol conserve nothing: no law to resolve there).",
+        "",
+        "| case | noise | bound 1/(100 d) | " + " | ".join(ESTIMATORS) + " |",
+        "|---|---:|---:|" + "---:|" * len(ESTIMATORS),
+    ]
+    for r in rows:
+        bound = 1 / (100 * r["dim"])
+        cells = [f"**{r[m]:.2e}**" if r[m] < bound else f"{r[m]:.2e}" for m in ESTIMATORS]
+        out.append(f"| {r['case']} | {r['noise']:g} | {bound:.2e} | " + " | ".join(cells) + " |")
+    laws = [r for r in rows if r["laws"]]
+    within = {m: sum(r[m] < 1 / (100 * r["dim"]) for r in laws) for m in ESTIMATORS}
+    out.append(
+        f"| **within the bound** ({len(laws)} recordings with laws) | | | "
+        + " | ".join(f"{within[m]}/{len(laws)}" for m in ESTIMATORS)
+        + " |"
+    )
+    return [*out, ""]
 
 
 def main() -> None:
@@ -148,10 +198,16 @@ def main() -> None:
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--noise", default="0,0.01")
     ap.add_argument("--compare", default="", help="cases also run with the coordinate-shuffle score")
+    ap.add_argument("--derivatives", default="", help="cases whose dx/dt estimators are measured (no filter run)")
     ap.add_argument("--note", default="", help="what else ran on the machine (goes into the report)")
     args = ap.parse_args()
     store = RESULTS / "one_recording.json"
     kept = json.loads(store.read_text()) if store.exists() else {"rows": [], "compare": [], "notes": []}
+    kept.setdefault("derivatives", [])
+    for case in filter(None, args.derivatives.split(",")):
+        for noise in (float(v) for v in args.noise.split(",")):
+            row = direction_errors(case, noise)
+            kept["derivatives"] = [r for r in kept["derivatives"] if (r["case"], r["noise"]) != (case, noise)] + [row]
     for key, cases, score in (("rows", args.cases, "auto"), ("compare", args.compare, "coordinate-shuffle")):
         for case in filter(None, cases.split(",")):
             for noise in (float(v) for v in args.noise.split(",")):
@@ -165,6 +221,11 @@ def main() -> None:
         + (f" ({args.note})" if args.note else "")
     )
     store.write_text(json.dumps(kept, indent=1))
+    write_report(kept)
+
+
+def write_report(kept: dict) -> None:
+    """benchmarks/results/one_recording.md from all rows kept, then the hand-written one_recording_reading.md."""
     order = {c: i for i, c in enumerate(CASES)}
     rows = sorted(kept["rows"], key=lambda r: (order.get(r["case"], 99), r["noise"]))
     lines = [
@@ -206,6 +267,11 @@ def main() -> None:
                 f"{sum(r['found'])}/{len(r['truth'])} | {top} | {r['seconds']:.0f} |"
             )
         lines.append("")
+    if kept["derivatives"]:
+        lines += derivative_table(sorted(kept["derivatives"], key=lambda r: (order.get(r["case"], 99), r["noise"])))
+    epilogue = RESULTS / "one_recording_reading.md"
+    if epilogue.exists():
+        lines += [epilogue.read_text()]
     (RESULTS / "one_recording.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -78,7 +78,10 @@ class DerivativeContrast:
         spread = x.std(0)
         spread = torch.where(spread > 0, spread, torch.ones_like(spread))
         z = dxdt / spread
-        unit = z / z.norm(dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+        speed = z.norm(dim=-1, keepdim=True)
+        unit = z / speed.clamp_min(torch.finfo(x.dtype).tiny)
+        #: max over median of the speed in units of each state's spread (``singular.py``'s yardstick)
+        self.speed_range = float(speed.max() / speed.median().clamp_min(torch.finfo(x.dtype).tiny))
         gen = torch.Generator(device="cpu").manual_seed(seed)
         other = unit[torch.randperm(self.n, generator=gen).to(x.device)]
         axes = [x + STEP * spread[j] * torch.eye(self.d, dtype=x.dtype, device=x.device)[j] for j in range(self.d)]

@@ -46,6 +46,7 @@ from .single import (
     choose_score,
     contrast_for,
     contrast_rule,
+    fallback_reason,
     fit_contrast,
     score_line,
     training_runs,
@@ -261,7 +262,7 @@ def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterCo
     if fallback is not None and not trusted(result, x, config.rule, config.drift.exact):
         other = _by_contrast(space, traj, config, seq, x, idx_true, order, fallback, untrusted(runs), None)
         if other.n_accepted or result.n_accepted:
-            return other
+            return replace(other, score_reason=fallback_reason(other, traj, runs, fallback))
         # neither accepts a law: the paper's table, which shows how close its candidates came
         return replace(result, score_reason=untrusted(runs, fallback_empty=fallback))
     return result

@@ -32,7 +32,7 @@ from .contrast import CONTRASTS, coordinate_shuffled
 from .drift import null_excess
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .null import AcceptanceRule, fit_reasons
+from .null import AcceptanceRule, fit_reasons, ratio_of
 from .score import (
     MIN_SEQUENCES,
     MIN_WINDOW,
@@ -46,6 +46,7 @@ from .score import (
     white_scatter,
     within_variance,
 )
+from .singular import singular, singular_reason
 
 RANDOM_SEQUENCE, DERIVATIVE, COORDINATE_SHUFFLE = "random-sequence", "derivative", "coordinate-shuffle"
 SCORES = ("auto", RANDOM_SEQUENCE, DERIVATIVE, COORDINATE_SHUFFLE)
@@ -138,6 +139,45 @@ def untrusted(runs: int, fallback_empty: str | None = None) -> str:
     return why if fallback_empty is None else f"{why}; the {fallback_empty} score accepted no law either"
 
 
+def one_level(result, traj) -> int:
+    """How many training recordings lie on one level set of every independent conserved law of ``result``: each
+    law's mean differs between the recordings by no more than the law's own spread along them (its noise), or
+    the recordings are the same one level to round-off. 0 when fewer than two recordings train or no law is
+    conserved. Where this holds the paper's across-sequence score has nothing to compare (see ``untrusted``)."""
+    train = traj if np.array_equal(traj.train_mask, traj.valid) else traj.split()[0]
+    idx = np.asarray(result.independent_indices, dtype=np.int64)
+    if train.n_traj < 2 or not len(idx):
+        return 0
+    sub = result.space.subset(idx)
+    c = torch.as_tensor(result.params[idx], dtype=torch.float64)
+    means, spreads = [], []
+    with torch.no_grad():
+        for r in range(train.n_traj):
+            x = torch.as_tensor(train.states[r, : train.lengths[r]], dtype=torch.float64)
+            values = sub.evaluate(x, c).values  # [k, T_r]
+            means.append(values.mean(-1))
+            spreads.append(values.std(-1))
+    means, spread = torch.stack(means, -1), torch.stack(spreads, -1).square().mean(-1).sqrt()
+    scale = means.abs().amax(-1)
+    same = means.std(-1) <= spread + constant_threshold(means.dtype) ** 0.5 * scale
+    return train.n_traj if bool(same.all()) else 0
+
+
+def on_one_level(runs: int, fallback: str) -> str:
+    """The reason given when the fallback score judged recordings that ``one_level`` found on one level set."""
+    return (
+        f"all {runs} recordings lie on one level set of the laws found (each law has the same value on every "
+        f"recording, to within its noise): the paper's across-sequence score cannot tell a law from junk there, "
+        f"so the laws are judged by the {fallback} score on that one level"
+    )
+
+
+def fallback_reason(result, traj, runs: int, fallback: str) -> str:
+    """Why the fallback score's ``result`` replaced the paper's: the recordings' shared level when ``one_level``
+    finds it, else too little across-sequence variance (``untrusted``)."""
+    return on_one_level(runs, fallback) if runs > 1 and one_level(result, traj) else untrusted(runs)
+
+
 def contrast_for(score: str, traj, seq, index, window: int | None, seed: int, device):
     """The ``contrast.py`` score named ``score`` on the training sequences ``seq`` (points in sequence order)."""
     x = torch.as_tensor(seq.x, dtype=torch.float64, device=device)
@@ -149,10 +189,11 @@ def contrast_for(score: str, traj, seq, index, window: int | None, seed: int, de
 
 
 def _rates(traj) -> np.ndarray:
-    """dx/dt [M, T, d]: the data's own when it carries them, else Savitzky-Golay on the real times. Not the
-    default smoothing spline: on a long recording its GCV can smooth the states into a straight line (measured on
-    800 samples of a 1%-noise pendulum: mean sin^2 of the direction error 0.40, Savitzky-Golay 1.3e-4, finite
-    differences 1.2e-3)."""
+    """dx/dt [M, T, d]: the data's own when it carries them, else Savitzky-Golay on the real times, chosen by
+    measurement (benchmarks/results/one_recording.md, dx/dt table): the score needs a direction error (mean
+    sin^2) below 1/(100 d), which Savitzky-Golay meets on all 12 benchmark recordings of systems with laws (noise
+    0 and 0.01), the smoothing spline on 11 (Kepler at 0.01: 3.0e-3) and finite differences on 7; the spline's GCV
+    also flattens a Lorenz recording (error 0.54)."""
     if traj.derivatives is not None:
         return traj.derivatives
     return estimate_all(traj.states, traj.times, traj.lengths, "savgol")
@@ -250,7 +291,24 @@ def fit_contrast(
                 )
                 advance(len(chunk))
         out["timings"]["gradient"] = time.perf_counter() - t0
+    if hasattr(contrast, "speed_range"):  # the derivative score: forms constant on this level set only
+        t0 = time.perf_counter()
+        _reject_singular(space, out, contrast, least_ratio, memory_mb)
+        out["timings"]["singular"] = time.perf_counter() - t0
     return out
+
+
+def _reject_singular(space, out: dict, contrast, least_ratio: float, memory_mb: int) -> None:
+    """Give ``singular.singular_reason`` to the candidates the rule could accept (fitted, ratio >=
+    ``least_ratio``) whose gradient is singular on the data (``singular.py``)."""
+    ratio = ratio_of(out["s_true"], out["s_random"])
+    fitted = np.array([r is None for r in out["reason"]])
+    cand = np.flatnonzero(fitted & np.isfinite(out["s_true"]) & (ratio >= least_ratio))
+    if not len(cand):
+        return
+    bad = cand[singular(space.subset(cand), out["params_true"][cand], contrast, memory_mb)]
+    for i in bad:
+        out["reason"][int(i)] = singular_reason()
 
 
 def _evaluator(sub, x: Tensor, memory_mb: int):

@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from noether.discovery import FilterConfig, filter_candidates
+from noether.discovery.independence import state_gradients
 from noether.discovery.null import AcceptanceRule
 from noether.discovery.single import (
     COORDINATE_SHUFFLE,
@@ -17,9 +19,11 @@ from noether.discovery.single import (
     contrast_rule,
     training_runs,
 )
+from noether.discovery.singular import singular_reason
 from noether.dsl import Law, space_for
 from noether.systems import Trajectories, load_system
 from noether.systems.recording import one_recording
+from noether.units import parse_unit
 
 
 def _recording(name: str, noise: float = 0.01) -> Trajectories:
@@ -104,3 +108,38 @@ def test_too_few_samples_cannot_identify_a_law():
     res = filter_candidates(_space(traj, n=100, depth=5), traj, FilterConfig())
     assert res.unidentifiable.startswith("too few samples: 45 training states")  # 9 windows of 5 steps
     assert res.n_accepted == 0
+
+
+def _shared_level(noise: float = 0.0) -> Trajectories:
+    """Six recordings q = cos(t + phi), p = -sin(t + phi) (q, p in m), all on the level q^2 + p^2 = 1; the last
+    one is the test split (issue #29's case)."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 20, 200)
+    clean = np.stack([np.stack([np.cos(t + f), -np.sin(t + f)], -1) for f in rng.uniform(0, 2 * np.pi, 6)])
+    mask = np.ones(clean.shape[:2], bool)
+    mask[-1] = False
+    return Trajectories(
+        states=clean + noise * rng.standard_normal(clean.shape),
+        times=np.broadcast_to(t, clean.shape[:2]).copy(),
+        names=("q", "p"),
+        units=(parse_unit("m"),) * 2,
+        train_mask=mask,
+    )
+
+
+def test_recordings_on_one_level_set_say_so_and_list_no_junk():
+    traj = _shared_level()
+    space = _space(traj, keep=("q**2 + p**2", "(c0 + q**2) / p**2", "q**2 + c0 * p**2"), n=400)
+    res = filter_candidates(space, traj, FilterConfig())
+    assert res.score == DERIVATIVE
+    assert "all 5 recordings lie on one level set" in res.score_line
+    # the 0/0 form (q^2 - 1)/p^2, constant on this circle only, is rejected for it
+    junk = res.table.iloc[space.index("(c0 + q**2) / p**2")]
+    assert not junk["accepted"] and junk["reason"] == singular_reason()
+    # every accepted law is a function of q^2 + p^2 off the level too: its gradient parallel to (q, p)
+    x = np.random.default_rng(1).uniform(-1.5, 1.5, (500, 2))
+    assert res.n_accepted >= 1
+    for law in res.laws():
+        g = state_gradients(law.torch, torch.as_tensor(x)).numpy()
+        sin = np.abs(g[:, 0] * x[:, 1] - g[:, 1] * x[:, 0]) / (np.linalg.norm(g, axis=1) * np.linalg.norm(x, axis=1))
+        assert np.median(sin) < 1e-3, str(law.display())

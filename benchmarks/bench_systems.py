@@ -196,7 +196,7 @@ def main() -> None:
         *rows,
     ]
     RESULTS.mkdir(exist_ok=True)
-    stem = "systems" if args.systems == ",".join(SETTINGS) else "systems_partial"
+    stem = "systems" if set(args.systems.split(",")) == set(SETTINGS) else "systems_partial"
     (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     (RESULTS / f"{stem}.json").write_text(json.dumps(raw, indent=1))
     print("\n".join(lines))

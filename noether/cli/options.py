@@ -197,8 +197,7 @@ def composite_options(ops_flag: str):
             "--paths",
             type=int,
             default=None,
-            help="Backward-elimination paths per ridge (more peel off more laws; the two-body problem's six "
-            "need 32).",
+            help="Backward-elimination paths per ridge (more peel off more laws; the two-body problem's six need 32).",
         )
         @click.option(
             ops_flag,

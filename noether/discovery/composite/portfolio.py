@@ -131,7 +131,10 @@ def composite_search(traj: Trajectories, settings: CompositeConfig | DefaultPoli
 def default_laws(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) -> CompositeResult:
     """Every portfolio library searched, their laws merged: conserved first, then fewest terms, best ratio; a
     law already found (its values equal to another's up to scale and offset) kept once."""
-    libraries, laws, searched, seconds, logs = [], [], 0, {}, []
+    libraries: list[str] = []
+    laws: list[CompositeLaw] = []
+    logs: list[str] = []
+    searched, seconds = 0, {}
     for name, config in default_libraries(traj, policy):
         start = time.perf_counter()
         try:
@@ -166,7 +169,8 @@ def _distinct(laws: list[CompositeLaw], traj: Trajectories) -> list[CompositeLaw
     """``laws`` without the ones whose values on the training states match an earlier one's (|corr| > 1 - 1e-9)."""
     x = sequence_set(traj, "train").x
     x = x[:: max(1, len(x) // 2000)]
-    kept, values = [], []
+    kept: list[CompositeLaw] = []
+    values: list[np.ndarray] = []
     for law in laws:
         v = law.law.numpy(x)
         v = (v - v.mean()) / max(float(v.std()), 1e-300)

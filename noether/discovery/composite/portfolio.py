@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ...dsl import enumerate_space
 from ...errors import DataError
 from ...systems import Trajectories
 from ..drift import CONSERVED
@@ -31,6 +32,7 @@ from ..independence import independent_set, state_gradients
 from ..score import sequence_set
 from .auto import AutoInputs, auto_derived
 from .config import CompositeConfig
+from .inputs import named_inputs
 from .search import CompositeLaw, CompositeResult, composite_laws
 
 
@@ -39,8 +41,8 @@ class DefaultPolicy:
     """inputs: the derived-input families (``auto.AutoInputs``; ``families=()`` switches them off); base: the
     search settings every library shares (rule, drift, seed, window, ...); max_form_terms: the longest quadratic
     form; sum_terms: terms per law of the *sums* library; product_nodes: its products' total size; sum_library:
-    its largest size (an upper bound before the unit check), the time budget: an elimination path costs
-    ~K^3 log K, and Kepler's 348 terms (bound 624) take 70 s of search at a load of 20 on 2 cores;
+    its largest size (unit-valid terms, reciprocals and products, before the constant ones are dropped), the time
+    budget: an elimination path costs ~K^3 log K;
     forms / sums: whether each library runs."""
 
     inputs: AutoInputs = AutoInputs()
@@ -92,33 +94,25 @@ def _library_line(config: CompositeConfig) -> str:
 
 def _fit_budget(traj: Trajectories, policy: DefaultPolicy, derived: tuple[tuple[str, str], ...]) -> CompositeConfig:
     """The *sums* library at the largest products, then term depth, whose size is within ``sum_library``."""
-    inputs = traj.dim + len(derived)
+    x = sequence_set(traj, "train", policy.base.window).x
+    inputs = named_inputs(traj, x[:1], derived)
+    names, units = [*traj.names, *inputs.names], [*traj.units, *inputs.units]
     for depth, nodes in ((3, policy.product_nodes), (3, 3), (3, 2), (2, 3), (2, 2), (2, 0)):
         config = dataclasses.replace(
-            policy.base,
-            term_depth=depth,
-            product_nodes=nodes,
-            derived=derived,
-            max_terms=policy.sum_terms,
+            policy.base, term_depth=depth, product_nodes=nodes, derived=derived, max_terms=policy.sum_terms
         )
-        if _size(inputs, config) <= policy.sum_library:
+        if _size(names, units, config) <= policy.sum_library:
             return config
     return dataclasses.replace(config, derived=())
 
 
-def _size(inputs: int, config: CompositeConfig) -> int:
-    """An upper bound on the library's size before the unit check: terms, reciprocals and products."""
-    unary = len([o for o in config.ops if o in ("square", "sin", "cos", "sqrt", "log", "exp", "cube")])
-    binary = len(config.ops) - unary
-    by_size = {1: inputs, 2: unary * inputs, 3: binary * inputs * (inputs + 1) // 2 + unary * unary * inputs}
-    by_size = {k: v for k, v in by_size.items() if k <= config.term_depth}
-    pairs = sum(
-        by_size[a] * by_size[b] if a != b else by_size[a] * (by_size[a] + 1) // 2
-        for a in by_size
-        for b in by_size
-        if a <= b and a + b <= config.product_nodes
-    )
-    return 2 * sum(by_size.values()) + pairs
+def _size(names: list[str], units: list, config: CompositeConfig) -> int:
+    """The library's size before its terms are evaluated: unit-valid terms, their reciprocals and the products."""
+    space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops, seed=config.seed)
+    sizes = np.array([f.size for f in space.formulas])
+    joint = (sizes[:, None] <= config.products) & (sizes[None, :] <= config.products)
+    joint |= sizes[:, None] + sizes[None, :] <= config.product_nodes
+    return 2 * len(sizes) + int(np.triu(joint).sum())
 
 
 def composite_search(traj: Trajectories, settings: CompositeConfig | DefaultPolicy) -> CompositeResult:

@@ -18,8 +18,9 @@ from .options import composite_options, data_options, out
 @composite_options("--ops")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random sequences.")
 def composite_command(traj: Trajectories, composite: CompositeConfig | DefaultPolicy, seed) -> None:
-    """Find conserved sparse sums of enumerated terms, and how many are functionally independent: by default with
-    the libraries and derived inputs chosen from the data and its units, or with one expert library."""
+    """Find conserved sparse sums of enumerated terms, and how many are functionally independent. By default the
+    libraries and derived inputs are chosen from the data and its units; any library option gives one expert
+    library instead."""
     if isinstance(composite, DefaultPolicy):
         config: CompositeConfig | DefaultPolicy = replace(composite, base=replace(composite.base, seed=seed))
     else:

@@ -109,7 +109,7 @@ def _fit_budget(traj: Trajectories, policy: DefaultPolicy, derived: tuple[tuple[
 def _size(names: list[str], units: list, config: CompositeConfig) -> int:
     """The library's size before its terms are evaluated: unit-valid terms, their reciprocals and the products."""
     space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops, seed=config.seed)
-    sizes = np.array([f.size for f in space.formulas])
+    sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
     joint = (sizes[:, None] <= config.products) & (sizes[None, :] <= config.products)
     joint |= sizes[:, None] + sizes[None, :] <= config.product_nodes
     return 2 * len(sizes) + int(np.triu(joint).sum())

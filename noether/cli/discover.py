@@ -9,10 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..discovery import AcceptanceRule, FilterConfig
-from ..discovery.composite import CompositeConfig
 from ..discovery.drift import ACCEPT_LEVELS, APPROXIMATE
 from ..discovery.single import SCORES
-from ..dsl.grammar import DEFAULT_OPERATORS
+from ..dsl.grammar import DEFAULT_OPERATORS, OPERATORS
 from ..io import check_output_dir
 from ..pipeline import (
     FORMATS,
@@ -29,7 +28,7 @@ from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig
 from ..tailoring.integrate import BACKENDS
 from ..tailoring.setting import ADAPTS, INNER_STEPS
-from .options import data_options, device_option, out, parse_pairs
+from .options import composite_options, data_options, device_option, out, parse_ops, parse_pairs
 
 
 @click.command("discover")
@@ -53,62 +52,21 @@ from .options import data_options, device_option, out, parse_pairs
     "'local' for a LocalCluster on this machine (needs noether-networks[cluster]; see README).",
 )
 @click.option(
-    "--composite",
-    is_flag=True,
+    "--composite/--no-composite",
+    "composite_on",
+    default=True,
+    show_default=True,
     help="Also search sparse sums of enumerated terms (laws beyond --depth; see README, 'Composite "
-    "laws'); they join the filter's survivors.",
+    "laws'), by default with libraries and derived inputs chosen from the data and its units; they join "
+    "the filter's survivors.",
 )
+@composite_options("--composite-ops")
 @click.option(
-    "--term-depth",
-    type=int,
-    default=CompositeConfig.term_depth,
-    show_default=True,
-    help="Nodes per library term of --composite.",
-)
-@click.option(
-    "--max-terms", type=int, default=CompositeConfig.max_terms, show_default=True, help="Terms per composite law."
-)
-@click.option(
-    "--products",
-    type=int,
-    default=CompositeConfig.products,
-    show_default=True,
-    help="The composite library also holds products of pairs of terms of at most this many nodes "
-    "(x**2*y from x**2 and y; 0: none).",
-)
-@click.option(
-    "--composite-ops",
+    "--ops",
     default=",".join(DEFAULT_OPERATORS),
     show_default=True,
-    help="Operators of the composite library's terms (e.g. add sqrt,log,exp,cube).",
-)
-@click.option(
-    "--derive",
-    "derived",
-    multiple=True,
-    metavar="NAME=FORMULA",
-    help="An extra input of the composite library, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable).",
-)
-@click.option(
-    "--paths",
-    type=int,
-    default=CompositeConfig.paths,
-    show_default=True,
-    help="Backward-elimination paths per ridge of --composite (more peel off more laws).",
-)
-@click.option(
-    "--relative",
-    multiple=True,
-    metavar="NAME=A-B",
-    help="A relative coordinate of a system translation-invariant in A and B, e.g. --relative "
-    "rx='x1 - x2' (repeatable): the composite library gains terms over these coordinates alone.",
-)
-@click.option(
-    "--relative-products",
-    type=int,
-    default=CompositeConfig.relative_products,
-    show_default=True,
-    help="Products of pairs of relative-coordinate terms of at most this many nodes.",
+    help=f"Operators of the enumerated formulas, from {', '.join(OPERATORS)} (the unit-typed grammar "
+    "decides where each may stand: log, exp and sqrt of what their units allow).",
 )
 @click.option(
     "--min-ratio",
@@ -228,15 +186,9 @@ def discover_command(
     device,
     jobs,
     scheduler,
+    composite_on,
     composite,
-    term_depth,
-    max_terms,
-    products,
-    composite_ops,
-    derived,
-    paths,
-    relative,
-    relative_products,
+    ops,
     min_ratio,
     accept,
     score,
@@ -265,16 +217,6 @@ def discover_command(
     rule = AcceptanceRule(min_ratio=min_ratio)
     seeds = tuple(int(s) for s in str(eval_seeds).split(",") if s.strip())
     inner = InnerSetting(kind=inner_step, adapt=adapt, dt_scales=tuple(dt_scales), law_lr=law_lr)
-    library = CompositeConfig(
-        term_depth=term_depth,
-        max_terms=max_terms,
-        products=products,
-        paths=paths,
-        ops=tuple(o.strip() for o in composite_ops.split(",") if o.strip()),
-        derived=tuple(parse_pairs(derived, "--derive", "FORMULA", str).items()),
-        relative=tuple(parse_pairs(relative, "--relative", "A-B", str).items()),
-        relative_products=relative_products,
-    )
     tailor = TailorConfig(
         max_screen=max_screen,
         screen=ScreenConfig(top_k=top_k),
@@ -287,6 +229,7 @@ def discover_command(
     config = DiscoverConfig(
         depth=depth,
         max_params=max_params,
+        ops=parse_ops(ops, "--ops"),
         stage=stage,
         seed=seed,
         filter=FilterConfig(
@@ -301,7 +244,7 @@ def discover_command(
         ),
         tailor=tailor,
         true_law=true_law,
-        composite=library if composite else None,
+        composite=composite if composite_on else None,
         cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
         force=force,
     )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import click
 from rich.console import Console
 
 from ..device import DEVICES
+from ..discovery.composite import AutoInputs, CompositeConfig, DefaultPolicy
+from ..discovery.composite.auto import FAMILIES
+from ..dsl.grammar import DEFAULT_OPERATORS, OPERATORS
+from ..errors import ConfigError
 from ..systems import Trajectories, load_system
 from ..systems.derivatives import ESTIMATORS
 
@@ -148,3 +153,99 @@ def parse_pairs(pairs: tuple[str, ...], option: str, what: str, convert) -> dict
         if not sep or not name.strip():
             raise click.UsageError(f"{option} expects NAME={what}, got '{pair}'")
     return out
+
+
+def parse_ops(text: str, option: str) -> tuple[str, ...]:
+    """'mul,square' -> ('mul', 'square'), with a usage error naming an unknown operator."""
+    names = tuple(o.strip() for o in text.split(",") if o.strip())
+    unknown = sorted(set(names) - set(OPERATORS))
+    if unknown:
+        raise click.UsageError(f"{option}: unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
+    return names
+
+
+#: the expert's library options of the composite search: any one given replaces the default policy by one library
+LIBRARY_OPTIONS = ("term_depth", "max_terms", "products", "beam", "paths", "library_ops", "derived", "relative")
+
+
+def composite_options(ops_flag: str):
+    """The composite search's options, shared by ``noether composite`` and ``noether discover``: by default the
+    default policy (``DefaultPolicy``: inputs and libraries chosen from the data and units; ``--auto-inputs``
+    picks the derived-input families), or, when any library option is given, that one library. The command
+    receives ``composite`` (a ``CompositeConfig`` or ``DefaultPolicy``). ``ops_flag``: the operators' flag."""
+
+    def decorate(func):
+        @click.option(
+            "--auto-inputs",
+            default=",".join(AutoInputs.families),
+            show_default=True,
+            metavar="FAMILIES",
+            help=f"Derived-input families of the default composite search, from {', '.join(FAMILIES)} "
+            "(chosen from the units and the data; '' or none: no derived inputs).",
+        )
+        @click.option("--term-depth", type=int, default=None, help="Nodes per library term (one expert library).")
+        @click.option("--max-terms", type=int, default=None, help="Terms per composite law (one expert library).")
+        @click.option(
+            "--products",
+            type=int,
+            default=None,
+            help="The library also holds products of pairs of terms of at most this many nodes (x**2*y from "
+            "x**2 and y; 0: none; one expert library).",
+        )
+        @click.option("--beam", type=int, default=None, help="Supports kept per size in the beam search.")
+        @click.option(
+            "--paths",
+            type=int,
+            default=None,
+            help="Backward-elimination paths per ridge (more peel off more laws; the two-body problem's six need 32).",
+        )
+        @click.option(
+            ops_flag,
+            "library_ops",
+            default=None,
+            help=f"Operators of the composite library's terms, from {', '.join(OPERATORS)} "
+            f"[expert library default: {','.join(DEFAULT_OPERATORS)}].",
+        )
+        @click.option(
+            "--derive",
+            "derived",
+            multiple=True,
+            metavar="NAME=FORMULA",
+            help="An extra input built from the states, e.g. --derive r='sqrt(x**2 + y**2)' (repeatable); "
+            "laws are reported in the states.",
+        )
+        @click.option(
+            "--relative",
+            multiple=True,
+            metavar="NAME=A-B",
+            help="A relative coordinate of a system translation-invariant in A and B (states of one unit), e.g. "
+            "--relative rx='x1 - x2' (repeatable): the library gains terms over these coordinates alone.",
+        )
+        @click.option(
+            "--relative-products",
+            type=int,
+            default=CompositeConfig.relative_products,
+            show_default=True,
+            help="Products of pairs of relative-coordinate terms of at most this many nodes.",
+        )
+        @functools.wraps(func)
+        def wrapper(*args, auto_inputs, relative_products, **kwargs):
+            given = {k: kwargs.pop(k) for k in LIBRARY_OPTIONS}
+            expert = {k: v for k, v in given.items() if v not in (None, ())}
+            if not expert:
+                families = tuple(f.strip() for f in auto_inputs.split(",") if f.strip() and f.strip() != "none")
+                try:
+                    policy = DefaultPolicy(inputs=replace(AutoInputs(), families=families))
+                except ConfigError as exc:
+                    raise click.UsageError(f"--auto-inputs: {exc}") from None
+                return func(*args, composite=policy, **kwargs)
+            if "library_ops" in expert:
+                expert["ops"] = parse_ops(expert.pop("library_ops"), ops_flag)
+            expert["derived"] = tuple(parse_pairs(given["derived"], "--derive", "FORMULA", str).items())
+            expert["relative"] = tuple(parse_pairs(given["relative"], "--relative", "A-B", str).items())
+            config = CompositeConfig(**expert, relative_products=relative_products)
+            return func(*args, composite=config, **kwargs)
+
+        return wrapper
+
+    return decorate

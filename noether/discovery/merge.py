@@ -4,7 +4,9 @@ The composite search (``composite/``) reports Laws outside the enumerated space.
 the space (with their coefficients as parameters) makes them candidates like any other: the screen, meta-tailoring
 and the evaluation read them through the same batched ``CandidateSpace.evaluate``, and the ranking, the
 conserved / approximate labels, the functional classes (a composite law and the enumerated forms of the same
-law are one class) and the independent laws are recomputed over the union.
+law are one class, represented by an enumerated form when it has one: a law the filter already knows keeps
+the filter's form, so the composite search only adds laws) and the independent laws are recomputed over the
+union.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def with_composite(filt: FilterResult, comp: CompositeResult, traj: Trajectories
         seed=config.seed,
         tol=config.independence_tol,
         memory_mb=config.memory_mb,
+        found_beyond=(table["source"] == "composite").to_numpy(),
     )
     table["rank"] = survivors.rank
     for name, column in class_columns(survivors.classes, table["expression"].tolist(), len(table)).items():

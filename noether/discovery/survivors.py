@@ -41,13 +41,16 @@ def rank_survivors(
     seed: int,
     tol: float,
     memory_mb: int = 512,
+    found_beyond: np.ndarray | None = None,
 ) -> Survivors:
     """Accepted candidates by ratio descending (capped at ``RATIO_CAP``), then fewer parameters, smaller
     formula, affine first; all of them grouped into functional classes (forms of one law may differ in verdict:
     the drift test sees noise through each form's own nonlinearity; a class is as its representative is); and
     the independent laws among the ``top`` best classes of conserved and of approximate representatives (seed:
     the states the gradients are taken at; tol: ``FilterConfig.independence_tol``, for classes and independence
-    alike)."""
+    alike). found_beyond: [n] True for a law found outside the enumerated space (the composite search): such a
+    form stands for its class only where the class has no enumerated form, so a law the filter already knows
+    keeps the filter's form (and what tailoring does with it)."""
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     sizes = np.array([getattr(f, "size", 0) for f in space.formulas])
@@ -57,6 +60,8 @@ def rank_survivors(
     rank = pd.array([pd.NA] * len(accepted), dtype="Int64")  # 1-based like laws.json; empty when rejected
     rank[order] = np.arange(1, len(order) + 1)
     simplicity = np.stack([n_params, sizes, ~linear], 1)
+    if found_beyond is not None:
+        simplicity = np.concatenate([np.asarray(found_beyond, dtype=np.int64)[:, None], simplicity], 1)
     classes, grads = classify(
         space, params, order, sample_states(x, seed), simplicity, capped, tol=tol, memory_mb=memory_mb
     )

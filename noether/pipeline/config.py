@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 
 from ..device import check_device
 from ..discovery import FilterConfig
-from ..discovery.composite import CompositeConfig
+from ..discovery.composite import CompositeConfig, DefaultPolicy
+from ..dsl.grammar import DEFAULT_OPERATORS
 from ..errors import ConfigError
 from ..settings import RUN, hand_down
 from ..systems import Trajectories
@@ -59,13 +60,15 @@ class TailorConfig:
 
 @dataclass(frozen=True)
 class DiscoverConfig:
-    """depth: formula size (nodes); max_params: parameters per formula; stage: the last stage to run;
+    """depth: formula size (nodes); max_params: parameters per formula; ops: the enumerated formulas' operators
+    (``dsl.grammar.OPERATORS``; the unit-typed grammar decides where each may stand); stage: the last stage to run;
     seed: enumeration probes, random sequences, the pretrained MLP; filter / tailor: the stages' settings;
     true_law: the oracle for the evaluation (SymPy text; None: the built-in system's, if any);
     cache_dir: folder of the stage cache (None: no caching; see ``cache.StageCache``);
     force: enumerate even when the space's estimated memory is over the limit (``dsl.estimate.check_space``);
     composite: also search sparse sums of library terms (``discovery.composite``), whose laws join the filter's
-    survivors (None: the filter alone).
+    survivors: ``DefaultPolicy()`` the default portfolio, chosen from the data and its units (what ``noether
+    discover`` runs), a ``CompositeConfig`` one expert's library, None the filter alone.
     Declared once, here or in ``filter``, and handed down (``settings.hand_down``): ``seed`` to the filter and
     the composite search, and the filter's ``window``, acceptance ``rule`` and ``drift`` test to the composite
     search, so that its laws are scored as the filter's are (``filter_stage``, ``composite_stage``: what the
@@ -73,6 +76,7 @@ class DiscoverConfig:
 
     depth: int = 7
     max_params: int = 2
+    ops: tuple[str, ...] = DEFAULT_OPERATORS
     stage: str = "evaluate"
     seed: int = 0
     filter: FilterConfig = FilterConfig()
@@ -80,7 +84,7 @@ class DiscoverConfig:
     true_law: str | None = None
     cache_dir: str | None = None
     force: bool = False
-    composite: CompositeConfig | None = None
+    composite: CompositeConfig | DefaultPolicy | None = None
 
     def __post_init__(self):
         if self.stage not in STAGES:
@@ -97,15 +101,16 @@ class DiscoverConfig:
         return hand_down(self.filter, "DiscoverConfig", seed=self.seed)
 
     @property
-    def composite_stage(self) -> CompositeConfig | None:
-        """The composite search's settings as the run uses them: ``composite`` with the run's seed and the filter's
-        window, acceptance rule and drift test (None when it does not run)."""
+    def composite_stage(self) -> CompositeConfig | DefaultPolicy | None:
+        """The composite search's settings as the run uses them: ``composite`` (a default policy's shared ``base``)
+        with the run's seed and the filter's window, acceptance rule and drift test (None when it does not run)."""
         filt = self.filter_stage
         if self.composite is None:
             return None
-        return hand_down(
-            self.composite, "DiscoverConfig", seed=self.seed, window=filt.window, rule=filt.rule, drift=filt.drift
-        )
+        values = dict(seed=self.seed, window=filt.window, rule=filt.rule, drift=filt.drift)
+        if isinstance(self.composite, DefaultPolicy):
+            return replace(self.composite, base=hand_down(self.composite.base, "DiscoverConfig", **values))
+        return hand_down(self.composite, "DiscoverConfig", **values)
 
     def runs(self, stage: str) -> bool:
         return STAGES.index(stage) <= STAGES.index(self.stage)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..discovery.composite import describe
 from ..io import atomic_path, atomic_write_text
 from ..systems import paper_facts
 from .figures import write_figures
@@ -45,9 +46,9 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
         )
         if "composite" in t:
             n = int((f.table["source"] == "composite").sum())
+            libraries = describe(result.traj, result.config.composite_stage)
             lines.append(
-                f"| composite | {n} laws from sparse sums of library terms joined the survivors (term depth "
-                f"{result.config.composite.term_depth}, up to {result.config.composite.max_terms} terms) | "
+                f"| composite | {n} laws from sparse sums of library terms joined the survivors ({libraries}) | "
                 f"{_secs(result, 'composite')} |"
             )
     if result.tailor is not None:

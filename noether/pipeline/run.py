@@ -22,9 +22,10 @@ import torch
 
 from .. import progress
 from ..discovery import FilterResult, filter_candidates
-from ..discovery.composite import composite_laws
+from ..discovery.composite import composite_search
 from ..discovery.merge import with_composite
 from ..dsl import CandidateSpace, space_for
+from ..dsl.grammar import DEFAULT_OPERATORS
 from ..errors import DataError
 from ..io import atomic_path
 from ..settings import run_free
@@ -183,7 +184,9 @@ def discover(
 
     start = time.perf_counter()
     with progress.stage("enumerate"):
-        space = space_for(traj, depth=config.depth, max_params=config.max_params, seed=config.seed, force=config.force)
+        space = space_for(
+            traj, depth=config.depth, max_params=config.max_params, seed=config.seed, force=config.force, ops=config.ops
+        )
     timings["enumerate"] = time.perf_counter() - start
     result = DiscoveryResult(traj, config, space, timings=timings, cached=())
     if not config.runs("filter"):
@@ -191,7 +194,7 @@ def discover(
     keys = StageKeys.of(traj, config)
     filt = run("filter", keys.filter, filter_candidates, space, traj, config.filter_stage)
     if config.composite_stage is not None:
-        comp = run("composite", keys.composite, composite_laws, traj, config.composite_stage)
+        comp = run("composite", keys.composite, composite_search, traj, config.composite_stage)
         filt = with_composite(filt, comp, traj, config.filter_stage)
     if on_filter is not None:
         on_filter(DiscoveryResult(traj, config, filt.space, filt, timings=dict(timings), cached=tuple(cached)))
@@ -226,7 +229,8 @@ class StageKeys:
     @classmethod
     def of(cls, traj: Trajectories, config: DiscoverConfig) -> StageKeys:
         data = traj.fingerprint()
-        filt = (data, config.depth, config.max_params, run_free(config.filter_stage))
+        ops = () if config.ops == DEFAULT_OPERATORS else (config.ops,)  # default: the keys of earlier caches
+        filt = (data, config.depth, config.max_params, *ops, run_free(config.filter_stage))
         comp = (filt, None if config.composite_stage is None else run_free(config.composite_stage))
         screen = (comp, run_free(config.tailor))
         return cls(data, filt, comp, screen, (screen, "meta"))

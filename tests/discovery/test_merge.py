@@ -36,3 +36,19 @@ def test_composite_laws_become_ranked_candidates_with_their_own_values():
     assert set(merged.independent_indices) <= set(merged.representatives.tolist())
     assert merged.table["law_class"][merged.table["accepted"]].notna().all()
     assert merged.table["forms"].sum() == merged.n_accepted
+
+
+def test_a_law_the_filter_knows_keeps_the_filters_form_as_its_representative():
+    traj = load_system("spring", noise=0.0).select(list(range(12)))
+    space = space_for(traj, depth=7, max_params=1)
+    config = FilterConfig()
+    filt = filter_candidates(space, traj, config)
+    comp = composite_laws(traj, CompositeConfig(term_depth=2, ops=("square",), max_terms=2, beam=8))
+    assert any(law.verdict == "conserved" for law in comp.laws)  # q² + k p², found by both
+    merged = with_composite(filt, comp, traj, config)
+    source = merged.table["source"].to_numpy()
+    for members, rep in zip(merged.classes.members, merged.representatives):
+        if (source[members] == "filter").any():
+            assert source[rep] == "filter"
+    mixed = [m for m in merged.classes.members if len(set(source[m])) == 2]
+    assert mixed  # the energy's class holds forms of both sources

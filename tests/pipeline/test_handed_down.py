@@ -67,8 +67,8 @@ def test_window_reaches_the_composite_search(monkeypatch, tmp_path):
 
     monkeypatch.setattr(composite_mod, "sequence_set", spy)
     configs = []
-    real_laws = pipeline_run.composite_laws
-    monkeypatch.setattr(pipeline_run, "composite_laws", lambda traj, cfg: configs.append(cfg) or real_laws(traj, cfg))
+    real_laws = pipeline_run.composite_search
+    monkeypatch.setattr(pipeline_run, "composite_search", lambda traj, cfg: configs.append(cfg) or real_laws(traj, cfg))
     res = CliRunner().invoke(
         cli,
         [
@@ -80,6 +80,8 @@ def test_window_reaches_the_composite_search(monkeypatch, tmp_path):
             "--stage",
             "filter",
             "--composite",
+            "--term-depth",
+            "3",
             "--window",
             "20",
             "--no-cache",

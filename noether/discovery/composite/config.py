@@ -26,6 +26,8 @@ class CompositeConfig:
     but lost Lotka-Volterra's, which 1e-9 finds: both run);
     products: the library also holds the product of every pair of terms of at most this many nodes (0: none), so
     a monomial such as x²·y (Hénon-Heiles) or x·vy² (Runge-Lenz) is one term without enumerating depth 4-5;
+    product_nodes: the library also holds the product of every pair of terms of at most this many nodes together
+    (0: none): x·y·z as (x·y)·z without the products of two 3-node terms that ``products=3`` also makes;
     independence_tol: the median smallest singular value of the unit gradients below which a law counts as a
     function of the ones before it (``independence.independent_set``; the filter's 0.1 undercounts the true
     laws themselves on orbits: Kepler's energy, L and Runge-Lenz x give a median of 0.069, the two-body
@@ -49,6 +51,7 @@ class CompositeConfig:
     paths: int = 16
     ridges: tuple[float, ...] = (1e-9, 1e-3)
     products: int = 0
+    product_nodes: int = 0
     relative: tuple[tuple[str, str], ...] = ()
     relative_products: int = 3
     independence_tol: float = 0.02
@@ -68,8 +71,9 @@ class CompositeConfig:
             raise ConfigError(
                 f"term_depth, max_terms and beam must be >= 1, got {self.term_depth}, {self.max_terms}, {self.beam}"
             )
-        if self.products < 0 or self.relative_products < 0 or self.paths < 0 or not self.independence_tol > 0:
+        counts = (self.products, self.product_nodes, self.relative_products, self.paths)
+        if min(counts) < 0 or not self.independence_tol > 0:
             raise ConfigError(
-                f"products, relative_products and paths must be >= 0 and independence_tol > 0, got "
-                f"{self.products}, {self.relative_products}, {self.paths}, {self.independence_tol}"
+                f"products, product_nodes, relative_products and paths must be >= 0 and independence_tol > 0, got "
+                f"{', '.join(map(str, counts))}, {self.independence_tol}"
             )

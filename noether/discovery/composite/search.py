@@ -64,13 +64,15 @@ class CompositeLaw:
 class CompositeResult:
     """library: the terms' SymPy texts (over the states and derived inputs); laws: accepted, conserved before
     approximate, then fewest terms and best ratio first; independent: positions in ``laws`` of a functionally
-    independent subset of the conserved ones; searched: how many supports were scored; seconds by step."""
+    independent subset of the conserved ones; searched: how many supports were scored; seconds by step; notes:
+    what a default search chose (its libraries and derived inputs, ``portfolio.py``)."""
 
     library: list[str]
     laws: list[CompositeLaw]
     independent: list[int]
     searched: int
     seconds: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def independent_laws(self) -> list[CompositeLaw]:
@@ -230,13 +232,15 @@ def _library(
     exclude: set[str] = frozenset(),
 ) -> tuple[list[str], np.ndarray]:
     """Parameter-free unit-valid terms up to ``term_depth`` nodes, their reciprocals, and the products of pairs of
-    terms of at most ``products`` nodes, as SymPy texts and values [K, N], at most ``limit`` of them; terms not
-    finite, constant on the data or in ``exclude`` are dropped (and those linearly dependent on simpler ones
-    later, ``_spanning``)."""
+    terms of at most ``products`` nodes each or ``config.product_nodes`` nodes together, as SymPy texts and values
+    [K, N], at most ``limit`` of them; terms not finite, constant on the data or in ``exclude`` are dropped (and
+    those linearly dependent on simpler ones later, ``_spanning``)."""
     space = enumerate_space(names, units, depth=config.term_depth, max_params=0, ops=config.ops, seed=config.seed)
     formulas = list(space.formulas)
-    factors = [i for i, f in enumerate(formulas) if f.size <= products]
-    pairs = [(a, b) for n, a in enumerate(factors) for b in factors[n:]]
+    sizes = np.array([f.size for f in formulas])
+    joint = (sizes[:, None] <= products) & (sizes[None, :] <= products)
+    joint |= sizes[:, None] + sizes[None, :] <= config.product_nodes
+    pairs = [(int(a), int(b)) for a, b in zip(*np.nonzero(np.triu(joint)))]  # a <= b, by a then b
     if 2 * len(formulas) + len(pairs) > limit:
         raise DataError(
             f"the composite library would hold {2 * len(formulas) + len(pairs)} more terms (depth "

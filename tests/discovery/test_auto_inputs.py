@@ -1,0 +1,82 @@
+"""Derived inputs chosen from the data and its units: positions from the derivatives, a distance only of
+Cartesian positions of one unit, log only of positive dimensionless states, nothing for unit-less states."""
+
+import numpy as np
+import pytest
+
+from noether.discovery.composite.auto import AutoInputs, auto_derived, positions
+from noether.errors import ConfigError
+from noether.systems import Trajectories
+from noether.units import parse_unit, resolve_units
+
+
+def _planar(units: tuple[str | None, ...] = ("m", "m", "m/s", "m/s")) -> Trajectories:
+    """A particle on a circle-ish orbit under a non-linear force (not a built-in system): x, y positions, vx, vy
+    their velocities; exact derivatives."""
+    t = np.linspace(0, 6, 120)
+    rng = np.random.default_rng(1)
+    states, derivs = [], []
+    for _ in range(6):
+        a, w, ph = rng.uniform(0.5, 2), rng.uniform(0.7, 1.5), rng.uniform(0, 6)
+        x, y = a * np.cos(w * t + ph) + 0.3, 0.6 * a * np.sin(w * t + ph)
+        vx, vy = -a * w * np.sin(w * t + ph), 0.6 * a * w * np.cos(w * t + ph)
+        ax, ay = -a * w**2 * np.cos(w * t + ph), -0.6 * a * w**2 * np.sin(w * t + ph)
+        states.append(np.stack([x, y, vx, vy], -1))
+        derivs.append(np.stack([vx, vy, ax**3, ay + np.sin(3 * x)], -1))  # forces unlike any state
+    return Trajectories(
+        states=np.array(states),
+        times=np.tile(t, (6, 1)),
+        names=("x", "y", "vx", "vy"),
+        units=resolve_units(("x", "y", "vx", "vy"), dict(zip(("x", "y", "vx", "vy"), units))),
+        derivatives=np.array(derivs),
+    )
+
+
+def test_positions_are_the_states_whose_derivative_is_another_state():
+    assert positions(_planar(), 0.99) == {"x", "y"}
+
+
+def test_a_harmonic_rotation_leaves_the_roles_undecided():
+    traj = _planar()
+    rot = Trajectories(  # dq/dt = p and dp/dt = -q: either could be the position
+        states=traj.states[..., [0, 2]],
+        times=traj.times,
+        names=("q", "p"),
+        units=(parse_unit("m"), parse_unit("m")),
+        derivatives=np.stack([traj.states[..., 2], -traj.states[..., 0]], -1),
+    )
+    assert positions(rot, 0.99) == set()
+
+
+def test_the_distance_is_of_positions_of_one_unit_and_differences_are_off_by_default():
+    traj = _planar()
+    x = traj.states.reshape(-1, 4)
+    assert auto_derived(traj, x) == (("r_x_y", "sqrt(x**2 + y**2)"),)
+    with_diff = auto_derived(traj, x, AutoInputs(families=("difference",)))
+    assert with_diff == (("d_x_y", "x - y"), ("d_vx_vy", "vx - vy"))  # like: one unit and one role
+    assert auto_derived(traj, x, AutoInputs(families=())) == ()
+
+
+def test_states_without_units_or_of_different_units_get_nothing():
+    for units in ((None, None, None, None), ("m", "s", "m/s", "kg")):
+        traj = _planar(units)
+        assert auto_derived(traj, traj.states.reshape(-1, 4), AutoInputs(families=("difference", "distance"))) == ()
+
+
+def test_log_only_of_positive_dimensionless_states_and_trig_of_angle_differences():
+    traj = _planar(("dimensionless", "rad", "rad", "dimensionless"))
+    x = traj.states.reshape(-1, 4).copy()
+    x[:, 0] = np.abs(x[:, 0]) + 0.1  # x stays positive; vy changes sign; y is an angle
+    assert auto_derived(traj, x, AutoInputs(families=("log",))) == (("log_x", "log(x)"),)
+    assert auto_derived(traj, x, AutoInputs(families=("angle",))) == (
+        ("cos_y_vx", "cos(y - vx)"),
+        ("sin_y_vx", "sin(y - vx)"),
+    )
+
+
+def test_each_family_is_bounded_and_an_unknown_family_is_refused():
+    traj = _planar(("dimensionless",) * 4)
+    got = auto_derived(traj, traj.states.reshape(-1, 4), AutoInputs(families=("difference",), per_family=2))
+    assert len(got) == 2
+    with pytest.raises(ConfigError, match="unknown derived-input families radius"):
+        AutoInputs(families=("radius",))

@@ -52,16 +52,19 @@ CELLS = RESULTS / "tables_1_2" / "cells"
 CACHE = Path("runs/bench_tables/cache")
 SYSTEMS = ("pendulum", "spring")
 TRAINING_SEEDS = (0, 1, 2)
+BASELINES = TailorConfig.baselines
 
 
 def cell_name(system: str, protocol: str, data_seed: int) -> str:
     return f"{system}_{protocol}_d{data_seed}"
 
 
-def run_cell(system: str, protocol: str, data_seed: int) -> dict:
-    """One `discover` run on one data draw; its evaluation's figures per (method, training seed) as plain data."""
+def run_cell(system: str, protocol: str, data_seed: int, baselines: tuple[str, ...] = BASELINES) -> dict:
+    """One `discover` run on one data draw; its evaluation's figures per (method, training seed) as plain data.
+    baselines: 'mlp' and, unless left out to save time, 'hnn' (no ratio needs it)."""
     traj = noether.load_system(system, protocol=protocol, seed=data_seed)
-    config = noether.DiscoverConfig(tailor=TailorConfig(eval_seeds=TRAINING_SEEDS), cache_dir=str(CACHE))
+    tailor = TailorConfig(eval_seeds=TRAINING_SEEDS, baselines=baselines)
+    config = noether.DiscoverConfig(tailor=tailor, cache_dir=str(CACHE))
     load = os.getloadavg()
     start = time.perf_counter()
     result = noether.discover(traj, config)
@@ -87,6 +90,7 @@ def run_cell(system: str, protocol: str, data_seed: int) -> dict:
         "noise": PROTOCOLS[protocol].noise,
         "data_seed": data_seed,
         "training_seeds": list(TRAINING_SEEDS),
+        "baselines": list(baselines),
         "law": None if law is None else str(law.display()),
         "n_accepted": None if result.filter is None else result.filter.n_accepted,
         "runs": runs,
@@ -113,7 +117,7 @@ def claim(name: str) -> bool:
     return True
 
 
-def run(systems: tuple[str, ...], data_seeds: tuple[int, ...]) -> None:
+def run(systems: tuple[str, ...], data_seeds: tuple[int, ...], baselines: tuple[str, ...] = BASELINES) -> None:
     """Run every missing cell in data-seed order (so a stopped grid is balanced over systems and protocols)."""
     CELLS.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
@@ -124,7 +128,7 @@ def run(systems: tuple[str, ...], data_seeds: tuple[int, ...]) -> None:
                 if not claim(name):
                     continue
                 try:
-                    cell = run_cell(system, protocol, seed)
+                    cell = run_cell(system, protocol, seed, baselines)
                     tmp = CELLS / f"{name}.json.tmp"
                     tmp.write_text(json.dumps(cell, indent=1))
                     tmp.replace(CELLS / f"{name}.json")
@@ -138,11 +142,12 @@ def main() -> None:
     ap.add_argument("what", nargs="?", default="all", choices=["run", "report", "all"])
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--data-seeds", default="0,1,2,3,4")
+    ap.add_argument("--baselines", default=",".join(BASELINES), help="'mlp,hnn', or 'mlp' to save HNN's training")
     args = ap.parse_args()
     systems = tuple(args.systems.split(","))
     seeds = tuple(int(s) for s in args.data_seeds.split(","))
     if args.what in ("run", "all"):
-        run(systems, seeds)
+        run(systems, seeds, tuple(args.baselines.split(",")))
     if args.what in ("report", "all"):
         from benchmarks.tables_report import write_tables
 

@@ -63,6 +63,14 @@ class Ratio:
         return vs_paper + "no clear difference from the MLP (1 inside)"
 
 
+def cell_key(cell: dict) -> str:
+    return f"{cell['system']}_{cell['protocol']}_d{cell['data_seed']}"
+
+
+def all_cells(systems: tuple[str, ...], seeds: tuple[int, ...]) -> list[str]:
+    return [f"{s}_{p}_d{d}" for s in systems for p in PROTOCOL_ORDER for d in seeds]
+
+
 def load_cells(folder: Path) -> dict[tuple[str, str, int], dict]:
     cells = {}
     for path in sorted(folder.glob("*.json")):
@@ -255,7 +263,12 @@ def write_tables(folder: Path, results: Path, systems: tuple[str, ...], seeds: t
         f"{secs.min():.0f}-{secs.max():.0f} s (median {np.median(secs):.0f} s).",
         "",
         f"Cells finished: {len(done)} of {total} (system x protocol x data seed {list(seeds)}); each covers "
-        "training seeds 0-2.",
+        "training seeds 0-2. Missing: "
+        + (", ".join(sorted(set(all_cells(systems, seeds)) - {cell_key(c) for c in done})) or "none")
+        + ". HNN left out (`--baselines mlp`, to save time): "
+        + (", ".join(cell_key(c) for c in done if "hnn" not in c.get("baselines", ["hnn"])) or "none")
+        + ". Each process runs torch on one thread, so a cell can differ in the last digits (and, through "
+        "training, by up to a few training-seed standard errors) from the same `noether discover` run on two.",
         "",
         "Protocols: "
         + "; ".join(f"**{p.name}**: {p.description} (noise std {p.noise:g})" for p in PROTOCOLS.values())

@@ -105,9 +105,13 @@ def run_cell(system: str, protocol: str, data_seed: int, baselines: tuple[str, .
 
 
 def claim(name: str) -> bool:
-    """Take cell ``name`` for this worker (an exclusive lock file), False when done or taken by another."""
+    """Take cell ``name`` for this worker (an exclusive lock file), False when done or taken by another live
+    process (the lock of a stopped one is taken over)."""
     if (CELLS / f"{name}.json").exists():
         return False
+    lock = CELLS / f"{name}.lock"
+    if lock.exists() and not _alive(int(lock.read_text() or 0)):
+        lock.unlink(missing_ok=True)
     try:
         fd = os.open(CELLS / f"{name}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -115,6 +119,16 @@ def claim(name: str) -> bool:
     os.write(fd, str(os.getpid()).encode())
     os.close(fd)
     return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 def run(systems: tuple[str, ...], data_seeds: tuple[int, ...], baselines: tuple[str, ...] = BASELINES) -> None:

@@ -23,7 +23,7 @@ from ..pipeline import (
     discover,
     export,
 )
-from ..pipeline.report import law_helped, verdict_lines
+from ..pipeline.report import law_helped, protocol_line, spread_line, verdict_lines
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig
 from ..tailoring.integrate import BACKENDS
@@ -326,12 +326,13 @@ def report_filter(result: DiscoveryResult, top: int) -> None:
 def report_tailoring(result: DiscoveryResult, top: int) -> None:
     """Print what the tailoring stages found: the comparison, the ranked laws with their verdicts, the timings."""
     if result.evaluation is not None:
-        table = Table(title="long-term test RMSE (mean ± s.e. over seeds)")
+        table = Table(title="long-term test RMSE (mean ± s.e. over training seeds)")
         for col in ("method", "RMSE", "±"):
             table.add_column(col)
         for _, row in result.evaluation.summary.iterrows():
             table.add_row(escape(row["method"]), f"{row['rmse_mean']:.5g}", f"{row['rmse_sem']:.5g}")
         out.print(table)
+        out.print(escape(" ".join(filter(None, (protocol_line(result.traj), spread_line(result.traj))))))
     if result.tailor is not None:
         out.print("top laws (SymPy), best first:")
         for r in result.laws()[: min(top, 5)]:

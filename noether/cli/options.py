@@ -15,6 +15,7 @@ from ..dsl.grammar import DEFAULT_OPERATORS, OPERATORS
 from ..errors import ConfigError
 from ..systems import Trajectories, load_system
 from ..systems.derivatives import ESTIMATORS
+from ..systems.protocol import PROTOCOLS
 
 out = Console(highlight=False)
 
@@ -73,6 +74,13 @@ def data_options(func):
         help="Observation noise of simulated systems [default: 0.1 absolute on spring and pendulum, as "
         "HNN; 0.01 of each state's spread on the others].",
     )
+    @click.option(
+        "--protocol",
+        type=click.Choice(list(PROTOCOLS)),
+        default=None,
+        help="Data protocol of spring and pendulum: 'hnn' (noise 0.1, as HNN; the default) or 'paper' "
+        "(noise-free ODE data, as the paper's App. C); instead of --noise.",
+    )
     @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of generated systems.")
     @functools.wraps(func)
     def wrapper(
@@ -87,11 +95,12 @@ def data_options(func):
         deriv_cols,
         deriv,
         noise,
+        protocol,
         data_seed,
         **kwargs,
     ):
         traj = resolve_data(
-            system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols, group_col
+            system, data, state, units, trajectory_col, time_col, noise, data_seed, deriv_cols, group_col, protocol
         )
         if deriv is not None:
             if deriv_cols:
@@ -115,6 +124,7 @@ def resolve_data(
     seed=0,
     deriv_cols=None,
     group_col="group",
+    protocol=None,
 ) -> Trajectories:
     """Build Trajectories from the CLI's data options, with a clear error when they conflict."""
     if (system is None) == (data is None):
@@ -122,7 +132,11 @@ def resolve_data(
     if system is not None:
         if state or units or deriv_cols:
             raise click.UsageError("--state/--unit/--deriv-cols apply to --data only")
-        return load_system(system, noise=noise, seed=seed)
+        if protocol is not None and noise is not None:
+            raise click.UsageError("give --protocol or --noise, not both")
+        return load_system(system, noise=noise, seed=seed, protocol=protocol)
+    if protocol is not None:
+        raise click.UsageError("--protocol applies to --system spring or pendulum only")
     if not state:
         raise click.UsageError("--data needs --state, e.g. --state q,p")
     return Trajectories.from_file(

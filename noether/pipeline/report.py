@@ -11,6 +11,7 @@ import numpy as np
 from ..discovery.composite import describe
 from ..io import atomic_path, atomic_write_text
 from ..systems import paper_facts
+from ..systems.protocol import PROTOCOLS
 from .figures import write_figures
 from .laws_file import RankedLaw
 
@@ -23,6 +24,8 @@ def write_report(result, out_dir: Path, laws: list[RankedLaw], meta: dict, figur
     out_dir = Path(out_dir)
     written = []
     lines = [f"# noether discover: {result.traj.name}", "", f"Data: {result.traj.describe()}", ""]
+    if protocol_line(result.traj):
+        lines += [protocol_line(result.traj), ""]
     lines += [
         f"Command: `{meta.get('command') or 'noether.discover(...)'}`  ",
         f"Machine: {platform.platform()}, {meta.get('cpus')} CPU cores, torch {meta['versions']['torch']}, "
@@ -166,7 +169,9 @@ def _evaluation_section(result) -> list[str]:
         "## Long-term prediction on the test trajectories",
         "",
         "RMSE against the noise-free trajectory (observed states for real data), mean ± standard error over "
-        f"seeds {sorted(set(r.seed for r in ev.runs))}.",
+        f"training seeds {sorted(set(r.seed for r in ev.runs))}.",
+        "",
+        spread_line(result.traj),
         "",
     ]
     lines += _one_recording_lines(result.traj)
@@ -196,6 +201,24 @@ def _evaluation_section(result) -> list[str]:
         ]
         lines += [f"| {r.method} | {r.seed} | {_pick(r.lr, r.dt_scale)} | {r.rmse:.5g} |" for r in tuned]
     return lines
+
+
+def protocol_line(traj) -> str:
+    """'Protocol: paper (noise-free ODE data, ...); data seed 0.' for data generated under a named protocol."""
+    name = traj.meta.get("protocol")
+    if name is None:
+        return ""
+    return f"Protocol: {name} ({PROTOCOLS[name].description}); data seed {traj.meta.get('seed', 0)}."
+
+
+def spread_line(traj) -> str:
+    """What the comparison's ± covers: the training seeds (initialisation, batches, tailoring) on ONE data draw."""
+    seed = traj.meta.get("seed") if traj.system else None
+    draw = "this one data set" if seed is None else f"one data draw (data seed {seed})"
+    return (
+        f"The ± covers training seeds only, on {draw}: another draw of the data moves these RMSEs more "
+        "(benchmarks/results/tables_1_2.md measures both)."
+    )
 
 
 def verdict_lines(ev) -> list[str]:

@@ -11,6 +11,7 @@ from .hnn import PENDULUM, SPRING
 from .mechanics import DOUBLE_PENDULUM, HENON_HEILES, OSCILLATOR_2D, RIGID_BODY
 from .orbits import KEPLER, TWO_BODY
 from .population import LOTKA_VOLTERRA
+from .protocol import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol, protocol_of
 from .real_pendulum import real_pendulum
 from .simulated import SimulatedSystem
 from .trajectories import Trajectories
@@ -46,6 +47,7 @@ SYSTEMS: dict[str, SystemSpec] = {
         SPRING.law,
         (SPRING.law,),
         1,
+        PROTOCOLS[DEFAULT_PROTOCOL].noise,
     ),
     "pendulum": SystemSpec(
         "pendulum",
@@ -54,6 +56,7 @@ SYSTEMS: dict[str, SystemSpec] = {
         PENDULUM.law,
         (PENDULUM.law,),
         1,
+        PROTOCOLS[DEFAULT_PROTOCOL].noise,
     ),
     "real-pendulum": SystemSpec(
         "real-pendulum",
@@ -89,14 +92,23 @@ def get_system(name: str) -> SystemSpec:
     return SYSTEMS[name]
 
 
-def load_system(name: str, *, noise: float | None = None, seed: int = 0) -> Trajectories:
+def load_system(name: str, *, noise: float | None = None, seed: int = 0, protocol: str | None = None) -> Trajectories:
     """Generate or load a built-in system. ``noise`` (simulated systems only) defaults to the system's own:
-    HNN's absolute std 0.1 for spring and pendulum, a relative 0.01 (of each column's clean std) for the others."""
+    HNN's absolute std 0.1 for spring and pendulum, a relative 0.01 (of each column's clean std) for the others.
+    ``protocol`` (spring and pendulum; ``protocol.PROTOCOLS``): 'hnn' (noise 0.1, the default) or 'paper'
+    (noise-free, as the paper ran them), instead of ``noise``; the data's meta names it."""
     spec = get_system(name)
+    if protocol is not None:
+        if noise is not None:
+            raise ConfigError(f"give a protocol ('{protocol}') or a noise level ({noise}), not both")
+        noise = get_protocol(protocol, name).noise
     if name == "real-pendulum":
         if noise:
             raise ConfigError("real-pendulum is measured data; it takes no noise level")
         traj = spec.make(seed=seed)
     else:
         traj = spec.make(noise=spec.noise if noise is None else noise, seed=seed)
+        named = protocol_of(name, traj.meta["noise"])
+        if named is not None:
+            traj = replace(traj, meta={**traj.meta, "protocol": named})
     return replace(traj, system=name)

@@ -65,7 +65,8 @@ class CompareConfig:
 
 @dataclass(frozen=True)
 class MethodRun:
-    """One method on one seed: test RMSE, MSE vs horizon [T], the inner lr (laws only), seconds per stage."""
+    """One method on one seed: test RMSE (pooled over the test trajectories), MSE vs horizon [T], the inner lr
+    (laws only), seconds per stage; traj_rmse [M]: each test trajectory's own RMSE."""
 
     method: str
     seed: int
@@ -75,6 +76,7 @@ class MethodRun:
     diverged: bool
     seconds: dict
     dt_scale: float | None = None
+    traj_rmse: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,7 @@ def _evaluate(
             bool(lt.diverged[row]),
             {**f.seconds, "evaluate": share},
             f.dt_scale,
+            lt.traj_rmse[row],
         )
     return runs, lt.times
 

@@ -78,6 +78,12 @@ def test_written_files_and_export_round_trip(run):
     report = (out / "report.md").read_text()
     assert "| conserved |" in report and "Functionally independent conserved laws" in report
     assert "- noether vs mlp: better (one seed: no spread) (RMSE -" in report  # SMALL runs one seed
+    # the data protocol it ran, and that its ± is over training seeds on one data draw
+    assert "Protocol: hnn (HNN's data: Gaussian noise of std 0.1" in report and "data seed 0." in report
+    assert "The ± covers training seeds only, on one data draw (data seed 0)" in report
+    for r in result.evaluation.runs:  # the pooled RMSE is the root of the mean of each trajectory's squared RMSE
+        assert r.traj_rmse.shape == (25,) and np.isfinite(r.traj_rmse).all()
+        assert r.rmse == pytest.approx(np.sqrt(np.mean(r.traj_rmse**2)), rel=1e-9)
     doc = json.loads((out / "laws.json").read_text())
     top = doc["laws"][0]
     for key in (

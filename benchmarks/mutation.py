@@ -1,0 +1,150 @@
+"""Mutation testing of the decision modules (``make mutate``): mutmut 3, one module at a time.
+
+Each module is mutated against its own fast test files only (``MODULES``), in a scratch folder
+``.mutation/<module>/`` so that runs of different modules never share mutmut's state. A run's counts and surviving
+mutants are saved to ``benchmarks/results/mutation/<module>.json``; ``benchmarks/results/mutation.md`` is then
+rewritten from every saved module, with each survivor's explanation from ``EQUIVALENT`` (or "not explained").
+
+    python -m benchmarks.mutation                # every module (CPU-heavy: tens of minutes)
+    python -m benchmarks.mutation null drift     # only these
+    python -m benchmarks.mutation --report       # only rewrite mutation.md from the saved runs
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SCRATCH = ROOT / ".mutation"
+
+# module key -> (source file, the test files that decide it); slow end-to-end tests are left out (-m "not slow")
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "null": ("noether/discovery/null.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_fitting.py"]),
+    "independence": (
+        "noether/discovery/independence.py",
+        ["tests/discovery/test_decision_rules.py", "tests/discovery/test_classes.py"],
+    ),
+    "merge": ("noether/discovery/merge.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_merge.py"]),
+    "drift": ("noether/discovery/drift.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_drift.py"]),
+    "meta": ("noether/tailoring/meta.py", ["tests/tailoring/test_decision_rules.py"]),
+    "compare": (
+        "noether/tailoring/compare.py",
+        ["tests/tailoring/test_decision_rules.py", "tests/tailoring/test_compare_verdict.py"],
+    ),
+    "video_compare": ("noether/video/compare.py", ["tests/video/test_compare.py"]),
+}
+
+# mutant name -> why it cannot be killed (behaviour identical to the original); filled from reading each survivor
+EQUIVALENT: dict[str, str] = {}
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
+
+
+def _prepare(key: str, source: str, tests: list[str]) -> Path:
+    """A scratch folder that sees the tree through links and carries this module's mutmut settings."""
+    work = SCRATCH / key
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in ("noether", "tests"):
+        (work / name).symlink_to(ROOT / name)
+    settings = {
+        "source_paths": ["noether"],
+        "only_mutate": [source],
+        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args": ["-q", "-p", "no:cacheprovider", "-m", "not slow"],
+    }
+    lines = [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + "\n[tool.mutmut]\n" + "\n".join(lines))
+    return work
+
+
+def run_module(key: str) -> dict:
+    """Mutate one module against its tests; returns and saves its counts and survivors."""
+    source, tests = MODULES[key]
+    work = _prepare(key, source, tests)
+    start = time.perf_counter()
+    mutmut = Path(sys.executable).parent / "mutmut"
+    with open(work / "mutmut.log", "w") as log:
+        subprocess.run([str(mutmut), "run", "--max-children", "1"], cwd=work, stdout=log, stderr=subprocess.STDOUT)
+    meta = json.loads((work / "mutants" / (source + ".meta")).read_text())
+    codes = meta["exit_code_by_key"]
+    status = {name: STATUS.get(code, "suspicious") for name, code in codes.items()}
+    result = {
+        "module": source,
+        "tests": tests,
+        "counts": {s: sum(1 for v in status.values() if v == s) for s in sorted(set(status.values()))},
+        "survivors": sorted(n for n, s in status.items() if s != "killed"),
+        "status": status,
+        "seconds": round(time.perf_counter() - start, 1),
+        "load": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
+        "machine": f"{platform.machine()}, {_cores()} cores, no GPU used",
+    }
+    out = RESULTS / "mutation" / f"{key}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def report() -> str:
+    """mutation.md: score per module and every survivor with its explanation."""
+    rows, survivors = [], []
+    for key in MODULES:
+        path = RESULTS / "mutation" / f"{key}.json"
+        if not path.exists():
+            rows.append(f"| {MODULES[key][0]} | not run | | | | |")
+            continue
+        r = json.loads(path.read_text())
+        killed = r["counts"].get("killed", 0)
+        equivalent = sum(1 for n in r["survivors"] if n in EQUIVALENT)
+        total = sum(r["counts"].values())
+        score = killed / max(1, total - equivalent)
+        rows.append(
+            f"| {r['module']} | {total} | {killed} | {equivalent} | {total - killed - equivalent} | {score:.1%} |"
+            f" {r['seconds']:.0f} s (load {' '.join(r['load'] or [])}) |"
+        )
+        for name in r["survivors"]:
+            survivors.append(f"| `{name}` | {r['status'][name]} | {EQUIVALENT.get(name, '**not explained**')} |")
+    return "\n".join(
+        [
+            "# Mutation testing of the decision modules",
+            "",
+            "mutmut 3 (`make mutate`, i.e. `python -m benchmarks.mutation`), each module against its own fast test",
+            "files (see `MODULES` in `benchmarks/mutation.py`). Score = killed / (mutants − equivalent).",
+            "",
+            "| module | mutants | killed | equivalent | other survivors | score | wall time |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "## Survivors",
+            "",
+            "| mutant | status | why it is equivalent |",
+            "|---|---|---|",
+            *survivors,
+            "",
+        ]
+    )
+
+
+def main(args: list[str]) -> None:
+    if "--report" not in args:
+        for key in [a for a in args if a in MODULES] or list(MODULES):
+            r = run_module(key)
+            print(f"{key}: {r['counts']} in {r['seconds']} s", flush=True)
+    (RESULTS / "mutation.md").write_text(report())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

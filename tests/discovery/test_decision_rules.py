@@ -1,0 +1,267 @@
+"""Every decision of the discovery stage, tested on each side of its boundary with constructed data whose answer is
+known from a closed form or a plain numpy computation (never from the implementation's own output):
+acceptance (``null.py``), conserved / approximate (``drift.py``), functional independence and classes
+(``independence.py``). Tiny arrays only: the whole file runs in about a second."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from noether.discovery.drift import DriftRule, measure_drift, null_excess, spikiness, trend_pvalue
+from noether.discovery.independence import are_independent, functional_classes, independent_set, state_gradients
+from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of
+from noether.discovery.score import noise_excess
+from noether.errors import ConfigError
+
+M, L = 200, 50  # sequences x steps of the constructed white-noise data (N = 10 000: sampling error ~2%)
+
+
+def white(rows: int, seed: int = 0, m: int = M, length: int = L) -> torch.Tensor:
+    return torch.randn(rows, m * length, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def centred_step(length: int = L) -> torch.Tensor:
+    """t - mean(t) along one sequence, repeated over the M sequences (points in sequence order)."""
+    t = torch.arange(length, dtype=torch.float64)
+    return (t - t.mean()).repeat(M)
+
+
+def decide_one(rule: AcceptanceRule, ratio: float, excess: float) -> tuple[bool, str | None]:
+    """The rule's verdict on one candidate with S_random = 1 and S_true = 1 / ratio."""
+    acc, why = rule.decide(np.array([1 / ratio]), np.array([1.0]), np.array([excess]), [None])
+    return bool(acc[0]), why[0]
+
+
+# --- acceptance: ratio >= 100 (the paper), or ratio >= 3 and within-variance <= 1.5 x white-noise variance ---------
+
+
+def test_paper_ratio_accepts_at_100_whatever_the_drift():
+    rule = AcceptanceRule()
+    assert decide_one(rule, 101.0, excess=50.0) == (True, None)  # clean data: the paper's rule alone decides
+    assert decide_one(rule, 100.0, excess=50.0) == (True, None)  # ratio >= 100 (the paper's >=)
+    accepted, why = decide_one(rule, 99.0, excess=50.0)
+    assert not accepted and "drifts" in why
+
+
+def test_noisy_ratio_bound_is_three():
+    rule = AcceptanceRule()
+    assert decide_one(rule, 3.05, excess=1.0) == (True, None)
+    accepted, why = decide_one(rule, 2.95, excess=1.0)
+    assert not accepted and why.startswith("ratio 2.95 < 3")
+
+
+def ramp_excess(target: float, seed: int) -> float:
+    """Within / white-noise variance of unit white noise plus a ramp a·t along each sequence, where a is chosen so
+    that the closed form (1 + a²·L(L+1)/12: the ramp's within-sequence variance, denominator L - 1; third
+    differences remove the ramp exactly) equals ``target``. Returns the measured excess."""
+    a = np.sqrt((target - 1) * 12 / (L * (L + 1)))
+    values = white(1, seed) + a * centred_step()
+    measured = float(noise_excess(values, L)[0])
+    assert measured == pytest.approx(target, rel=0.06), "the constructed case misses its closed form"
+    return measured
+
+
+def test_whiteness_bound_is_one_and_a_half_times_the_white_noise_variance():
+    """A conserved quantity measured with noise (excess 1.2 by construction) passes at ratio 10; one whose
+    within-sequence variance is twice its white-noise part (excess 2.0) drifts and is rejected."""
+    rule = AcceptanceRule()
+    assert decide_one(rule, 10.0, ramp_excess(1.2, seed=1)) == (True, None)
+    accepted, why = decide_one(rule, 10.0, ramp_excess(2.0, seed=2))
+    assert not accepted and "drifts along sequences" in why
+    # between 1.5 and 2.9: the issue's surviving mutation moved the bound there
+    assert not decide_one(rule, 10.0, 1.6)[0] and not decide_one(rule, 10.0, 2.5)[0]
+    assert decide_one(rule, 10.0, 1.5)[0] and decide_one(AcceptanceRule(whiteness=3.0), 10.0, 2.5)[0]
+
+
+def test_without_time_order_only_the_paper_ratio_accepts():
+    rule = AcceptanceRule()
+    accepted, why = decide_one(rule, 50.0, excess=np.nan)
+    assert not accepted and "no noise floor" in why
+    assert decide_one(rule, 100.0, excess=np.nan) == (True, None)
+
+
+def test_fixed_rule_is_the_ratio_alone():
+    rule = AcceptanceRule(min_ratio=20)
+    assert decide_one(rule, 20.0, excess=50.0) == (True, None)  # drift does not matter to the paper's rule
+    accepted, why = decide_one(rule, 19.0, excess=1.0)
+    assert not accepted and why == "ratio 19 < 20"
+    assert rule.least_ratio == 20 and AcceptanceRule().least_ratio == 3.0
+
+
+def test_failures_before_the_ratio_are_reasons():
+    rule = AcceptanceRule()
+    acc, why = rule.decide(
+        np.array([0.01, np.nan, 0.01]), np.array([1.0, 1.0, np.inf]), np.ones(3), ["diverged", None, None]
+    )
+    assert acc.tolist() == [False, False, False]
+    assert why == ["diverged", "no finite score on the data", "no finite score on random sequences"]
+
+
+def test_ratio_of_an_exactly_conserved_quantity_is_infinite():
+    ratio = ratio_of(np.array([0.0, 0.0, 0.5, 0.2]), np.array([0.9, 0.0, 0.9, np.nan]))
+    assert ratio[0] == np.inf and np.isnan(ratio[1]) and ratio[2] == pytest.approx(1.8) and np.isnan(ratio[3])
+
+
+def test_hopeless_reason_names_the_bound():
+    # S_random is at most 1, so S_true >= 1/3 can never give ratio 3: the filter marks it hopeless
+    why = fit_reasons(np.array([True, False, True, True]), np.array([0.4, 0.1, np.nan, 0.1]), [True, False] * 2, 3.0)
+    assert why[0].startswith("S_true 0.4 >= 1/3") and why[1] == "non-finite values" and why[2] == "constant"
+    assert why[3] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(min_ratio=1.0), dict(noisy_ratio=1.0), dict(noisy_ratio=150.0), dict(whiteness=0.9)]
+)
+def test_acceptance_settings_out_of_range_are_config_errors(kwargs):
+    with pytest.raises(ConfigError):
+        AcceptanceRule(**kwargs)
+    AcceptanceRule(min_ratio=1.01, noisy_ratio=100.0, whiteness=1.0)  # the edges themselves are allowed
+
+
+# --- drift: excess, trend and spikiness -----------------------------------------------------------------------------
+
+
+def test_excess_bound_separates_noise_from_slow_variation_without_a_slope():
+    """A parabola in time along each sequence adds within-sequence variance (its variance, known in closed form)
+    but neither a slope (it is even about the centre) nor third differences (degree 2)."""
+    noise = white(2, seed=3)
+    tc = centred_step()
+    bump = tc**2 - float((tc[:L] ** 2).mean())
+    amp = np.sqrt(1.0 / float(bump[:L].square().sum() / (L - 1)))  # adds variance 1: excess 1 + 1 = 2
+    values = torch.stack([noise[0], noise[1] + amp * bump])
+    rule = DriftRule(whiteness=1.5)
+    drift = measure_drift(values, L, np.full(2, 0.5), rule)
+    assert drift.excess[1] == pytest.approx(2.0, rel=0.06) and drift.excess[0] == pytest.approx(1.0, rel=0.06)
+    assert drift.trend_p[1] > 0.01  # the parabola has no slope: only the excess can reject it
+    assert drift.verdicts == ["conserved", "approximate"]
+    assert measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=2.5)).verdicts == ["conserved"] * 2
+
+
+def test_default_excess_bound_is_the_white_noise_quantile():
+    """Without a fixed whiteness, the bound is white noise's (1 - alpha) quantile for the layout (25 x 45: ~1.18):
+    white noise passes it (with probability 1 - alpha), noise plus a slope-free parabola of excess 1.5 does not."""
+    m, length = 25, 45
+    t = torch.arange(length, dtype=torch.float64)
+    bump = ((t - t.mean()) ** 2 - ((t - t.mean()) ** 2).mean()).repeat(m)
+    amp = np.sqrt(0.5 / float(bump[:length].square().sum() / (length - 1)))  # adds variance 0.5: excess 1.5
+    noise = white(1, seed=4, m=m, length=length)[0]
+    values = torch.stack([noise, noise + amp * bump])
+    assert 1.0 < null_excess(m, length, 1e-3) < 1.3
+    assert measure_drift(values, length, np.full(2, 0.5)).verdicts == ["conserved", "approximate"]
+
+
+def test_trend_test_is_chi_squared_in_the_slopes():
+    """Unit white noise plus a slope b per step: each sequence's least-squares slope, in standard errors, is
+    N(b·sqrt(Sxx), 1), so the statistic is noncentral chi-squared with M degrees of freedom and mean
+    M·(1 + b²·Sxx). b = 0: p uniform; b²·Sxx = 1: mean 2M, p ~ 1e-20."""
+    sxx = float((centred_step()[:L] ** 2).sum())
+    slope = 1 / np.sqrt(sxx)
+    values = torch.stack([white(1, seed=5)[0], white(1, seed=6)[0] + slope * centred_step()])
+    p = trend_pvalue(values, L)
+    assert p[0] > 0.01 and p[1] < 1e-10
+    loose = DriftRule(whiteness=50.0)  # the excess (1 + 0.0006 here) cannot decide: the trend alone does
+    assert measure_drift(values, L, np.full(2, 0.5), loose).verdicts == ["conserved", "approximate"]
+    assert measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30)).verdicts == [
+        "conserved"
+    ] * 2
+
+
+def slow_spikiness(row: np.ndarray, length: int) -> float:
+    """Mean square of third differences over (1.4826 MAD)^2, by plain numpy per sequence."""
+    d = np.concatenate([np.diff(seq, n=3) for seq in row.reshape(-1, length)])
+    mad = 1.4826 * np.median(np.abs(d - np.median(d)))
+    return float((d**2).mean() / mad**2)
+
+
+def test_spikiness_flags_a_law_whose_variation_is_a_few_points():
+    noise = white(2, seed=7)
+    spiky = noise[1].clone()
+    spiky[L // 2 :: 10 * L] += 60.0  # one spike of 60 sigma mid-way through every tenth sequence
+    # third differences of unit noise have variance C(6, 3) = 20; each spike adds 60² x (1 + 9 + 9 + 1) to their sum
+    # of squares, so the mean square is 20 + 20 x 72 000 / 9 850 = 166: spikiness ~8 while the MAD stays ~20
+    values = torch.stack([noise[0], spiky])
+    expected = [slow_spikiness(v, L) for v in values.numpy()]
+    assert expected[0] == pytest.approx(1.0, abs=0.1) and expected[1] > 4  # Gaussian: 1; the spikes: far above 4
+    np.testing.assert_allclose(spikiness(values, L).numpy(), expected, rtol=1e-2)  # torch's median: lower middle
+    drift = measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30))
+    assert drift.verdicts == ["conserved", "approximate"] and drift.only_spiky.tolist() == [False, True]
+    bound = expected[1] * 1.01  # a bound above the law's spikiness lets it pass
+    assert measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30, spikiness=bound)).verdicts[
+        1
+    ] == "conserved"
+
+
+def test_exactness_overrides_the_noise_tests_below_its_spread():
+    """A ramp with no noise fails every noise test; it is conserved only when sqrt(S_true) <= exact."""
+    ramp = (1.0 + 1e-3 * centred_step())[None]
+    rule = DriftRule(exact=1e-6, whiteness=1.5)  # a fixed bound: no Monte Carlo quantile needed
+    assert measure_drift(ramp, L, np.array([0.99e-12]), rule).verdicts == ["conserved"]  # spread 0.995e-6
+    assert measure_drift(ramp, L, np.array([1.01e-12]), rule).verdicts == ["approximate"]  # spread 1.005e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(alpha=1.0), dict(alpha=0.0), dict(whiteness=0.9), dict(exact=1.0), dict(spikiness=0.9)]
+)
+def test_drift_settings_out_of_range_are_config_errors(kwargs):
+    with pytest.raises(ConfigError):
+        DriftRule(**kwargs)
+
+
+# --- functional independence: smallest singular value of the stacked unit gradients vs tol (0.1) -------------------
+
+
+STATES = torch.randn(64, 4, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+
+
+def linear(*coefficients: float):
+    """g(x) = c · x: its gradient is c at every state, so the stacked unit gradients are known exactly."""
+    c = torch.tensor(coefficients, dtype=torch.float64)
+    return lambda x: x @ c
+
+
+def smallest_sv(*rows) -> float:
+    """Smallest singular value of the stacked unit vectors (numpy, the plain definition)."""
+    a = np.array(rows, dtype=float)
+    return float(np.linalg.svd(a / np.linalg.norm(a, axis=1, keepdims=True), compute_uv=False)[-1])
+
+
+@pytest.mark.parametrize("eps, independent", [(0.04, False), (0.4, True)])
+def test_joint_rank_tolerance(eps, independent):
+    """x0, x1, then x0 + x1 + eps·x2: no pair is parallel, the third is dependent on the first two up to eps."""
+    sv = smallest_sv([1, 0, 0, 0], [0, 1, 0, 0], [1, 1, eps, 0])
+    assert (sv > 0.1) == independent and abs(np.log(sv / 0.1)) > np.log(1.9)  # ~0.02 or ~0.19: far from 0.1
+    laws = [linear(1, 0, 0, 0), linear(0, 1, 0, 0), linear(1, 1, eps, 0)]
+    grads = [state_gradients(f, STATES) for f in laws]
+    assert independent_set(grads) == ([0, 1, 2] if independent else [0, 1])
+    assert are_independent(grads) == independent
+    seeds, member_of = functional_classes(grads)
+    assert member_of[2] == (2 if independent else -1)  # dependent on two seeds jointly: no single class
+
+
+@pytest.mark.parametrize("eps, same_class", [(0.05, True), (0.5, False)])
+def test_pairwise_tolerance_puts_near_parallel_laws_in_one_class(eps, same_class):
+    sv = smallest_sv([1, 0, 0, 0], [1, eps, 0, 0])  # = sin(angle) / sqrt(2)-ish: ~eps/sqrt(2) for small eps
+    assert (sv <= 0.1) == same_class
+    grads = [state_gradients(f, STATES) for f in (linear(1, 0, 0, 0), linear(1, eps, 0, 0))]
+    seeds, member_of = functional_classes(grads)
+    assert (seeds, member_of) == (([0], [0, 0]) if same_class else ([0, 1], [0, 1]))
+
+
+def test_rank_is_capped_at_d_minus_one_and_by_max_rank():
+    """A moving system in d = 4 has at most 3 independent conserved quantities."""
+    grads = [state_gradients(linear(*row), STATES) for row in np.eye(4)]
+    assert independent_set(grads) == [0, 1, 2]
+    assert independent_set(grads, max_rank=2) == [0, 1] and independent_set(grads, max_rank=4) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("vanishing, usable", [(0.4, True), (0.6, False)])
+def test_a_law_whose_gradient_vanishes_at_most_states_is_skipped(vanishing, usable):
+    """g = relu(x0 - c)²-like: zero gradient below the threshold c, set so that a known fraction of states
+    (40% or 60%) has a vanishing gradient; the rule skips a law unusable at more than half of them."""
+    cut = float(np.quantile(STATES[:, 0].numpy(), vanishing))
+    grads = [state_gradients(lambda x: torch.relu(x[:, 0] - cut) ** 2, STATES)]
+    assert ((grads[0].norm(dim=-1) == 0).double().mean().item() > 0.5) == (not usable)
+    assert independent_set(grads) == ([0] if usable else [])
+    assert are_independent(grads) == usable

@@ -5,13 +5,15 @@ acceptance (``null.py``), conserved / approximate (``drift.py``), functional ind
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 from noether.discovery.drift import DriftRule, measure_drift, null_excess, spikiness, trend_pvalue
 from noether.discovery.independence import are_independent, functional_classes, independent_set, state_gradients
-from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of
+from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
 from noether.discovery.score import noise_excess
 from noether.errors import ConfigError
 
@@ -48,6 +50,8 @@ def test_paper_ratio_accepts_at_100_whatever_the_drift():
 def test_noisy_ratio_bound_is_three():
     rule = AcceptanceRule()
     assert decide_one(rule, 3.05, excess=1.0) == (True, None)
+    acc, _ = rule.decide(np.array([0.25]), np.array([0.75]), np.array([1.0]), [None])  # ratio exactly 3: >= holds
+    assert acc.dtype == bool and acc.tolist() == [True]
     accepted, why = decide_one(rule, 2.95, excess=1.0)
     assert not accepted and why.startswith("ratio 2.95 < 3")
 
@@ -93,31 +97,51 @@ def test_fixed_rule_is_the_ratio_alone():
 def test_failures_before_the_ratio_are_reasons():
     rule = AcceptanceRule()
     acc, why = rule.decide(
-        np.array([0.01, np.nan, 0.01]), np.array([1.0, 1.0, np.inf]), np.ones(3), ["diverged", None, None]
+        np.array([0.01, 0.01, np.nan, 0.01, 0.01, 0.01]),
+        np.array([1.0, 1.0, 1.0, 1.0, np.inf, 1.0]),
+        np.ones(6),
+        ["diverged", None, None, None, None, None],
     )
-    assert acc.tolist() == [False, False, False]
-    assert why == ["diverged", "no finite score on the data", "no finite score on random sequences"]
+    assert acc.tolist() == [False, True, False, True, False, True]  # each failure leaves the next candidate alone
+    assert why == ["diverged", None, "no finite score on the data", None, "no finite score on random sequences", None]
 
 
 def test_ratio_of_an_exactly_conserved_quantity_is_infinite():
-    ratio = ratio_of(np.array([0.0, 0.0, 0.5, 0.2]), np.array([0.9, 0.0, 0.9, np.nan]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # x / 0 and 0 / 0 are expected here: no RuntimeWarning for them
+        ratio = ratio_of(np.array([0.0, 0.0, 0.5, 0.2, -0.0, 1.0]), np.array([0.9, 0.0, 0.9, np.nan, 0.5, 0.5]))
     assert ratio[0] == np.inf and np.isnan(ratio[1]) and ratio[2] == pytest.approx(1.8) and np.isnan(ratio[3])
+    assert ratio[4] == np.inf and ratio[5] == 0.5  # S_true = -0.0 is 0 (+inf, not -inf); S_true = 1 is a plain ratio
+
+
+def test_random_sequences_are_seeded_and_placed():
+    assert torch.equal(shuffled_index(4, 5), shuffled_index(4, 5, seed=0))  # the default seed is 0: same every run
+    assert not torch.equal(shuffled_index(4, 5, seed=0), shuffled_index(4, 5, seed=1))
+    assert shuffled_index(4, 5, device="meta").device.type == "meta"
 
 
 def test_hopeless_reason_names_the_bound():
     # S_random is at most 1, so S_true >= 1/3 can never give ratio 3: the filter marks it hopeless
     why = fit_reasons(np.array([True, False, True, True]), np.array([0.4, 0.1, np.nan, 0.1]), [True, False] * 2, 3.0)
-    assert why[0].startswith("S_true 0.4 >= 1/3") and why[1] == "non-finite values" and why[2] == "constant"
+    assert why[0] == "S_true 0.4 >= 1/3: no random fit can give the ratio the rule needs"
+    assert why[1] == "non-finite values" and why[2] == "constant"
     assert why[3] is None
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(min_ratio=1.0), dict(noisy_ratio=1.0), dict(noisy_ratio=150.0), dict(whiteness=0.9)]
+    "kwargs, named",
+    [
+        (dict(min_ratio=1.0), "min_ratio must be > 1, got 1.0"),
+        (dict(noisy_ratio=1.0), "need 1 < noisy_ratio <= paper_ratio, got 1.0, 100.0"),
+        (dict(noisy_ratio=150.0), "noisy_ratio <= paper_ratio"),
+        (dict(whiteness=0.9), "whiteness must be >= 1, got 0.9"),
+    ],
 )
-def test_acceptance_settings_out_of_range_are_config_errors(kwargs):
-    with pytest.raises(ConfigError):
+def test_acceptance_settings_out_of_range_are_config_errors(kwargs, named):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         AcceptanceRule(**kwargs)
-    AcceptanceRule(min_ratio=1.01, noisy_ratio=100.0, whiteness=1.0)  # the edges themselves are allowed
+    AcceptanceRule(min_ratio=1.01, noisy_ratio=1.5, whiteness=1.0)  # just inside the bounds
+    AcceptanceRule(noisy_ratio=100.0)
 
 
 # --- drift: excess, trend and spikiness -----------------------------------------------------------------------------

@@ -280,12 +280,74 @@ def test_rank_is_capped_at_d_minus_one_and_by_max_rank():
     assert independent_set(grads, max_rank=2) == [0, 1] and independent_set(grads, max_rank=4) == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("vanishing, usable", [(0.4, True), (0.6, False)])
+@pytest.mark.parametrize("vanishing, usable", [(0.4, True), (0.5, False), (0.6, False)])
 def test_a_law_whose_gradient_vanishes_at_most_states_is_skipped(vanishing, usable):
     """g = relu(x0 - c)²-like: zero gradient below the threshold c, set so that a known fraction of states
-    (40% or 60%) has a vanishing gradient; the rule skips a law unusable at more than half of them."""
+    (40%, 50% or 60%) has a vanishing gradient; the rule keeps a law usable at more than half of them. An unusable
+    law first does not stop the walk: x1 after it is a seed."""
     cut = float(np.quantile(STATES[:, 0].numpy(), vanishing))
     grads = [state_gradients(lambda x: torch.relu(x[:, 0] - cut) ** 2, STATES)]
-    assert ((grads[0].norm(dim=-1) == 0).double().mean().item() > 0.5) == (not usable)
+    assert ((grads[0].norm(dim=-1) == 0).double().mean().item() >= 0.5) == (not usable)
     assert independent_set(grads) == ([0] if usable else [])
     assert are_independent(grads) == usable
+    assert independent_set(grads + [state_gradients(linear(0, 1, 0, 0), STATES)]) == ([0, 1] if usable else [1])
+
+
+def test_tolerance_is_handed_down_and_gradients_are_scale_free():
+    """The joint test reads unit gradients: scaling a law (x 1e3 or x 1e-3) changes nothing; tol is the caller's."""
+    for scale in (1e3, 1e-3):
+        laws = [linear(1, 0, 0, 0), linear(0, 1, 0, 0), linear(scale, scale, 0.4 * scale, 0)]
+        assert independent_set([state_gradients(f, STATES) for f in laws]) == [0, 1, 2]
+    dependent = [state_gradients(f, STATES) for f in (linear(1, 0, 0, 0), linear(0, 1, 0, 0), linear(1, 1, 0.04, 0))]
+    assert independent_set(dependent) == [0, 1] and independent_set(dependent, tol=0.01) == [0, 1, 2]  # sv 0.02
+
+
+def test_with_zero_tolerance_only_exactly_parallel_laws_are_one_class():
+    grads = [state_gradients(f, STATES) for f in (linear(1, 0, 0, 0), linear(2, 0, 0, 0), linear(0, 1, 0, 0))]
+    # x0 and 2·x0 have the same unit gradient (smallest singular value exactly 0, which is <= 0); x1 is a new seed
+    # after a member: the walk goes on past it
+    assert functional_classes(grads, tol=0.0) == ([0, 2], [0, 0, 1])
+    assert not are_independent(grads[:2], tol=0.0) and are_independent([grads[0], grads[2]], tol=0.0)
+
+
+def test_non_finite_and_unused_gradients_count_as_zero():
+    x = torch.tensor([[0.0, 1.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 0.0], [4.0, 0.0, 1.0, 1.0]], dtype=torch.float64)
+    # d sqrt(x0) / dx0 = +inf at 0, NaN below 0; d(-sqrt(x1)) / dx1 = -inf at 0
+    grad = state_gradients(lambda s: torch.sqrt(s[:, 0]) - torch.sqrt(s[:, 1]), x)
+    expected = torch.tensor([[0.0, -0.5, 0, 0], [0.0, -0.5, 0, 0], [0.25, 0.0, 0, 0]], dtype=torch.float64)
+    assert torch.equal(grad, expected)
+    w = torch.ones(1, requires_grad=True)  # a law that does not read the states at all: gradient zero, no error
+    assert torch.equal(state_gradients(lambda s: w.expand(len(s)), x), torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("norm_max, small, usable", [(2.0, 2e-12, False), (0.5, 0.75e-12, True)])
+def test_a_gradient_counts_as_vanishing_below_1e_12_of_the_largest(norm_max, small, usable):
+    """40% of the states have gradient norm ``norm_max``, 60% a norm ``small``: exactly 1e-12 x the largest
+    (vanishing: the law is skipped) or 1.5e-12 x it (usable)."""
+    g = torch.zeros(100, 4, dtype=torch.float64)
+    g[:40, 0], g[40:, 0] = norm_max, small
+    assert independent_set([g]) == ([0] if usable else [])
+
+
+def test_infinite_gradients_are_not_usable():
+    g = torch.zeros(10, 4, dtype=torch.float64)
+    g[:, 1] = 1.0
+    g[:6, 0] = torch.inf  # 60% of the states: the law is not usable there, so it is skipped
+    assert independent_set([g]) == []
+
+
+def test_states_count_only_where_every_law_is_usable():
+    """Laws along e0 and e1 (independent) whose gradients vanish on different 45% of the states: judged on the 10%
+    where both are usable; three laws with no state where all are usable are not independent."""
+    def masked(direction: int, zero: slice) -> torch.Tensor:
+        g = torch.zeros(100, 4, dtype=torch.float64)
+        g[:, direction] = 1.0
+        g[zero] = 0.0
+        return g
+
+    a, b = masked(0, slice(0, 45)), masked(1, slice(45, 90))
+    assert independent_set([a, b]) == [0, 1] and are_independent([a, b])
+    c = masked(2, slice(0, 40))  # a and b are usable at 55%, c at 60%; a, b and c together nowhere
+    a2, b2 = masked(0, slice(40, 80)), masked(1, slice(80, 100))
+    b2[:20] = 0.0  # b2 vanishes on [0, 20) and [80, 100): 40%
+    assert not are_independent([a2, b2, c]) and independent_set([c, a2, b2]) == [0, 1]

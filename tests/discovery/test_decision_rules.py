@@ -14,7 +14,7 @@ import torch
 from noether.discovery.drift import DriftRule, measure_drift, null_excess, spikiness, trend_pvalue
 from noether.discovery.independence import are_independent, functional_classes, independent_set, state_gradients
 from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
-from noether.discovery.score import noise_excess
+from noether.discovery.score import Segments, noise_excess, white_noise_variance
 from noether.errors import ConfigError
 
 M, L = 200, 50  # sequences x steps of the constructed white-noise data (N = 10 000: sampling error ~2%)
@@ -351,3 +351,107 @@ def test_states_count_only_where_every_law_is_usable():
     a2, b2 = masked(0, slice(40, 80)), masked(1, slice(80, 100))
     b2[:20] = 0.0  # b2 vanishes on [0, 20) and [80, 100): 40%
     assert not are_independent([a2, b2, c]) and independent_set([c, a2, b2]) == [0, 1]
+
+
+# --- drift: the remaining edges --------------------------------------------------------------------------------------
+
+
+def test_sequences_of_different_lengths_follow_the_same_rules():
+    """Sequences of 30-50 steps: white noise is conserved, a slope of 3 standard errors per sequence is a trend
+    (chi-squared with m degrees of freedom, as for equal lengths); times in seconds instead of steps change nothing
+    (the slope is read in units of its own standard error). Equal lengths as Segments = the plain path."""
+    lengths = [30, 40, 50, 35, 45] * 4
+    seg = Segments.contiguous(lengths)
+    step = torch.cat([torch.arange(n, dtype=torch.float64) - (n - 1) / 2 for n in lengths])
+    sxx = torch.cat([torch.full((n,), float(((torch.arange(n) - (n - 1) / 2.0) ** 2).sum())) for n in lengths])
+    noise = white(2, seed=9, m=1, length=sum(lengths))
+    values = torch.stack([noise[0], noise[1] + 3 * step / sxx.sqrt()])  # stat ~ 20 x (1 + 9) on 20 d.o.f.
+    loose = DriftRule(whiteness=50.0)
+    drift = measure_drift(values, seg, np.full(2, 0.5), loose)
+    assert drift.verdicts == ["conserved", "approximate"] and drift.trend_p[0] > 0.01 and drift.trend_p[1] < 1e-6
+    times = torch.zeros(seg.shape, dtype=torch.float64)
+    times[seg.mask] = 0.1 * (step + torch.cat([torch.full((n,), (n - 1) / 2) for n in lengths]))
+    timed = Segments.contiguous(lengths, times=times)
+    np.testing.assert_allclose(trend_pvalue(values, timed).numpy(), drift.trend_p, rtol=1e-9)
+    # the default bound for this layout is white noise's quantile on these very lengths (Monte Carlo)
+    default = measure_drift(values[:1], seg, np.full(1, 0.5))
+    assert default.verdicts == ["conserved"] and 1.0 < null_excess(20, 50, 1e-3, lengths=tuple(lengths)) < 1.6
+    even = white(2, seed=10, m=20, length=40)
+    even[1] += 0.05 * torch.arange(40, dtype=torch.float64).repeat(20)
+    plain = measure_drift(even, 40, np.full(2, 0.5), loose)
+    ragged = measure_drift(even, Segments.contiguous([40] * 20), np.full(2, 0.5), loose)
+    np.testing.assert_allclose(ragged.trend_p, plain.trend_p, rtol=1e-9)
+    np.testing.assert_allclose(ragged.excess, plain.excess, rtol=1e-9)
+
+
+def test_trend_reads_the_noise_it_is_given_and_keeps_the_dtype():
+    values = white(1, seed=11, m=20, length=40) + 0.01 * torch.arange(40, dtype=torch.float64).repeat(20)
+    p = trend_pvalue(values, 40)
+    wider = trend_pvalue(values, 40, noise=4 * white_noise_variance(values, 40))  # 4x the noise: a weaker trend
+    assert wider[0] > p[0]
+    seg = Segments.contiguous([40] * 20)
+    assert trend_pvalue(values, seg, noise=4 * white_noise_variance(values, seg))[0] == pytest.approx(float(wider[0]))
+    assert trend_pvalue(values.float(), 40).dtype == torch.float32
+
+
+def test_each_bound_itself_passes():
+    """conserved when excess <= bound, trend p >= alpha, spikiness <= bound, spread <= exact: at equality each
+    passes (the rule's <= and >=), the other three made loose."""
+    values = white(1, seed=12, m=20, length=40) + 0.003 * torch.arange(40, dtype=torch.float64).repeat(20)
+    d = measure_drift(values, 40, np.array([0.5]), DriftRule(whiteness=50.0))
+    e, p, s = float(d.excess[0]), float(d.trend_p[0]), float(d.spikiness[0])
+    assert e > 1 and s > 1 and 0 < p < 1  # bounds the rules accept
+    assert measure_drift(values, 40, np.array([0.5]), DriftRule(whiteness=e, alpha=1e-30)).conserved[0]
+    assert measure_drift(values, 40, np.array([0.5]), DriftRule(whiteness=50.0, alpha=p)).conserved[0]
+    spiky_bound = DriftRule(whiteness=50.0, alpha=1e-30, spikiness=s)
+    assert measure_drift(values, 40, np.array([0.5]), spiky_bound).conserved[0]
+    ramp = (1.0 + 1e-3 * centred_step())[None]
+    assert measure_drift(ramp, L, np.array([0.25]), DriftRule(exact=0.5, whiteness=1.5)).conserved[0]  # sqrt: 0.5
+    assert measure_drift(ramp, L, np.array([-1e-18]), DriftRule(whiteness=1.5)).conserved[0]  # rounding below 0
+    np.testing.assert_allclose(d.spread, [np.sqrt(0.5)])
+    assert d.spikiness.shape == (1,) and np.isfinite(d.spikiness).all()
+
+
+def test_only_spiky_means_spikiness_alone_failed():
+    noise = white(3, seed=13)
+    t = centred_step()
+    trend = noise[1] + 5 * t / float((t[:L] ** 2).sum()) ** 0.5  # 5 standard errors per sequence: a trend
+    both = trend.clone()
+    both[L // 2 :: 10 * L] += 60.0  # the trend and spikes
+    drift = measure_drift(torch.stack([noise[0], trend, both]), L, np.full(3, 0.5), DriftRule(whiteness=50.0))
+    assert drift.verdicts == ["conserved", "approximate", "approximate"]
+    assert drift.only_spiky.tolist() == [False, False, False]  # spikes with a trend are not "only spiky"
+
+
+def test_known_noise_scale_turns_uneven_noise_white():
+    """Noise whose standard deviation is 1 or 10 at random points: read in units of each difference's own noise
+    (Σ C(3, i)² σ²_{t+i}), its third differences are unit Gaussian (spikiness 1); unread, the mixture is spiky."""
+    gen = torch.Generator().manual_seed(14)
+    sigma = torch.where(torch.rand(2, M * L, generator=gen) < 0.5, 1.0, 10.0).double()
+    values = white(2, seed=15) * sigma
+    assert spikiness(values, L).min() > 1.5
+    np.testing.assert_allclose(spikiness(values, L, scale=sigma).numpy(), [1.0, 1.0], atol=0.08)
+    seg = Segments.contiguous([L] * M)
+    np.testing.assert_allclose(spikiness(values, seg, scale=sigma).numpy(), [1.0, 1.0], atol=0.08)
+
+
+def test_spikiness_centres_on_the_median_difference():
+    """A cubic in time adds a constant to every third difference: the MAD is taken about their median."""
+    t = torch.arange(L, dtype=torch.float64).repeat(M)
+    values = white(1, seed=16) + 0.02 * t**3 / 6  # third difference of t³/6 is 1: adds 0.02
+    np.testing.assert_allclose(spikiness(values, L).numpy(), [slow_spikiness(values[0].numpy(), L)], rtol=1e-2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        (dict(whiteness=0.9), "whiteness must be >= 1, got 0.9"),
+        (dict(exact=1.0), r"exact must be in \[0, 1\), got 1.0"),
+        (dict(spikiness=0.9), "spikiness must be >= 1, got 0.9"),
+    ],
+)
+def test_drift_settings_name_the_bad_value(kwargs, named):
+    with pytest.raises(ConfigError, match=named):
+        DriftRule(**kwargs)
+    DriftRule(whiteness=1.0, exact=0.0, spikiness=1.0)  # the edges themselves are allowed
+    DriftRule(spikiness=1.5)

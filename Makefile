@@ -6,7 +6,7 @@ CORE   ?= .venv-core
 # The CPU build of torch lies on disk here; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv discover test check smoke-core smoke-wheel bench clean
+.PHONY: venv discover test check smoke-core smoke-wheel bench mutate clean
 
 $(BIN)/noether: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,5 +46,11 @@ smoke-core: $(CORE)/bin/noether
 bench: venv
 	$(BIN)/python -m benchmarks.run_all
 
+# mutation testing of the decision modules (not part of `make test`: tens of minutes of CPU); writes
+# benchmarks/results/mutation.md. One module: `$(BIN)/python -m benchmarks.mutation null`
+mutate: venv
+	$(BIN)/pip install -q -e ".[mutation]"
+	$(BIN)/python -m benchmarks.mutation
+
 clean:
-	rm -rf $(VENV) $(CORE) runs .pytest_cache
+	rm -rf $(VENV) $(CORE) runs .pytest_cache .mutation

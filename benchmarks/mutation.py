@@ -25,15 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SCRATCH = ROOT / ".mutation"
 
+RULES = "tests/discovery/test_decision_rules.py"
 # module key -> (source file, the test files that decide it); slow end-to-end tests are left out (-m "not slow")
 MODULES: dict[str, tuple[str, list[str]]] = {
-    "null": ("noether/discovery/null.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_fitting.py"]),
+    "null": ("noether/discovery/null.py", [RULES, "tests/discovery/test_fitting.py"]),
     "independence": (
         "noether/discovery/independence.py",
-        ["tests/discovery/test_decision_rules.py", "tests/discovery/test_classes.py"],
+        [RULES, "tests/discovery/test_classes.py"],
     ),
-    "merge": ("noether/discovery/merge.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_merge.py"]),
-    "drift": ("noether/discovery/drift.py", ["tests/discovery/test_decision_rules.py", "tests/discovery/test_drift.py"]),
+    "merge": ("noether/discovery/merge.py", [RULES, "tests/discovery/test_merge.py"]),
+    "drift": ("noether/discovery/drift.py", [RULES, "tests/discovery/test_drift.py"]),
     "meta": (
         "noether/tailoring/meta.py",
         ["tests/tailoring/test_decision_rules.py", "tests/tailoring/test_tailoring_meta.py"],
@@ -46,7 +47,36 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 # mutant name -> why it cannot be killed (behaviour identical to the original); filled from reading each survivor
-EQUIVALENT: dict[str, str] = {}
+_DTYPE = "asarray / astype without the dtype: the values are float (or bool) arrays already"
+_CPU = "device=None / no device: the default device is the CPU, where the code asks for it explicitly"
+_FALSE = "ok = None instead of False: stored in a bool array, None is False"
+_LAST_DIM = "dim +1 instead of -1 (or flatten/squeeze of the other end) on a 2-D tensor: the same dimension"
+_SHARED_NOISE = "the white-noise variance recomputed instead of passed on: the same value (it is passed to save work)"
+_SVD_T = "stacking unit gradients as [N, d, r] instead of [N, r, d]: a matrix and its transpose share singular values"
+EQUIVALENT: dict[str, str] = {
+    **{f"noether.discovery.null.x_ratio_of__mutmut_{i}": _DTYPE for i in (12, 14, 16, 18)},
+    "noether.discovery.null.x_shuffled_index__mutmut_4": _CPU,
+    "noether.discovery.null.xǁAcceptanceRuleǁdecide__mutmut_48": _FALSE,
+    "noether.discovery.null.xǁAcceptanceRuleǁdecide__mutmut_53": _FALSE,
+    "noether.discovery.independence.x__unit__mutmut_6": _LAST_DIM,
+    "noether.discovery.independence.x__unit__mutmut_13": _LAST_DIM,
+    "noether.discovery.independence.x__unit__mutmut_16": _LAST_DIM,
+    "noether.discovery.independence.x_functional_classes__mutmut_7": _LAST_DIM,
+    "noether.discovery.independence.x__smallest_sv__mutmut_15": _SVD_T,
+    "noether.discovery.independence.x_functional_classes__mutmut_32": "member_of > 0 instead of >= 0: a member of "
+    "seed 0 goes on to the joint test, which rejects it too (its gradient is within tol of seed 0's, and adding "
+    "rows cannot raise the smallest singular value)",
+    "noether.discovery.independence.x_functional_classes__mutmut_33": "member_of >= 1: as mutant 32",
+    **{f"noether.discovery.drift.x_measure_drift__mutmut_{i}": _SHARED_NOISE for i in (1, 9, 12, 16, 19)},
+    **{f"noether.discovery.drift.x_measure_drift__mutmut_{i}": _DTYPE for i in (35, 37, 72, 74)},
+    "noether.discovery.drift.x_measure_drift__mutmut_61": "m as a float (N / L instead of N // L): N is a multiple "
+    "of L, and torch accepts the integral float as a size",
+    "noether.discovery.drift.x_measure_drift__mutmut_62": _LAST_DIM,
+    **{f"noether.discovery.drift.x_trend_pvalue__mutmut_{i}": _CPU for i in (23, 26)},
+    "noether.discovery.drift.x_trend_pvalue__mutmut_48": _LAST_DIM,
+    **{f"noether.discovery.drift.x_spikiness__mutmut_{i}": _LAST_DIM for i in (17, 45, 48, 53)},
+    **{f"noether.discovery.drift.x__difference_noise__mutmut_{i}": _CPU for i in (4, 7)},
+}
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
 NOT_CHECKED = "not checked"  # a run stopped before reaching the mutant (``--collect`` of an interrupted run)

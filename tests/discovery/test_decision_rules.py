@@ -187,9 +187,9 @@ def test_trend_test_is_chi_squared_in_the_slopes():
     assert p[0] > 0.01 and p[1] < 1e-10
     loose = DriftRule(whiteness=50.0)  # the excess (1 + 0.0006 here) cannot decide: the trend alone does
     assert measure_drift(values, L, np.full(2, 0.5), loose).verdicts == ["conserved", "approximate"]
-    assert measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30)).verdicts == [
-        "conserved"
-    ] * 2
+    assert (
+        measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30)).verdicts == ["conserved"] * 2
+    )
 
 
 def slow_spikiness(row: np.ndarray, length: int) -> float:
@@ -212,9 +212,10 @@ def test_spikiness_flags_a_law_whose_variation_is_a_few_points():
     drift = measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30))
     assert drift.verdicts == ["conserved", "approximate"] and drift.only_spiky.tolist() == [False, True]
     bound = expected[1] * 1.01  # a bound above the law's spikiness lets it pass
-    assert measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30, spikiness=bound)).verdicts[
-        1
-    ] == "conserved"
+    assert (
+        measure_drift(values, L, np.full(2, 0.5), DriftRule(whiteness=50.0, alpha=1e-30, spikiness=bound)).verdicts[1]
+        == "conserved"
+    )
 
 
 def test_exactness_overrides_the_noise_tests_below_its_spread():
@@ -339,6 +340,7 @@ def test_infinite_gradients_are_not_usable():
 def test_states_count_only_where_every_law_is_usable():
     """Laws along e0 and e1 (independent) whose gradients vanish on different 45% of the states: judged on the 10%
     where both are usable; three laws with no state where all are usable are not independent."""
+
     def masked(direction: int, zero: slice) -> torch.Tensor:
         g = torch.zeros(100, 4, dtype=torch.float64)
         g[:, direction] = 1.0
@@ -351,6 +353,8 @@ def test_states_count_only_where_every_law_is_usable():
     a2, b2 = masked(0, slice(40, 80)), masked(1, slice(80, 100))
     b2[:20] = 0.0  # b2 vanishes on [0, 20) and [80, 100): 40%
     assert not are_independent([a2, b2, c]) and independent_set([c, a2, b2]) == [0, 1]
+    one = masked(2, slice(0, 39))  # now all three are usable at exactly one state, where they are orthogonal
+    assert are_independent([a2, b2, one]) and independent_set([one, a2, b2]) == [0, 1, 2]
 
 
 # --- drift: the remaining edges --------------------------------------------------------------------------------------

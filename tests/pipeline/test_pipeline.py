@@ -161,3 +161,40 @@ def test_source_hash_follows_every_source_file(tmp_path):
     (pkg / "sub" / "b.py").rename(pkg / "c.py")
     assert len({before, edited, cache_mod.source_hash(pkg)}) == 3
     assert cache_mod.code_version().startswith(noether.__version__ + "+")
+
+
+def test_an_interrupted_evaluation_resumes_where_it_stopped(run, monkeypatch):
+    """The evaluate stage stopped after its second (method, seed) run: a rerun through the pipeline trains neither
+    the MLP nor the finished runs again, and ends with the numbers of the uninterrupted run (same seeds)."""
+    from noether.pipeline.cache import StageCache, StageRun
+    from noether.tailoring import Checkpoint
+    from noether.tailoring import compare as compare_mod
+
+    result, _, config, traj = run
+    cached_run = StageCache.run
+
+    def evaluate_uncached(self, name, key, compute):  # the other stages come from the fixture's cache
+        return StageRun(*compute(), False) if name == "evaluate" else cached_run(self, name, key, compute)
+
+    monkeypatch.setattr(StageCache, "run", evaluate_uncached)
+    put, saved = Checkpoint.put, []
+
+    def put_then_stop(self, name, value):
+        put(self, name, value)
+        saved.append(name)
+        if len([n for n in saved if not n.endswith("weights")]) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Checkpoint, "put", put_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        discover(traj, config)
+    finished = [n.split("-", 1)[1] for n in saved if not n.endswith("weights")]
+    assert finished == ["mlp", "noether"] and "seed0-mlp-weights" in saved
+    monkeypatch.setattr(Checkpoint, "put", put)
+    fits = []
+    fit = compare_mod._fit
+    monkeypatch.setattr(compare_mod, "_fit", lambda method, *a, **k: fits.append(method) or fit(method, *a, **k))
+    monkeypatch.setattr(compare_mod, "train_baseline", lambda *a, **k: pytest.fail("the MLP was trained again"))
+    again = discover(traj, config)
+    assert fits == [m for m in again.evaluation.methods if m not in finished]
+    assert again.evaluation.summary.equals(result.evaluation.summary)

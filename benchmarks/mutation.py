@@ -63,6 +63,7 @@ EQUIVALENT: dict[str, str] = {
     "noether.discovery.independence.x__unit__mutmut_16": _LAST_DIM,
     "noether.discovery.independence.x_functional_classes__mutmut_7": _LAST_DIM,
     "noether.discovery.independence.x__smallest_sv__mutmut_15": _SVD_T,
+    "noether.discovery.independence.x_state_gradients__mutmut_15": "nan_to_num(None, ...): NaN's default is 0.0",
     "noether.discovery.independence.x_functional_classes__mutmut_32": "member_of > 0 instead of >= 0: a member of "
     "seed 0 goes on to the joint test, which rejects it too (its gradient is within tol of seed 0's, and adding "
     "rows cannot raise the smallest singular value)",

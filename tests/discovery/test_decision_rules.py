@@ -309,6 +309,9 @@ def test_with_zero_tolerance_only_exactly_parallel_laws_are_one_class():
     # after a member: the walk goes on past it
     assert functional_classes(grads, tol=0.0) == ([0, 2], [0, 0, 1])
     assert not are_independent(grads[:2], tol=0.0) and are_independent([grads[0], grads[2]], tol=0.0)
+    # x0 + x1 lies exactly in the span of x0 and x1 (joint smallest singular value 0, which is not > 0)
+    span = [state_gradients(f, STATES) for f in (linear(1, 0, 0, 0), linear(0, 1, 0, 0), linear(1, 1, 0, 0))]
+    assert functional_classes(span, tol=0.0) == ([0, 1], [0, 1, -1])
 
 
 def test_non_finite_and_unused_gradients_count_as_zero():

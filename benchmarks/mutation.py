@@ -79,6 +79,19 @@ EQUIVALENT: dict[str, str] = {
     **{f"noether.discovery.drift.x__difference_noise__mutmut_{i}": _CPU for i in (4, 7)},
 }
 
+# what the table cannot say: modules not run to the end, and why
+NOTES = [
+    "## Not run to the end",
+    "",
+    "- `tailoring/meta.py`: its 462 mutants are almost all in `meta_tailor` (one function: Adam, the second-order"
+    " step, halving, selection); under a load average of ~20 on 2 cores the run reached 101 of them in 20 minutes"
+    " and was stopped (counts above: the checked ones). Its halving rule is pinned by the tests named above.",
+    "- `discovery/merge.py`: not run (its test, `test_merge.py`, runs the filter and the composite search: minutes"
+    " per mutant on this machine).",
+    "- `tailoring/compare.py`: only the decision functions (`Comparison.versus`, `sem`) are mutated (`ONLY`);"
+    " `compare_methods`, `_fit` and `_evaluate` train models and are left to their end-to-end tests.",
+]
+
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
 NOT_CHECKED = "not checked"  # a run stopped before reaching the mutant (``--collect`` of an interrupted run)
 
@@ -176,6 +189,26 @@ def report() -> str:
             "| module | mutants | checked | killed | equivalent | not killed | score | wall time |",
             "|---|---|---|---|---|---|---|---|",
             *rows,
+            "",
+            "## The issue's four surviving hand-made mutations (#34)",
+            "",
+            "Each applied by hand to the source and run against the new tests (all four now fail them):",
+            "",
+            "| mutation | killed by |",
+            "|---|---|",
+            "| acceptance whiteness bound 1.5 -> 2.9 (`null.py`) | `tests/discovery/test_decision_rules.py::"
+            "test_whiteness_bound_is_one_and_a_half_times_the_white_noise_variance` |",
+            "| independence joint-rank tolerance x 0.05 (`independence.py`) | `tests/discovery/test_decision_rules.py::"
+            "test_joint_rank_tolerance[0.04-False]` |",
+            "| video comparison confidence 0.95 -> 0.5 (`video/compare.py`) | `tests/video/test_compare.py::"
+            "test_difference_interval_is_95_percent` |",
+            "| successive halving keeps the worst half (`meta.py`) | `tests/tailoring/test_decision_rules.py::"
+            "test_halving_keeps_the_better_half_by_task_loss` |",
+            "",
+            "mutmut 3 mutates code inside functions only: the dataclass defaults of the first two (`whiteness: float ="
+            " 1.5`, `tol: float = 0.1`) are not among its mutants, hence the hand check.",
+            "",
+            *NOTES,
             "",
             "## Survivors",
             "",

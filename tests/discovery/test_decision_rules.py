@@ -462,3 +462,36 @@ def test_drift_settings_name_the_bad_value(kwargs, named):
         DriftRule(**kwargs)
     DriftRule(whiteness=1.0, exact=0.0, spikiness=1.0)  # the edges themselves are allowed
     DriftRule(spikiness=1.5)
+
+
+# --- the composite search stops at a conserved support: its supersets are not searched -----------------------------
+
+
+def scatter(features: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Within-sequence and total scatter of features [k, m·L] (points in sequence order)."""
+    g = features.reshape(len(features), m, -1)
+    within = g - g.mean(-1, keepdims=True)
+    total = features - features.mean(-1, keepdims=True)
+    return np.einsum("imt,jmt->ij", within, within), total @ total.T
+
+
+def test_composite_search_prunes_the_supersets_of_an_exactly_conserved_support():
+    """Terms: 0 constant along each sequence (exactly conserved), 1 the same up to noise 1e-3 (conserved up to
+    noise: not settled without a noise floor), 2 and 3 white noise. (0,) settles and no support holding term 0
+    is searched further; (1,) does not, so supports growing from it still are."""
+    from noether.discovery.composite.config import CompositeConfig
+    from noether.discovery.composite.supports import search
+
+    rng = np.random.default_rng(17)
+    m, length = 40, 30
+    level = np.repeat(rng.standard_normal(m), length)
+    features = np.stack(
+        [level, level + 1e-3 * rng.standard_normal(m * length), *rng.standard_normal((2, m * length))]
+    )
+    within, total = scatter(features, m)
+    shuffled = features[:, rng.permutation(m * length)]
+    within_r, _ = scatter(shuffled, m)
+    found, searched = search(within, within_r, total, CompositeConfig(max_terms=3))
+    supports = {s.terms for s in found}
+    assert (0,) in supports and not any(0 in s and len(s) > 1 for s in supports)
+    assert (1,) in supports and any(1 in s and len(s) > 1 for s in supports)

@@ -485,9 +485,7 @@ def test_composite_search_prunes_the_supersets_of_an_exactly_conserved_support()
     rng = np.random.default_rng(17)
     m, length = 40, 30
     level = np.repeat(rng.standard_normal(m), length)
-    features = np.stack(
-        [level, level + 1e-3 * rng.standard_normal(m * length), *rng.standard_normal((2, m * length))]
-    )
+    features = np.stack([level, level + 1e-3 * rng.standard_normal(m * length), *rng.standard_normal((2, m * length))])
     within, total = scatter(features, m)
     shuffled = features[:, rng.permutation(m * length)]
     within_r, _ = scatter(shuffled, m)

@@ -142,3 +142,19 @@ def test_memory_budget_is_a_fraction_of_what_is_available():
     budget = est.memory_budget(0.25)
     assert budget.available > 0 and budget.bytes == int(budget.available * 0.25)
     assert "25%" in budget.describe()
+
+
+@pytest.mark.parametrize("spare, refused", [(0, False), (-1, True)])
+def test_depth_guard_refuses_one_byte_over_the_budget(monkeypatch, spare, refused):
+    """The guard's two sides: a budget of exactly the space's memory (the brute-force count of formulas through
+    the memory model) lets it through; one byte less refuses it, naming --force."""
+    names, units = DIMENSIONLESS
+    n, _ = raw_count(names, units, 4, 2)
+    need = est.memory_bytes(n, 2)
+    monkeypatch.setattr(est, "memory_budget", lambda *a: est.MemoryBudget(need + spare, 10 * need, 0.5, "test"))
+    if refused:
+        with pytest.raises(SpaceTooLargeError, match="--force"):
+            check_space(3, 4, 2)
+        assert check_space(3, 4, 2, force=True) is None
+    else:
+        check_space(3, 4, 2)

@@ -77,6 +77,20 @@ EQUIVALENT: dict[str, str] = {
     "noether.discovery.drift.x_trend_pvalue__mutmut_48": _LAST_DIM,
     **{f"noether.discovery.drift.x_spikiness__mutmut_{i}": _LAST_DIM for i in (17, 45, 48, 53)},
     **{f"noether.discovery.drift.x__difference_noise__mutmut_{i}": _CPU for i in (4, 7)},
+    **{f"noether.discovery.drift.x__segment_trend__mutmut_{i}": _CPU for i in (14, 17)},
+    **{f"noether.discovery.drift.x__segment_trend__mutmut_{i}": _LAST_DIM for i in (18, 25, 37, 42, 54)},
+    **{
+        f"noether.discovery.drift.x__segment_trend__mutmut_{i}": "arange without the dtype: integer steps, promoted"
+        " to the values' float dtype by the mask they are multiplied with (exact: small integers)"
+        for i in (13, 16)
+    },
+    "noether.discovery.drift.x__segment_trend__mutmut_9": "times.to(None): the times are already in the values'"
+    " dtype and device in every caller",
+    **{
+        f"noether.discovery.drift.x_measure_drift__mutmut_{i}": "m or L of null_excess replaced: with ``lengths``"
+        " given, null_excess reads the layout from the lengths alone"
+        for i in (45, 46)
+    },
 }
 
 # what the table cannot say: modules not run to the end, and why

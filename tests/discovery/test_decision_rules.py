@@ -380,6 +380,9 @@ def test_sequences_of_different_lengths_follow_the_same_rules():
     times[seg.mask] = 0.1 * (step + torch.cat([torch.full((n,), (n - 1) / 2) for n in lengths]))
     timed = Segments.contiguous(lengths, times=times)
     np.testing.assert_allclose(trend_pvalue(values, timed).numpy(), drift.trend_p, rtol=1e-9)
+    # the slope is against each point's own time: irregular times (t = step²) read the same values differently
+    irregular = Segments.contiguous(lengths, times=times**2)
+    assert not np.allclose(trend_pvalue(values, irregular).numpy(), drift.trend_p, rtol=1e-3)
     # the default bound for this layout is white noise's quantile on these very lengths (Monte Carlo)
     default = measure_drift(values[:1], seg, np.full(1, 0.5))
     assert default.verdicts == ["conserved"] and 1.0 < null_excess(20, 50, 1e-3, lengths=tuple(lengths)) < 1.6
@@ -399,6 +402,7 @@ def test_trend_reads_the_noise_it_is_given_and_keeps_the_dtype():
     seg = Segments.contiguous([40] * 20)
     assert trend_pvalue(values, seg, noise=4 * white_noise_variance(values, seg))[0] == pytest.approx(float(wider[0]))
     assert trend_pvalue(values.float(), 40).dtype == torch.float32
+    assert trend_pvalue(values.float(), seg).dtype == torch.float32
 
 
 def test_each_bound_itself_passes():
@@ -442,10 +446,20 @@ def test_known_noise_scale_turns_uneven_noise_white():
     np.testing.assert_allclose(spikiness(values, seg, scale=sigma).numpy(), [1.0, 1.0], atol=0.08)
 
 
+def test_a_third_difference_of_unit_noise_has_variance_twenty():
+    """Var(x3 - 3 x2 + 3 x1 - x0) = 1 + 9 + 9 + 1 = C(6, 3) = 20 for unit white noise; with variance v_t at each
+    point, the weights 1, 9, 9, 1 apply to v_t .. v_t+3."""
+    from noether.discovery.drift import _difference_noise
+
+    v = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0]], dtype=torch.float64)
+    np.testing.assert_allclose(_difference_noise(torch.ones(1, 20, dtype=torch.float64), 5, 3).numpy(), 20.0)
+    np.testing.assert_allclose(_difference_noise(v, 5, 3).numpy(), [[1 + 18 + 27 + 4, 2 + 27 + 36 + 5]])
+
+
 def test_spikiness_centres_on_the_median_difference():
     """A cubic in time adds a constant to every third difference: the MAD is taken about their median."""
     t = torch.arange(L, dtype=torch.float64).repeat(M)
-    values = white(1, seed=16) + 0.02 * t**3 / 6  # third difference of t³/6 is 1: adds 0.02
+    values = white(1, seed=16) + 2.0 * t**3 / 6  # third difference of t³/6 is 1: adds 2 (noise s.d. sqrt(20))
     np.testing.assert_allclose(spikiness(values, L).numpy(), [slow_spikiness(values[0].numpy(), L)], rtol=1e-2)
 
 

@@ -77,6 +77,12 @@ EQUIVALENT: dict[str, str] = {
     "noether.discovery.drift.x_trend_pvalue__mutmut_48": _LAST_DIM,
     **{f"noether.discovery.drift.x_spikiness__mutmut_{i}": _LAST_DIM for i in (17, 45, 48, 53)},
     **{f"noether.discovery.drift.x__difference_noise__mutmut_{i}": _CPU for i in (4, 7)},
+    **{f"noether.tailoring.compare.x_sem__mutmut_{i}": _DTYPE for i in (3, 5)},
+    **{
+        f"noether.tailoring.compare.xǁComparisonǁversus__mutmut_{i}": "an empty frame built from None or from no"
+        " rows: the same empty frame"
+        for i in (6, 8)
+    },
     **{f"noether.discovery.drift.x__segment_trend__mutmut_{i}": _CPU for i in (14, 17)},
     **{f"noether.discovery.drift.x__segment_trend__mutmut_{i}": _LAST_DIM for i in (18, 25, 37, 42, 54)},
     **{

@@ -32,6 +32,7 @@ def paired(mean: float, spread: float) -> list[float]:
 def test_standard_error_of_the_mean_is_the_plain_formula():
     assert sem(np.array([1.0, 2.0, 3.0])) == pytest.approx(1 / np.sqrt(3))  # s = 1, n = 3
     assert sem(np.array([4.0])) == 0.0
+    assert sem(np.array([1.0, 3.0])) == pytest.approx(1.0)  # two values: s = sqrt(2), / sqrt(2)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,12 @@ def test_halving_never_keeps_fewer_than_keep_min(tiny, keep_min, kept):
     assert res.active.sum() == kept  # half of 4 is 2, below keep_min
     if kept == 3:
         assert res.active[[0, 2]].all()  # the two sane candidates are among the three kept
+
+
+def test_two_seeds_have_a_spread_and_the_defaults_are_mlp_and_two_standard_errors():
+    two = comparison({"mlp": [1.0, 1.0], "law": [0.0, -0.2]}).versus("mlp").iloc[0]  # mean -1.1, se 0.1
+    assert two["verdict"] == "better" and two["se"] == pytest.approx(0.1)
+    # |mean| 1 against 2 x 0.8 / sqrt(3) = 0.92 (clear) and 3 x 0.8 / sqrt(3) = 1.39 (not): the default z is 2
+    assert comparison({"mlp": [1.0, 1.0, 1.0], "law": paired(-1.0, 0.8)}).versus().iloc[0]["verdict"] == "better"
+    empty = comparison({"law": [0.1]}).versus()
+    assert empty.empty and empty.columns.tolist() == ["method", "difference", "se", "relative", "n", "verdict"]

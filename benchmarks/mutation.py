@@ -110,6 +110,13 @@ NOTES = [
     " per mutant on this machine).",
     "- `tailoring/compare.py`: only the decision functions (`Comparison.versus`, `sem`) are mutated (`ONLY`);"
     " `compare_methods`, `_fit` and `_evaluate` train models and are left to their end-to-end tests.",
+    "- The saved runs of independence.py, drift.py and compare.py predate the last tests added for their"
+    " survivors (independence: one shared usable state, the exact span at tol 0; drift: the third-difference"
+    " weights, float32 and irregular times on ragged sequences, the MAD's centre; compare: two seeds, the defaults,"
+    " the empty frame's columns, sem of two values). Those survivors are still listed as not explained until the"
+    " next `make mutate`; boundary-equality mutants (`<` for `<=` on a float statistic) and the null quantile's"
+    " ragged layout (drift `x_measure_drift__mutmut_48/52`) have no test that separates them.",
+    "- video/compare.py: its 95 survivors (33 in `plot_differences`, a figure) are not yet killed or explained.",
 ]
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU build of torch lies on disk here; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv discover test check smoke bench clean
+.PHONY: venv discover test check smoke bench mutate clean
 
 # --no-compile: byte-compiling all of torch doubles its install time; Python compiles what it imports on first use
 PIP    := pip install -q --no-compile
@@ -39,5 +39,11 @@ smoke: venv
 bench: venv
 	$(BIN)/python -m benchmarks.run_all
 
+# mutation testing of the decision modules (not part of `make test`: tens of minutes of CPU); writes
+# benchmarks/results/mutation.md. One module: `$(BIN)/python -m benchmarks.mutation null`
+mutate: venv
+	$(BIN)/$(PIP) -e ".[mutation]"
+	$(BIN)/python -m benchmarks.mutation
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mutation

@@ -88,3 +88,17 @@ def test_ctrl_c_exits_130(monkeypatch, capsys):
 def test_a_bad_relative_coordinate_is_one_line_and_a_nonzero_exit(pair, message):
     res = run("composite", "--system", "two-body", "--relative", pair)
     assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+def test_composite_finds_the_spring_energy_and_counts_it():
+    """The success path of ``noether composite``: the spring's energy q² + p² (k = m = 1 up to the fitted
+    coefficient, HNN's spring) is the one starred, conserved law, and the system has one invariant."""
+    import re
+
+    res = run("composite", "--system", "spring", "--term-depth", "3", "--max-terms", "2")
+    assert res.exit_code == 0, res.output
+    starred = [line for line in res.output.splitlines() if re.search(r"\d \*", line)]
+    assert len(starred) == 1 and "conserved" in starred[0], res.output
+    coefficient = re.search(r"([\d.]+)\*p\*\*2 \+ q\*\*2|p\*\*2 \+ ([\d.]+)\*q\*\*2", starred[0])
+    assert coefficient and float(coefficient.group(1) or coefficient.group(2)) == pytest.approx(1.0, abs=0.05)
+    assert "functionally independent conserved laws (*): 1 (the system has 1)" in res.output

@@ -68,6 +68,9 @@ def test_pendulum_depths_against_a_24_gib_machine():
     """Calibrated figures: depth 7 (the default) is small, depth 9 fits half of 24 GiB, depth 10 does not."""
     basis = DimensionBasis(resolve_units(*PENDULUM))
     at = {d: estimate_space(2, d, input_dims=basis.inputs, zero=basis.zero) for d in (7, 9, 10)}
+    # 28 450 is the enumerator's own count (brute force: raw_count(*PENDULUM, 7) builds 28 450 formulas, 3 s of CPU,
+    # so not repeated here; the exact estimate equals enumeration at every depth to 6 in the tests above);
+    # 1 043 282 is a regression pin of the exact estimate at depth 9 (too many formulas to enumerate in a test)
     assert at[7].n_formulas == 28_450 and at[7].bytes < 0.5 * GIB
     assert at[9].n_formulas == 1_043_282 and at[9].bytes < 4 * GIB  # measured peak: 2.6 GiB
     assert at[10].bytes > 12 * GIB
@@ -139,3 +142,19 @@ def test_memory_budget_is_a_fraction_of_what_is_available():
     budget = est.memory_budget(0.25)
     assert budget.available > 0 and budget.bytes == int(budget.available * 0.25)
     assert "25%" in budget.describe()
+
+
+@pytest.mark.parametrize("spare, refused", [(0, False), (-1, True)])
+def test_depth_guard_refuses_one_byte_over_the_budget(monkeypatch, spare, refused):
+    """The guard's two sides: a budget of exactly the space's memory (the brute-force count of formulas through
+    the memory model) lets it through; one byte less refuses it, naming --force."""
+    names, units = DIMENSIONLESS
+    n, _ = raw_count(names, units, 4, 2)
+    need = est.memory_bytes(n, 2)
+    monkeypatch.setattr(est, "memory_budget", lambda *a: est.MemoryBudget(need + spare, 10 * need, 0.5, "test"))
+    if refused:
+        with pytest.raises(SpaceTooLargeError, match="--force"):
+            check_space(3, 4, 2)
+        assert check_space(3, 4, 2, force=True) is None
+    else:
+        check_space(3, 4, 2)

@@ -40,7 +40,7 @@ def run(tmp_path_factory):
     return result, out, config, traj
 
 
-def test_pipeline_picks_the_pendulum_energy_and_beats_the_mlp(run):
+def test_pipeline_picks_the_pendulum_energy_and_evaluates_it_beside_the_mlp(run):
     result, _, _, _ = run
     law = result.law
     q, p = sympy.symbols("q p")
@@ -49,8 +49,12 @@ def test_pipeline_picks_the_pendulum_energy_and_beats_the_mlp(run):
     a, b = expr.coeff(p, 2), expr.coeff(sympy.cos(q))
     assert (expr - a * p**2 - b * sympy.cos(q)).free_symbols == set()
     assert float(-b / a) == pytest.approx(3.0, rel=0.02)
+    # one evaluation seed cannot show that the law beats the MLP (see test_tailoring_end_to_end: the 3-seed protocol
+    # finds no clear difference on the pendulum); it can show both were evaluated on it and the law is not far worse
     summary = result.evaluation.summary.set_index("method")
-    assert summary.loc["noether", "rmse_mean"] < summary.loc["mlp", "rmse_mean"]
+    assert summary.loc["noether", "n"] == summary.loc["mlp", "n"] == 1
+    assert np.isfinite(summary.loc["noether", "rmse_mean"])
+    assert summary.loc["noether", "rmse_mean"] < 1.1 * summary.loc["mlp", "rmse_mean"]
     assert set(result.timings) == {"enumerate", "filter", "screen", "meta-tailor", "evaluate"}
 
 
@@ -163,3 +167,40 @@ def test_source_hash_follows_every_source_file(tmp_path):
     (pkg / "sub" / "b.py").rename(pkg / "c.py")
     assert len({before, edited, cache_mod.source_hash(pkg)}) == 3
     assert cache_mod.code_version().startswith(noether.__version__ + "+")
+
+
+def test_an_interrupted_evaluation_resumes_where_it_stopped(run, monkeypatch):
+    """The evaluate stage stopped after its second (method, seed) run: a rerun through the pipeline trains neither
+    the MLP nor the finished runs again, and ends with the numbers of the uninterrupted run (same seeds)."""
+    from noether.pipeline.cache import StageCache, StageRun
+    from noether.tailoring import Checkpoint
+    from noether.tailoring import compare as compare_mod
+
+    result, _, config, traj = run
+    cached_run = StageCache.run
+
+    def evaluate_uncached(self, name, key, compute):  # the other stages come from the fixture's cache
+        return StageRun(*compute(), False) if name == "evaluate" else cached_run(self, name, key, compute)
+
+    monkeypatch.setattr(StageCache, "run", evaluate_uncached)
+    put, saved = Checkpoint.put, []
+
+    def put_then_stop(self, name, value):
+        put(self, name, value)
+        saved.append(name)
+        if len([n for n in saved if not n.endswith("weights")]) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Checkpoint, "put", put_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        discover(traj, config)
+    finished = [n.split("-", 1)[1] for n in saved if not n.endswith("weights")]
+    assert finished == ["mlp", "noether"] and "seed0-mlp-weights" in saved
+    monkeypatch.setattr(Checkpoint, "put", put)
+    fits = []
+    fit = compare_mod._fit
+    monkeypatch.setattr(compare_mod, "_fit", lambda method, *a, **k: fits.append(method) or fit(method, *a, **k))
+    monkeypatch.setattr(compare_mod, "train_baseline", lambda *a, **k: pytest.fail("the MLP was trained again"))
+    again = discover(traj, config)
+    assert fits == [m for m in again.evaluation.methods if m not in finished]
+    assert again.evaluation.summary.equals(result.evaluation.summary)

@@ -33,4 +33,10 @@ def test_true_law_meta_tailoring_beats_the_vanilla_mlp_on_the_pendulum(step, lrs
     # law's tailoring helps (see README 'Meta-tailoring' for the full-protocol numbers).
     res = compare_methods(traj, {"oracle": true_law}, cfg, inner=inner)
     rmse = dict(zip(res.summary.method, res.summary.rmse_mean))
-    assert rmse["oracle"] < rmse["mlp"], rmse
+    # One seed cannot show that tailoring beats the MLP: the paired verdict says so, and the 3-seed protocol in
+    # benchmarks/results/tailoring.md finds no clear difference on this pendulum (MLP per-seed RMSE 0.095-0.101).
+    # What one seed can check: the tailored model is evaluated on the same seed and trajectories, and is not worse
+    # than the MLP by more than twice that seed-to-seed spread (~5%).
+    verdict = res.versus("mlp").set_index("method").loc["oracle", "verdict"]
+    assert verdict.endswith("(one seed: no spread)"), verdict
+    assert np.isfinite(rmse["oracle"]) and rmse["oracle"] < 1.1 * rmse["mlp"], rmse

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from noether.video.compare import difference, is_trained
 from noether.video.data import load_video_dataset
@@ -73,7 +72,27 @@ def test_plots_write_png(tmp_path):
     d = difference([_runs("a", base - 0.001), _runs("b", base)], "a", "b", resamples=200)
     plot_differences([d], tmp_path / "d.png", "t")
     assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
-    assert torch is not None
+
+
+@pytest.mark.parametrize("z", [1.0, 3.0])
+def test_difference_interval_is_95_percent(z):
+    """Units whose mean is z standard errors from 0 (constructed: 400 units N(z·s/sqrt(400), s) re-centred to that
+    mean exactly): the 95% interval (half-width 1.96 s.e.) holds 0 at z = 1 and excludes it at z = 3; its width is
+    2 x 1.96 s.e. within the bootstrap's error. A 50% interval (half-width 0.67 s.e.) would exclude 0 at z = 1."""
+    rng = np.random.default_rng(3)
+    n, s = 400, 1e-3
+    noise = rng.normal(0, s, (n, 2))
+    noise = (noise - noise.mean(0)) / noise.std(0, ddof=1) * s
+    se = s / np.sqrt(n)
+    base = np.full((n, 2), 0.02)
+    d = difference([_runs("a", base + z * se + noise), _runs("b", base)], "a", "b", resamples=2000)
+    np.testing.assert_allclose(d.mean, z * se, rtol=1e-9)
+    np.testing.assert_allclose(d.high - d.low, 2 * 1.96 * se, rtol=0.1)
+    assert ((d.low < 0) == (z < 1.96)).all()
+    # the slope of the mean curve over horizons 1, 2: its interval is also 95% (re-centred: true slope 0)
+    lo, hi = d.slope_interval
+    se_slope = np.std(noise[:, 1] - noise[:, 0], ddof=1) / np.sqrt(n)  # slope over 2 horizons = d2 - d1
+    assert lo < 0 < hi and 2 * 1.5 * se_slope < hi - lo < 2 * 2.5 * se_slope
 
 
 def test_t_interval_is_student_s():

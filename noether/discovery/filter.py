@@ -19,6 +19,7 @@ from joblib import Parallel, delayed
 
 from ..allocator import reuse_freed_memory
 from ..device import check_device, resolve_device
+from ..dsl import CandidateSpace
 from ..errors import ConfigError
 from ..progress import stage
 from ..settings import RUN
@@ -133,7 +134,7 @@ class FilterResult:
     among the approximate ones; timings in seconds.
     """
 
-    space: object
+    space: CandidateSpace
     table: pd.DataFrame
     params: np.ndarray
     accepted_indices: np.ndarray
@@ -190,7 +191,7 @@ class FilterResult:
         return len(self.accepted_indices)
 
 
-def filter_candidates(space, traj: Trajectories, config: FilterConfig = FilterConfig()) -> FilterResult:
+def filter_candidates(space: CandidateSpace, traj: Trajectories, config: FilterConfig = FilterConfig()) -> FilterResult:
     """Fit all candidates of ``space`` on ``traj``'s training sequences and on random ones; accept, rank, and pick
     the independent laws. See the module docstrings of ``score``, ``fit_exact``, ``fit_gradient`` and ``null``."""
     device = config.torch_device()
@@ -359,7 +360,7 @@ def _decided(
     expressions = [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)]
     table = pd.DataFrame(
         {
-            "formula": [space.render(i) if hasattr(space, "render") else str(space.formulas[i]) for i in range(n)],
+            "formula": [space.render(i) for i in range(n)],
             "expression": expressions,
             "n_params": n_params,
             "params": [" ".join(f"{v:.6g}" for v in out["params_true"][i, : n_params[i]]) for i in range(n)],
@@ -398,7 +399,7 @@ def _decided(
 # ---------------------------------------------------------------------------------------------- internals
 @dataclass(frozen=True, eq=False)
 class _Context:
-    space: object
+    space: CandidateSpace
     x: torch.Tensor
     idx_true: torch.Tensor | Segments
     idx_rand: torch.Tensor | Segments

@@ -28,6 +28,7 @@ from ..threads import thread_share, usable_cores
 from .classes import LawClasses, class_columns
 from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
+from .evaluator import SpaceEvaluator
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
@@ -432,17 +433,9 @@ def _fit_subsample(x: torch.Tensor, lengths: np.ndarray, order: int | Segments, 
     return x[torch.as_tensor(rows, device=x.device)], perm, grouping
 
 
-def _evaluator(ctx: _Context, sub, x: torch.Tensor | None = None):
-    """C [n, K] -> (values [n, N], finite [n]) of the candidates of ``sub`` on states x (default: all); its
-    ``restrict(keep)`` is the same for the candidates ``keep`` (bool [n]) alone (``fit_gradient`` uses it)."""
-    x = ctx.x if x is None else x
-
-    def evaluate(c: torch.Tensor):
-        ev = sub.evaluate(x, c, memory_mb=ctx.config.memory_mb)
-        return ev.values, ev.finite.to(ev.values.device)
-
-    evaluate.restrict = lambda keep: _evaluator(ctx, sub.subset(np.flatnonzero(keep.cpu().numpy())), x)
-    return evaluate
+def _evaluator(ctx: _Context, sub: CandidateSpace, x: torch.Tensor | None = None) -> SpaceEvaluator:
+    """The candidates of ``sub`` on states x (default: all), as ``fit_gradient`` fits them."""
+    return SpaceEvaluator(sub, ctx.x if x is None else x, ctx.config.memory_mb)
 
 
 @reuse_freed_memory()  # chunk after chunk of big tensors (allocator.py)

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
+from .evaluator import SpaceEvaluator
 from .score import conservation_score
 
 Evaluator = Callable[[Tensor], tuple[Tensor, Tensor]]  # C [n, K] -> (values [n, N], finite [n])
@@ -99,10 +100,11 @@ class _Objective:
         return torch.where(finite & torch.isfinite(s), s, torch.full_like(s, math.inf))
 
     def restrict(self, keep: Tensor) -> _Objective | None:
-        """The objective of candidates ``keep`` (bool [n]) alone, when the evaluator can restrict itself (an
-        ``evaluate.restrict(keep)`` attribute, see ``fit_gradient``); else None."""
-        restrict = getattr(self.evaluate, "restrict", None)
-        return None if restrict is None else _Objective(restrict(keep), self.index, self._calls)
+        """The objective of candidates ``keep`` (bool [n]) alone, when the evaluator can restrict itself (a
+        ``SpaceEvaluator``); else None."""
+        if not isinstance(self.evaluate, SpaceEvaluator):
+            return None
+        return _Objective(self.evaluate.restrict(keep), self.index, self._calls)
 
 
 def fit_gradient(
@@ -119,7 +121,7 @@ def fit_gradient(
     """Fit C [n, K] minimising S_i for every candidate at once (deterministic: the screen is a fixed grid).
 
     evaluate: C [n, K] -> (values [n, N], finite [n]), differentiable in C for ``derivatives="autograd"``; when it
-    has an attribute ``restrict(keep [n] bool) -> Evaluator`` for a subset of its candidates, the Newton iterations
+    is a ``SpaceEvaluator``, which can restrict itself to a subset of its candidates, the Newton iterations
     stop evaluating the candidates that have converged once they are half the batch (most converge in 3-4 steps);
     n_params [n]: parameters each candidate uses (slots beyond stay 0); index: the sequence grouping ([m, L], or
     L when the N points are in sequence order), or a score of its own (see ``score_of``);

@@ -26,10 +26,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..dsl import CandidateSpace
 from ..progress import stage
 from ..systems.derivatives import estimate_all
 from .contrast import CONTRASTS, coordinate_shuffled
 from .drift import null_excess
+from .evaluator import SpaceEvaluator
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
 from .null import AcceptanceRule, fit_reasons, ratio_of
@@ -311,15 +313,9 @@ def _reject_singular(space, out: dict, contrast, least_ratio: float, memory_mb: 
         out["reason"][int(i)] = singular_reason()
 
 
-def _evaluator(sub, x: Tensor, memory_mb: int):
-    """C [n, K] -> (values [n, N], finite [n]) on x; ``restrict(keep)`` for a subset (what fit_gradient uses)."""
-
-    def evaluate(c: Tensor):
-        ev = sub.evaluate(x, c, memory_mb=memory_mb)
-        return ev.values, ev.finite.to(ev.values.device)
-
-    evaluate.restrict = lambda keep: _evaluator(sub.subset(np.flatnonzero(keep.cpu().numpy())), x, memory_mb)
-    return evaluate
+def _evaluator(sub: CandidateSpace, x: Tensor, memory_mb: int) -> SpaceEvaluator:
+    """The candidates of ``sub`` on x, as ``fit_gradient`` fits them."""
+    return SpaceEvaluator(sub, x, memory_mb)
 
 
 def _linear(

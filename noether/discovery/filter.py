@@ -31,7 +31,7 @@ from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, Dr
 from .evaluator import SpaceEvaluator
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
+from .null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index, unfitted
 from .score import (
     Segments,
     conservation_score,
@@ -213,15 +213,7 @@ def filter_candidates(space: CandidateSpace, traj: Trajectories, config: FilterC
     n, kmax = len(space), int(space.max_params)
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
-    out = {
-        "params_true": np.zeros((n, kmax)),
-        "params_rand": np.zeros((n, kmax)),
-        "s_true": np.full(n, np.nan),
-        "s_random": np.full(n, np.nan),
-        "excess": np.full(n, np.nan),
-        "converged": np.ones(n, bool),
-        "reason": [None] * n,
-    }
+    out = unfitted(n, kmax)
     timings = {}
     runs = training_runs(traj)
     score, score_reason, fallback = choose_score(config.score, runs)
@@ -285,15 +277,7 @@ def _by_contrast(
     """The filter by a score of ``contrast.py`` (``single.fit_contrast``), judged by ``single.contrast_rule``; or,
     when the data cannot identify any law (``why_none``), nothing fitted and every candidate rejected for it."""
     n, kmax = len(space), int(space.max_params)
-    out = {
-        "params_true": np.zeros((n, kmax)),
-        "params_rand": np.zeros((n, kmax)),
-        "s_true": np.full(n, np.nan),
-        "s_random": np.full(n, np.nan),
-        "excess": np.full(n, np.nan),
-        "converged": np.ones(n, bool),
-        "reason": [why_none] * n,
-    }
+    out = unfitted(n, kmax, why_none)
     config = replace(config, rule=contrast_rule(config.rule))
     timings = {}
     if why_none is None:

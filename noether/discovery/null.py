@@ -124,6 +124,20 @@ def ratio_of(s_true: np.ndarray, s_random: np.ndarray) -> np.ndarray:
     return ratio
 
 
+def unfitted(n: int, kmax: int, reason: str | None = None) -> dict:
+    """The filter's per-candidate record before any fit, for n candidates of up to kmax parameters: zero parameters,
+    NaN scores, converged, and ``reason`` (why it is rejected; None: not yet) for every candidate."""
+    return {
+        "params_true": np.zeros((n, kmax)),
+        "params_rand": np.zeros((n, kmax)),
+        "s_true": np.full(n, np.nan),
+        "s_random": np.full(n, np.nan),
+        "excess": np.full(n, np.nan),
+        "converged": np.ones(n, bool),
+        "reason": [reason] * n,
+    }
+
+
 def fit_reasons(
     finite: np.ndarray, scores: np.ndarray, hopeless: np.ndarray, least_ratio: float, null: str = "random"
 ) -> list[str | None]:

@@ -34,7 +34,7 @@ from .drift import null_excess
 from .evaluator import SpaceEvaluator
 from .fit_exact import OK, STATUS, ExactFit, features_from, solve_pencil
 from .fit_gradient import GradientConfig, fit_gradient
-from .null import AcceptanceRule, fit_reasons, ratio_of
+from .null import AcceptanceRule, fit_reasons, ratio_of, unfitted
 from .score import (
     MIN_SEQUENCES,
     MIN_WINDOW,
@@ -258,17 +258,7 @@ def fit_contrast(
     filter's per-candidate results (params_true, params_rand, s_true, s_random, excess, converged, reason) and
     the seconds taken (timings)."""
     n, kmax, npts = len(space), int(space.max_params), contrast.n
-    out = {
-        "params_true": np.zeros((n, kmax)),
-        "params_rand": np.zeros((n, kmax)),
-        "s_true": np.full(n, np.nan),
-        "s_random": np.full(n, np.nan),
-        "excess": np.full(n, np.nan),
-        "converged": np.ones(n, bool),
-        "reason": [None] * n,
-        "timings": {},
-        "s_spread": np.full(n, np.nan),
-    }
+    out = unfitted(n, kmax) | {"timings": {}, "s_spread": np.full(n, np.nan)}
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     dof = int((lengths - 1).sum())

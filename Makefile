@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The CPU build of torch lies on disk here; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv discover test check smoke bench mutate clean
+.PHONY: venv discover test check smoke suite bench mutate clean
 
 # --no-compile: byte-compiling all of torch doubles its install time; Python compiles what it imports on first use
 PIP    := pip install -q --no-compile
@@ -22,10 +22,13 @@ venv: $(BIN)/noether
 discover: venv
 	$(BIN)/noether discover --system pendulum --depth 7 --out runs/pendulum
 
-# lint, format and type checks beside the smoke test of the built wheel (core only, clean venv); then the full
-# suite with every extra. The two first are mostly single-threaded, so they share the two cores.
-test: venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target check smoke
+# lint, format and type checks first (fail fast, ~40 s); then the full suite with every extra beside the smoke test
+# of the built wheel (core only, clean venv): the smoke test waits on pip and disk much of its time, so it shares the
+# two cores with the suite's workers instead of holding the suite back.
+test: venv check
+	$(MAKE) --no-print-directory -j2 --output-sync=target smoke suite
+
+suite: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 check: venv

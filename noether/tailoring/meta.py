@@ -52,6 +52,51 @@ def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
     return sub
 
 
+def _adam(trained: Params, lr: dict[str, float], decay: dict[str, float]) -> torch.optim.Adam:
+    """torch's Adam over the trained rows, one parameter group per tensor (its rate and L2 weight decay)."""
+    groups = [{"params": [t], "lr": lr[name], "weight_decay": decay[name]} for name, t in trained.items()]
+    return torch.optim.Adam(groups)
+
+
+def _adam_step(opt: torch.optim.Adam, trained: Params, loss: Tensor, finite: Tensor) -> None:
+    """One Adam step on ``loss``; a candidate (row) whose task loss is not finite keeps its weights, and a
+    non-finite gradient entry counts as zero, so one diverging law never spoils the others' moments."""
+    tensors = list(trained.values())
+    grads = torch.autograd.grad(loss, tensors, allow_unused=True)
+    masks = [finite.reshape(-1, *([1] * (t.ndim - 1))) for t in tensors]
+    for t, g, ok in zip(tensors, grads, masks):
+        g = torch.zeros_like(t) if g is None else g
+        t.grad = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g))
+    before = [t.detach().clone() for t in tensors]
+    opt.step()
+    with torch.no_grad():
+        for t, b, ok in zip(tensors, before, masks):
+            t.copy_(torch.where(ok, t, b))
+
+
+def _kept_rows(
+    opt: torch.optim.Adam, trained: Params, kept: Tensor, lr: dict[str, float], decay: dict[str, float]
+) -> tuple[Params, torch.optim.Adam]:
+    """The rows ``kept`` (positions among the trained rows) after a halving cut, with their Adam moments."""
+    rows = {name: t.detach()[kept].clone().requires_grad_() for name, t in trained.items()}
+    new = _adam(rows, lr, decay)
+    for name, t in trained.items():
+        state = opt.state[t]
+        new.state[rows[name]] = {
+            "step": state["step"].clone(),
+            "exp_avg": state["exp_avg"][kept].clone(),
+            "exp_avg_sq": state["exp_avg_sq"][kept].clone(),
+        }
+    return rows, new
+
+
+def _write_back(theta: Params, trained: Params, rows: Tensor) -> None:
+    """Copy the trained rows' tensors into the full [n, ...] stack."""
+    with torch.no_grad():
+        for name, t in trained.items():
+            theta[name][rows] = t.detach()
+
+
 @dataclass(frozen=True)
 class MetaConfig:
     """Meta-tailoring (Algorithm 1 with a fixed law): ``epochs`` full-batch Adam steps (lr, L2 weight_decay as in the
@@ -156,8 +201,6 @@ def meta_tailor(
         consts = c0 if shift is None else c0 * (1 + shift)
         return lambda X: laws(X, consts.to(X.dtype))
 
-    m1 = {k: torch.zeros_like(v) for k, v in theta.items()}
-    m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
     rows = torch.arange(n, device=w.device)
     losses = np.full((config.epochs, n), np.nan)
     cuts = (
@@ -165,15 +208,15 @@ def meta_tailor(
         if config.halving
         else set()
     )
-    b1, b2, eps = 0.9, 0.999, 1e-8
     scales = np.full(n, inner.dt_scales[0]) if dt_scales is None else np.asarray(dt_scales, dtype=np.float64)
     if scales.shape != (n,) or not (scales > 0).all():
         raise ConfigError(f"dt_scales must hold {n} positive values, got {scales}")
     dt_all = torch.as_tensor(scales * traj.dt, dtype=w.dtype, device=w.device)
+    cur = {name: t.clone().requires_grad_() for name, t in theta.items()}  # the rows still trained
+    opt = _adam(cur, step_lr, decay)
     with stage(f"meta-tailor {n} law{'s' if n != 1 else ''}", config.epochs, "epochs") as advance:
         for epoch in range(config.epochs):
             k = len(rows)
-            cur = {name: t[rows].requires_grad_() for name, t in theta.items()}
             shift = None
             if LAW_SHIFT in theta:  # the shift of every law, rows not trained this epoch held constant
                 shift = theta[LAW_SHIFT].index_put((rows,), cur[LAW_SHIFT])
@@ -189,29 +232,17 @@ def meta_tailor(
             )
             task = (pred - dx).square().mean((1, 2))  # [k]
             finite = torch.isfinite(task)
-            grads = torch.autograd.grad(
-                torch.where(finite, task, torch.zeros_like(task)).sum(), list(cur.values()), allow_unused=True
-            )
-            grads = [torch.zeros_like(t) if g is None else g for t, g in zip(cur.values(), grads)]
             losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
-            t_adam = epoch + 1
-            with torch.no_grad():
-                for (name, p), g in zip(cur.items(), grads):  # torch.optim.Adam's update, elementwise per candidate
-                    ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
-                    g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay[name] * p
-                    m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
-                    m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
-                    step = (
-                        step_lr[name]
-                        * (m1[name][rows] / (1 - b1**t_adam))
-                        / ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
-                    )
-                    theta[name][rows] = torch.where(ok, p - step, p)
+            _adam_step(opt, cur, torch.where(finite, task, torch.zeros_like(task)).sum(), finite)
             if epoch + 1 in cuts and k > config.keep_min:
                 keep = max(config.keep_min, math.ceil(k / 2))
                 score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
-                rows = rows[torch.argsort(score, stable=True)[:keep]].sort().values
+                kept = torch.argsort(score, stable=True)[:keep].sort().values  # positions among the trained rows
+                _write_back(theta, cur, rows)
+                rows = rows[kept]
+                cur, opt = _kept_rows(opt, cur, kept, step_lr, decay)
             advance()
+    _write_back(theta, cur, rows)
     train_seconds = time.perf_counter() - start
     active = np.zeros(n, bool)
     active[rows.cpu().numpy()] = True

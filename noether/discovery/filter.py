@@ -25,6 +25,7 @@ from ..progress import stage
 from ..settings import RUN
 from ..systems import Trajectories
 from ..threads import thread_share, usable_cores
+from .candidates import candidate_table
 from .classes import LawClasses, class_columns
 from .cluster import check_scheduler, connect, run_on_cluster
 from .drift import ACCEPT_LEVELS, APPROXIMATE, CONSERVED, REJECTED, UNTESTED, DriftRule, measure_drift
@@ -123,10 +124,8 @@ class FilterConfig:
 class FilterResult:
     """Every candidate's fit and verdict.
 
-    table: one row per candidate (formula, expression, n_params, params, s_true, s_random, ratio, excess,
-    trend_p, verdict, linear, converged, accepted, rank (1-based, empty when rejected), law_class, forms,
-    other_forms, reason), in space order; verdict: 'conserved' or 'approximate' for accepted candidates
-    (``drift.py``), else 'rejected'; params [n, max_params];
+    table: one row per candidate, in space order, with the columns of ``candidates.COLUMNS``; verdict:
+    'conserved' or 'approximate' for accepted candidates (``drift.py``), else 'rejected'; params [n, max_params];
     accepted_indices: accepted candidates, best first (ratio descending, capped at 1e12, then fewer parameters,
     then smaller formula), conserved and approximate alike; classes: every accepted law's functional class (its
     forms) and representative, best class first (``classes.py``); the table's ``law_class``, ``forms`` and
@@ -343,7 +342,7 @@ def _decided(
     )
     timings["independence"] = time.perf_counter() - t0
     expressions = [_expression(space, i, out["params_true"][i], accepted[i]) for i in range(n)]
-    table = pd.DataFrame(
+    table = candidate_table(
         {
             "formula": [space.render(i) for i in range(n)],
             "expression": expressions,

@@ -52,6 +52,40 @@ def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
     return sub
 
 
+def halving_epochs(epochs: int, rounds: int) -> set[int]:
+    """The epochs after which successive halving cuts: ``rounds`` evenly spaced inside (0, epochs)."""
+    return set(np.linspace(0, epochs, rounds + 2)[1:-1].astype(int).tolist())
+
+
+def halve(rows: Tensor, task: Tensor, keep_min: int) -> Tensor:
+    """Successive halving: of the candidates ``rows`` (in index order), the better half by task loss [len(rows)]
+    (non-finite last, ties by position), never fewer than ``keep_min``; ``rows`` itself when it has no more."""
+    if len(rows) <= keep_min:
+        return rows
+    keep = max(keep_min, math.ceil(len(rows) / 2))
+    score = torch.where(torch.isfinite(task), task, torch.full_like(task, math.inf))
+    return rows[torch.argsort(score, stable=True)[:keep]].sort().values
+
+
+def adam_step(
+    p: Tensor, g: Tensor, m1: Tensor, m2: Tensor, t: int, lr: float, decay: float, finite: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """torch.optim.Adam's update (L2 ``decay``) at step t, elementwise per candidate (dim 0): (p, m1, m2) after it.
+    A candidate whose loss is not ``finite`` [n] keeps its weights; non-finite gradient entries count as 0."""
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
+    g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay * p
+    m1 = b1 * m1 + (1 - b1) * g
+    m2 = b2 * m2 + (1 - b2) * g.square()
+    step = lr * (m1 / (1 - b1**t)) / ((m2 / (1 - b2**t)).sqrt() + eps)
+    return torch.where(ok, p - step, p), m1, m2
+
+
+def pick_best(train_rmse: np.ndarray) -> int | None:
+    """The chosen law: the lowest long-term training RMSE (the first on ties); None when none is finite."""
+    return int(np.argmin(train_rmse)) if np.isfinite(train_rmse).any() else None
+
+
 @dataclass(frozen=True)
 class MetaConfig:
     """Meta-tailoring (Algorithm 1 with a fixed law): ``epochs`` full-batch Adam steps (lr, L2 weight_decay as in the
@@ -160,12 +194,7 @@ def meta_tailor(
     m2 = {k: torch.zeros_like(v) for k, v in theta.items()}
     rows = torch.arange(n, device=w.device)
     losses = np.full((config.epochs, n), np.nan)
-    cuts = (
-        set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist())
-        if config.halving
-        else set()
-    )
-    b1, b2, eps = 0.9, 0.999, 1e-8
+    cuts = halving_epochs(config.epochs, config.halving_rounds) if config.halving else set()
     scales = np.full(n, inner.dt_scales[0]) if dt_scales is None else np.asarray(dt_scales, dtype=np.float64)
     if scales.shape != (n,) or not (scales > 0).all():
         raise ConfigError(f"dt_scales must hold {n} positive values, got {scales}")
@@ -194,23 +223,13 @@ def meta_tailor(
             )
             grads = [torch.zeros_like(t) if g is None else g for t, g in zip(cur.values(), grads)]
             losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
-            t_adam = epoch + 1
             with torch.no_grad():
-                for (name, p), g in zip(cur.items(), grads):  # torch.optim.Adam's update, elementwise per candidate
-                    ok = finite.reshape(-1, *([1] * (g.ndim - 1)))
-                    g = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g)) + decay[name] * p
-                    m1[name][rows] = b1 * m1[name][rows] + (1 - b1) * g
-                    m2[name][rows] = b2 * m2[name][rows] + (1 - b2) * g.square()
-                    step = (
-                        step_lr[name]
-                        * (m1[name][rows] / (1 - b1**t_adam))
-                        / ((m2[name][rows] / (1 - b2**t_adam)).sqrt() + eps)
+                for (name, p), g in zip(cur.items(), grads):
+                    theta[name][rows], m1[name][rows], m2[name][rows] = adam_step(
+                        p, g, m1[name][rows], m2[name][rows], epoch + 1, step_lr[name], decay[name], finite
                     )
-                    theta[name][rows] = torch.where(ok, p - step, p)
-            if epoch + 1 in cuts and k > config.keep_min:
-                keep = max(config.keep_min, math.ceil(k / 2))
-                score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
-                rows = rows[torch.argsort(score, stable=True)[:keep]].sort().values
+            if epoch + 1 in cuts:
+                rows = halve(rows, task.detach(), config.keep_min)
             advance()
     train_seconds = time.perf_counter() - start
     active = np.zeros(n, bool)
@@ -230,8 +249,7 @@ def meta_tailor(
         )
         rmse = np.where(lt.diverged, np.inf, lt.rmse)
         train_rmse[rows.cpu().numpy()] = rmse
-        if np.isfinite(train_rmse).any():
-            best = int(np.argmin(train_rmse))
+        best = pick_best(train_rmse)
         select_seconds = time.perf_counter() - start
     else:
         select_seconds = 0.0

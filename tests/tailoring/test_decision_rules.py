@@ -1,15 +1,18 @@
 """The tailoring stage's decisions on each side of their bounds, with answers known by construction: the paired
-standard-error verdict of ``Comparison.versus`` and successive halving in ``meta_tailor``."""
+standard-error verdict of ``Comparison.versus``, successive halving, Adam's step and the choice of law in ``meta``."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+from noether.errors import ConfigError
 from noether.systems import load_system
 from noether.tailoring.compare import Comparison, MethodRun, sem
-from noether.tailoring.meta import MetaConfig, meta_tailor
+from noether.tailoring.meta import MetaConfig, adam_step, halve, halving_epochs, meta_tailor, pick_best, subset_laws
 from noether.tailoring.mlp import MLP, params_of
 from noether.tailoring.setting import InnerSetting
 
@@ -122,3 +125,123 @@ def test_two_seeds_have_a_spread_and_the_defaults_are_mlp_and_two_standard_error
     assert comparison({"mlp": [1.0, 1.0, 1.0], "law": paired(-1.0, 0.8)}).versus().iloc[0]["verdict"] == "better"
     empty = comparison({"law": [0.1]}).versus()
     assert empty.empty and empty.columns.tolist() == ["method", "difference", "se", "relative", "n", "verdict"]
+
+
+# --- meta-tailoring's decisions as pure functions: the halving schedule and cut, Adam's step, the chosen law -------
+
+
+@pytest.mark.parametrize("epochs, rounds", [(100, 2), (100, 1), (10, 3), (7, 6), (5, 1)])
+def test_halving_epochs_are_evenly_spaced_inside_the_run(epochs, rounds):
+    # cut i of `rounds` after epoch floor(i * epochs / (rounds + 1)): e.g. 100 epochs, 2 rounds -> after 33 and 66
+    expected = {i * epochs // (rounds + 1) for i in range(1, rounds + 1)}
+    assert halving_epochs(epochs, rounds) == expected
+    assert halving_epochs(100, 2) == {33, 66}
+
+
+ROWS = torch.tensor([0, 2, 5, 7, 9])
+TASK = torch.tensor([3.0, float("nan"), 1.0, float("inf"), 2.0])  # ranking: rows 5, 9, 0, then 2 and 7 (non-finite)
+
+
+@pytest.mark.parametrize(
+    "keep_min, kept",
+    [
+        (1, [0, 5, 9]),  # half of 5, rounded up: the three finite losses
+        (2, [0, 5, 9]),
+        (3, [0, 5, 9]),
+        (4, [0, 2, 5, 9]),  # keep_min above half: the first non-finite one by position (row 2) makes the fourth
+        (5, [0, 2, 5, 7, 9]),  # no more than keep_min: all kept
+        (6, [0, 2, 5, 7, 9]),
+    ],
+)
+def test_halve_keeps_the_better_half_never_fewer_than_keep_min(keep_min, kept):
+    assert halve(ROWS, TASK, keep_min).tolist() == kept
+
+
+def test_halve_breaks_ties_by_position_and_returns_index_order():
+    assert halve(torch.tensor([0, 1, 3, 4]), torch.ones(4), 1).tolist() == [0, 1]  # all equal: the first two
+    assert halve(torch.tensor([1, 3, 6, 8]), torch.tensor([5.0, 1.0, 5.0, 0.5]), 1).tolist() == [3, 8]
+
+
+def test_adam_step_is_torch_adam_per_candidate():
+    """Three steps of two candidates against torch.optim.Adam (its own implementation, weight decay as L2) run
+    on each candidate separately with the same gradients."""
+    gen = torch.Generator().manual_seed(0)
+    p0 = torch.randn(2, 3, 4, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(2, 3, 4, generator=gen, dtype=torch.float64) * s for s in (1.0, 0.1, 3.0)]
+    lr, decay = 0.05, 0.3
+    p, m1, m2 = p0.clone(), torch.zeros_like(p0), torch.zeros_like(p0)
+    for t, g in enumerate(grads, start=1):
+        p, m1, m2 = adam_step(p, g, m1, m2, t, lr, decay, torch.tensor([True, True]))
+    for i in range(2):
+        w = p0[i].clone().requires_grad_()
+        opt = torch.optim.Adam([w], lr=lr, weight_decay=decay)
+        for g in grads:
+            w.grad = g[i].clone()
+            opt.step()
+        torch.testing.assert_close(p[i], w.detach(), rtol=1e-10, atol=1e-12)
+
+
+def test_adam_step_holds_a_candidate_with_a_non_finite_loss_and_zeroes_non_finite_gradients():
+    p = torch.tensor([[1.0, -2.0], [3.0, 4.0]], dtype=torch.float64)
+    g = torch.tensor([[float("nan"), 0.5], [1.0, float("inf")]], dtype=torch.float64)
+    zeros = torch.zeros_like(p)
+    new, m1, m2 = adam_step(p, g, zeros, zeros, 1, 0.1, 0.0, torch.tensor([True, False]))
+    assert torch.equal(new[1], p[1])  # its loss was not finite: not moved
+    # candidate 0: the NaN entry counts as 0 (no move); at step 1 Adam moves every other entry by lr * sign(g)
+    torch.testing.assert_close(new[0], torch.tensor([1.0, -2.1], dtype=torch.float64), rtol=0, atol=1e-8)
+    torch.testing.assert_close(m1[0], torch.tensor([0.0, 0.05], dtype=torch.float64))
+    torch.testing.assert_close(m2[0], torch.tensor([0.0, 0.00025], dtype=torch.float64))
+
+
+def test_pick_best_is_the_lowest_finite_training_rmse():
+    assert pick_best(np.array([np.inf, 2.0, 1.0, 1.0, 3.0])) == 2  # ties: the first
+    assert pick_best(np.array([0.5])) == 0
+    assert pick_best(np.array([np.inf, np.inf])) is None
+
+
+def test_subset_laws_evaluates_each_kept_candidate_on_its_own_points():
+    """Candidate i's law is i * sum(x): rows [1, 3] of 4 must give 1 * sum(X[0]) and 3 * sum(X[1])."""
+
+    def batched(x):
+        assert x.shape[0] == 4  # the batched law always sees every candidate
+        return torch.arange(4.0)[:, None] * x.sum(-1)
+
+    x = torch.arange(12.0).reshape(2, 3, 2)
+    out = subset_laws(batched, torch.tensor([1, 3]), 4)(x)
+    torch.testing.assert_close(out, torch.stack([1 * x[0].sum(-1), 3 * x[1].sum(-1)]))
+    one = subset_laws(batched, torch.tensor([2]), 4)(x[1:])
+    torch.testing.assert_close(one, 2 * x[1:].sum(-1))
+    assert subset_laws(batched, torch.arange(4), 4) is batched  # all candidates: the law itself
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"epochs": -1},
+        {"lr": 0.0},
+        {"lr": float("nan")},
+        {"weight_decay": -1e-9},
+        {"keep_min": 0},
+        {"halving_rounds": 0},
+    ],
+)
+def test_meta_config_refuses_out_of_range_settings(bad):
+    with pytest.raises(ConfigError):
+        MetaConfig(**bad)
+
+
+def test_meta_config_edges_are_allowed_and_for_data_takes_the_baselines_weight_decay(tiny):
+    MetaConfig(epochs=0, weight_decay=0.0, keep_min=1, halving_rounds=1)  # the smallest allowed values
+    traj, _ = tiny
+    cfg = MetaConfig.for_data(traj, epochs=3)
+    assert cfg.weight_decay == 1e-4 and cfg.epochs == 3  # HNN's decay on a simulated system, the override kept
+    assert cfg == MetaConfig(epochs=3, weight_decay=1e-4)
+    real = replace(traj, system="real-pendulum")
+    assert MetaConfig.for_data(real).weight_decay == 1e-5
+
+
+def test_no_difference_at_all_is_no_clear_difference():
+    """Identical RMSEs on three seeds: mean 0 and standard error 0, so mean ± z se touches 0 from neither side
+    (the rule is strict: 'better' needs mean + z se < 0, 'worse' mean - z se > 0)."""
+    row = comparison({"mlp": [1.0, 2.0, 3.0], "law": [1.0, 2.0, 3.0]}).versus("mlp").iloc[0]
+    assert row["difference"] == 0.0 and row["se"] == 0.0 and row["verdict"] == "no clear difference"

@@ -92,6 +92,42 @@ EQUIVALENT: dict[str, str] = {
     },
     "noether.discovery.drift.x__segment_trend__mutmut_9": "times.to(None): the times are already in the values'"
     " dtype and device in every caller",
+    **{f"noether.tailoring.meta.x_subset_laws__mutmut_{i}": _CPU for i in (6, 8)},
+    **{
+        f"noether.video.compare.x__slope__mutmut_{i}": "arange without dtype=float: integer steps, made float by"
+        " subtracting (len - 1) / 2"
+        for i in (7, 9)
+    },
+    "noether.video.compare.x_difference__mutmut_32": "bootstrap without axis=0: scipy's default axis is 0",
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "bootstrap without confidence_level=0.95: scipy's"
+        " default is 0.95"
+        for i in (34, 53)
+    },
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "method 'PERCENTILE': scipy lower-cases the method name"
+        for i in (40, 62)
+    },
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "vectorized None or absent: scipy infers False from a"
+        " statistic without an axis argument"
+        for i in (44, 51)
+    },
+    **{
+        f"noether.video.compare.x_{f}__mutmut_{i}": "asarray without dtype=float: integer input gives the same"
+        " numbers (integral p-values are 0 or 1; the mean and deviation are floats anyway)"
+        for f, i in (("holm", 3), ("holm", 5), ("t_interval", 4), ("t_interval", 6))
+    },
+    **{
+        f"noether.video.compare.x_seed_difference__mutmut_{i}": "np.errstate's arguments changed: only which"
+        " warnings are printed, no value"
+        for i in (55, 56, 57, 58)
+    },
+    "noether.video.compare.x_seed_difference__mutmut_69": "ttest_1samp without axis=0: scipy's default axis is 0",
+    "noether.video.compare.x_seed_difference__mutmut_80": "an undefined p-value set to 2 instead of 1: it sorts"
+    " last either way and Holm's adjustment caps every p at 1, so the adjusted p-values are the same",
+    "noether.tailoring.meta.x_halve__mutmut_1": "len(rows) < keep_min instead of <=: with exactly keep_min rows the"
+    " cut keeps max(keep_min, ceil(k / 2)) = k of them, in index order: the same rows",
     **{
         f"noether.discovery.drift.x_measure_drift__mutmut_{i}": "m or L of null_excess replaced: with ``lengths``"
         " given, null_excess reads the layout from the lengths alone"

@@ -93,6 +93,15 @@ EQUIVALENT: dict[str, str] = {
     "noether.discovery.drift.x__segment_trend__mutmut_9": "times.to(None): the times are already in the values'"
     " dtype and device in every caller",
     **{f"noether.tailoring.meta.x_subset_laws__mutmut_{i}": _CPU for i in (6, 8)},
+    **{f"noether.discovery.merge.x_with_composite__mutmut_{i}": _DTYPE for i in (116, 119)},
+    "noether.discovery.merge.x_with_composite__mutmut_114": "rank_survivors without memory_mb: the budget only"
+    " sizes the chunks the gradients are computed in, not their values",
+    **{
+        f"noether.discovery.merge.x_with_composite__mutmut_{i}": "sequence_set without the config's window: the"
+        " default window is None, the same call; another window only changes which training states the class"
+        " gradients are drawn at"
+        for i in (87, 90)
+    },
     **{
         f"noether.video.compare.x__slope__mutmut_{i}": "arange without dtype=float: integer steps, made float by"
         " subtracting (len - 1) / 2"

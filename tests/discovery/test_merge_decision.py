@@ -15,6 +15,7 @@ from noether.discovery.composite import CompositeResult
 from noether.discovery.composite.search import CompositeLaw
 from noether.discovery.merge import with_composite
 from noether.dsl import CandidateSpace, Law
+from noether.dsl.space import SpaceReport
 from noether.systems import load_system
 
 CONFIG = FilterConfig()
@@ -24,9 +25,9 @@ CONFIG = FilterConfig()
 def spring():
     """Six spring trajectories and the filter on {q² + k p² (the energy, conserved), q p (rejected)}."""
     traj = load_system("spring", noise=0.0).select(list(range(6)))
-    space = CandidateSpace(
-        [law(traj, "q**2 + k*p**2", k=1.0).formula, law(traj, "q*p").formula], traj.names, traj.units, max_params=1
-    )
+    formulas = [law(traj, "q**2 + k*p**2", k=1.0).formula, law(traj, "q*p").formula]
+    report = SpaceReport(steps=(), notes={}, seconds={}, depth=3, max_params=1)
+    space = CandidateSpace(formulas, traj.names, traj.units, max_params=1, report=report)
     filt = filter_candidates(space, traj, CONFIG)
     assert filt.accepted_indices.tolist() == [0] and filt.table["ratio"][0] > 1e12  # the construction
     return traj, filt
@@ -63,6 +64,7 @@ def test_composite_laws_are_appended_as_accepted_candidates_with_their_own_param
     comp = laws(traj)
     merged = with_composite(filt, CompositeResult(["x"], comp, [0], 3), traj, CONFIG)
     assert len(merged.space) == 5 and merged.space.names == traj.names and merged.space.max_params == 2
+    assert merged.space.units == traj.units and merged.space.report is filt.space.report
     assert [str(f) for f in merged.space.formulas[2:]] == [str(c.law.formula) for c in comp]
     # one width for all: the two-parameter law widens the table, the filter's values keep their place
     np.testing.assert_array_equal(merged.params, [[filt.params[0, 0], 0], [0, 0], [1, 0], [2, 2], [0, 0]])
@@ -104,3 +106,27 @@ def test_a_law_the_filter_knows_keeps_the_filters_form_even_when_a_composite_for
     assert merged.accepted_indices.tolist() == [2, 0, 3]
     assert [m.tolist() for m in merged.classes.members] == [[2, 0, 3]]
     assert merged.representatives.tolist() == [0] and merged.independent_indices == [0]
+
+
+def test_independent_laws_are_chosen_again_over_the_union(spring):
+    """The filter's energy relabelled approximate and q p joined as a conserved composite law: the conserved
+    independent set is now q p (the composite's), the approximate one the energy."""
+    traj, filt = spring
+    relabelled = replace(filt, table=filt.table.assign(verdict=["approximate", "rejected"]))
+    merged = with_composite(relabelled, CompositeResult(["x"], [composite(traj, "q*p", 1e6)], [0], 1), traj, CONFIG)
+    assert merged.independent_indices == [2] and merged.approximate_indices == [0]
+
+
+def test_the_basis_is_chosen_among_the_top_classes_only(spring):
+    """Two approximate composite laws, cos(q/a) (ratio 10) and the simpler q p (ratio 8, within the factor 2 of
+    exchange in ``survivors.simplest_basis``): among all classes the simpler q p stands for the approximate
+    laws; with only the top class considered (top = 1), cos(q/a). Neither has two parameters: the union keeps
+    the filter's width of one."""
+    traj, filt = spring
+    comp = [composite(traj, "cos(q/a)", 10.0, "approximate", a=1.0), composite(traj, "q*p", 8.0, "approximate")]
+    result = CompositeResult(["x"], comp, [], 2)
+    merged = with_composite(filt, result, traj, CONFIG)
+    assert merged.space.max_params == 1 and merged.params.shape == (4, 1)
+    assert merged.representatives.tolist() == [0, 2, 3] and merged.independent_indices == [0]
+    assert merged.approximate_indices == [3]
+    assert with_composite(filt, result, traj, replace(CONFIG, top=1)).approximate_indices == [2]

@@ -146,22 +146,24 @@ EQUIVALENT: dict[str, str] = {
 
 # what the table cannot say: modules not run to the end, and why
 NOTES = [
-    "## Not run to the end",
+    "## What is mutated",
     "",
-    "- `tailoring/meta.py`: its 462 mutants are almost all in `meta_tailor` (one function: Adam, the second-order"
-    " step, halving, selection); under a load average of ~20 on 2 cores the run reached 101 of them in 20 minutes"
-    " and was stopped (counts above: the checked ones). Its halving rule is pinned by the tests named above.",
-    "- `discovery/merge.py`: not run (its test, `test_merge.py`, runs the filter and the composite search: minutes"
-    " per mutant on this machine).",
+    "- `tailoring/meta.py`: the decisions of meta-tailoring, factored out of `meta_tailor` as small pure functions"
+    " (`halving_epochs`: when successive halving cuts; `halve`: which candidates it keeps; `adam_step`: the"
+    " masked Adam step, against `torch.optim.Adam`; `pick_best`: the chosen law), with `subset_laws` and"
+    " `MetaConfig` (`ONLY`). The rest of `meta_tailor` is plumbing -- stacking the candidates, the laws'"
+    " parameter shifts, the second-order inner step handed to `tailor_mlp` -- and is not mutated: its ~340"
+    " mutants each rerun meta-tailoring tests of seconds (a full run took over 20 minutes for 101 of them under"
+    " load); the second-order step is pinned by `test_tailoring_meta.py::"
+    "test_second_order_meta_gradient_differs_from_first_order`, the halving end to end by the tests above.",
     "- `tailoring/compare.py`: only the decision functions (`Comparison.versus`, `sem`) are mutated (`ONLY`);"
     " `compare_methods`, `_fit` and `_evaluate` train models and are left to their end-to-end tests.",
-    "- The saved runs of independence.py, drift.py and compare.py predate the last tests added for their"
-    " survivors (independence: one shared usable state, the exact span at tol 0; drift: the third-difference"
-    " weights, float32 and irregular times on ragged sequences, the MAD's centre; compare: two seeds, the defaults,"
-    " the empty frame's columns, sem of two values). Those survivors are still listed as not explained until the"
-    " next `make mutate`; boundary-equality mutants (`<` for `<=` on a float statistic) and the null quantile's"
-    " ragged layout (drift `x_measure_drift__mutmut_48/52`) have no test that separates them.",
-    "- video/compare.py: its 95 survivors (33 in `plot_differences`, a figure) are not yet killed or explained.",
+    "- `video/compare.py`: every statistic; `plot_differences` draws a figure and is left out (its one test"
+    " checks that a PNG is written).",
+    "- `discovery/merge.py`: against `test_merge_decision.py` (a two-formula filter on the spring joined by"
+    " hand-made composite laws, seconds), not the slow `test_merge.py` (the composite search itself).",
+    "- The null quantile's ragged layout (drift `x_measure_drift__mutmut_48/52`) is pinned by"
+    " `test_excess_bound_on_ragged_sequences_is_the_quantile_for_that_layout`.",
 ]
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}

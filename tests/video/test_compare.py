@@ -313,3 +313,14 @@ def test_difference_intervals_are_percentile_intervals():
     np.testing.assert_allclose([d.low[0], d.high[0]], [low, high], atol=0.04)
     np.testing.assert_allclose([d.low[1], d.high[1]], [2 * low, 2 * high], atol=0.08)
     np.testing.assert_allclose(d.slope_interval, [low, high], atol=0.04)
+
+
+def test_both_intervals_take_the_number_of_draws_asked_for():
+    """One draw: the percentile interval of one resampled mean (or slope) is that one value, a point."""
+    import warnings
+
+    with warnings.catch_warnings():  # scipy warns that one draw has no standard error
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = difference(_pair(), "a", "b", resamples=1)
+    np.testing.assert_array_equal(d.low, d.high)
+    assert d.slope_interval[0] == d.slope_interval[1]

@@ -13,7 +13,7 @@ import torch
 
 from noether.discovery.drift import DriftRule, measure_drift, null_excess, spikiness, trend_pvalue
 from noether.discovery.independence import are_independent, functional_classes, independent_set, state_gradients
-from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
+from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index, unfitted
 from noether.discovery.score import Segments, noise_excess, white_noise_variance
 from noether.errors import ConfigError
 
@@ -527,3 +527,17 @@ def test_excess_bound_on_ragged_sequences_is_the_quantile_for_that_layout():
     assert 1.7 < bound and clear.sum() > 400
     np.testing.assert_array_equal(d.conserved[clear], d.excess[clear] <= bound)
     assert d.conserved[rest].mean() > 0.97
+
+
+def test_a_candidate_before_any_fit_has_no_parameters_no_scores_and_the_given_reason():
+    """``null.unfitted``: what a candidate the filter never fits is recorded as (its documented contract)."""
+    out = unfitted(3, 2, "constant")
+    assert set(out) == {"params_true", "params_rand", "s_true", "s_random", "excess", "converged", "reason"}
+    for key in ("params_true", "params_rand"):
+        np.testing.assert_array_equal(out[key], np.zeros((3, 2)))
+        assert out[key].dtype == np.float64
+    for key in ("s_true", "s_random", "excess"):
+        assert out[key].shape == (3,) and np.isnan(out[key]).all() and out[key].dtype == np.float64
+    assert out["converged"].dtype == bool and out["converged"].tolist() == [True] * 3
+    assert out["reason"] == ["constant"] * 3
+    assert unfitted(2, 1)["reason"] == [None, None] and unfitted(0, 4)["params_true"].shape == (0, 4)

@@ -33,7 +33,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "noether/discovery/independence.py",
         [RULES, "tests/discovery/test_classes.py"],
     ),
-    "merge": ("noether/discovery/merge.py", [RULES, "tests/discovery/test_merge.py"]),
+    "merge": ("noether/discovery/merge.py", ["tests/discovery/test_merge_decision.py"]),
     "drift": ("noether/discovery/drift.py", [RULES, "tests/discovery/test_drift.py"]),
     "meta": (
         "noether/tailoring/meta.py",
@@ -92,6 +92,51 @@ EQUIVALENT: dict[str, str] = {
     },
     "noether.discovery.drift.x__segment_trend__mutmut_9": "times.to(None): the times are already in the values'"
     " dtype and device in every caller",
+    **{f"noether.tailoring.meta.x_subset_laws__mutmut_{i}": _CPU for i in (6, 8)},
+    **{f"noether.discovery.merge.x_with_composite__mutmut_{i}": _DTYPE for i in (116, 119)},
+    "noether.discovery.merge.x_with_composite__mutmut_114": "rank_survivors without memory_mb: the budget only"
+    " sizes the chunks the gradients are computed in, not their values",
+    **{
+        f"noether.discovery.merge.x_with_composite__mutmut_{i}": "sequence_set without the config's window: the"
+        " default window is None, the same call; another window only changes which training states the class"
+        " gradients are drawn at"
+        for i in (87, 90)
+    },
+    **{
+        f"noether.video.compare.x__slope__mutmut_{i}": "arange without dtype=float: integer steps, made float by"
+        " subtracting (len - 1) / 2"
+        for i in (7, 9)
+    },
+    "noether.video.compare.x_difference__mutmut_32": "bootstrap without axis=0: scipy's default axis is 0",
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "bootstrap without confidence_level=0.95: scipy's"
+        " default is 0.95"
+        for i in (34, 53)
+    },
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "method 'PERCENTILE': scipy lower-cases the method name"
+        for i in (40, 62)
+    },
+    **{
+        f"noether.video.compare.x_difference__mutmut_{i}": "vectorized None or absent: scipy infers False from a"
+        " statistic without an axis argument"
+        for i in (44, 51)
+    },
+    **{
+        f"noether.video.compare.x_{f}__mutmut_{i}": "asarray without dtype=float: integer input gives the same"
+        " numbers (integral p-values are 0 or 1; the mean and deviation are floats anyway)"
+        for f, i in (("holm", 3), ("holm", 5), ("t_interval", 4), ("t_interval", 6))
+    },
+    **{
+        f"noether.video.compare.x_seed_difference__mutmut_{i}": "np.errstate's arguments changed: only which"
+        " warnings are printed, no value"
+        for i in (55, 56, 57, 58)
+    },
+    "noether.video.compare.x_seed_difference__mutmut_69": "ttest_1samp without axis=0: scipy's default axis is 0",
+    "noether.video.compare.x_seed_difference__mutmut_80": "an undefined p-value set to 2 instead of 1: it sorts"
+    " last either way and Holm's adjustment caps every p at 1, so the adjusted p-values are the same",
+    "noether.tailoring.meta.x_halve__mutmut_1": "len(rows) < keep_min instead of <=: with exactly keep_min rows the"
+    " cut keeps max(keep_min, ceil(k / 2)) = k of them, in index order: the same rows",
     **{
         f"noether.discovery.drift.x_measure_drift__mutmut_{i}": "m or L of null_excess replaced: with ``lengths``"
         " given, null_excess reads the layout from the lengths alone"
@@ -101,22 +146,25 @@ EQUIVALENT: dict[str, str] = {
 
 # what the table cannot say: modules not run to the end, and why
 NOTES = [
-    "## Not run to the end",
+    "## What is mutated",
     "",
-    "- `tailoring/meta.py`: its 462 mutants are almost all in `meta_tailor` (one function: Adam, the second-order"
-    " step, halving, selection); under a load average of ~20 on 2 cores the run reached 101 of them in 20 minutes"
-    " and was stopped (counts above: the checked ones). Its halving rule is pinned by the tests named above.",
-    "- `discovery/merge.py`: not run (its test, `test_merge.py`, runs the filter and the composite search: minutes"
-    " per mutant on this machine).",
+    "- `tailoring/meta.py`: the decisions of meta-tailoring, factored out of `meta_tailor` as small pure functions"
+    " (`halving_epochs`: when successive halving cuts; `halve`: which candidates it keeps; `adam_step`: the"
+    " masked step of torch's Adam; `kept_rows`: the kept candidates' moments after a cut; `pick_best`: the chosen"
+    " law), with `subset_laws` and"
+    " `MetaConfig` (`ONLY`). The rest of `meta_tailor` is plumbing -- stacking the candidates, the laws'"
+    " parameter shifts, the second-order inner step handed to `tailor_mlp` -- and is not mutated: its ~340"
+    " mutants each rerun meta-tailoring tests of seconds (a full run took over 20 minutes for 101 of them under"
+    " load); the second-order step is pinned by `test_tailoring_meta.py::"
+    "test_second_order_meta_gradient_differs_from_first_order`, the halving end to end by the tests above.",
     "- `tailoring/compare.py`: only the decision functions (`Comparison.versus`, `sem`) are mutated (`ONLY`);"
     " `compare_methods`, `_fit` and `_evaluate` train models and are left to their end-to-end tests.",
-    "- The saved runs of independence.py, drift.py and compare.py predate the last tests added for their"
-    " survivors (independence: one shared usable state, the exact span at tol 0; drift: the third-difference"
-    " weights, float32 and irregular times on ragged sequences, the MAD's centre; compare: two seeds, the defaults,"
-    " the empty frame's columns, sem of two values). Those survivors are still listed as not explained until the"
-    " next `make mutate`; boundary-equality mutants (`<` for `<=` on a float statistic) and the null quantile's"
-    " ragged layout (drift `x_measure_drift__mutmut_48/52`) have no test that separates them.",
-    "- video/compare.py: its 95 survivors (33 in `plot_differences`, a figure) are not yet killed or explained.",
+    "- `video/compare.py`: every statistic; `plot_differences` draws a figure and is left out (its one test"
+    " checks that a PNG is written).",
+    "- `discovery/merge.py`: against `test_merge_decision.py` (a two-formula filter on the spring joined by"
+    " hand-made composite laws, seconds), not the slow `test_merge.py` (the composite search itself).",
+    "- The null quantile's ragged layout (drift `x_measure_drift__mutmut_48/52`) is pinned by"
+    " `test_excess_bound_on_ragged_sequences_is_the_quantile_for_that_layout`.",
 ]
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
@@ -126,6 +174,29 @@ NOT_CHECKED = "not checked"  # a run stopped before reaching the mutant (``--col
 ONLY: dict[str, list[str]] = {
     # the comparison's decisions; compare_methods / _fit / _evaluate train models and are left to their own tests
     "compare": ["*Comparisonǁversus*", "*x_sem_*"],
+    # meta_tailor's decisions, factored out as pure functions; the rest of meta_tailor is plumbing (stacking the
+    # candidates, the laws' parameter shifts, calling the inner step and the evaluation), left to its own tests
+    "meta": [
+        "*x_subset_laws_*",
+        "*x_halving_epochs_*",
+        "*x_halve_*",
+        "*x_adam_step_*",
+        "*x_kept_rows_*",
+        "*x_pick_best_*",
+        "*MetaConfig*",
+    ],
+    # every statistic; plot_differences draws a figure (its one test checks that a PNG is written)
+    "video_compare": [
+        "*x_is_trained_*",
+        "*x_episode_units_*",
+        "*x__slope_*",
+        "*x_difference_*",
+        "*x_primary_endpoint_*",
+        "*x_t_interval_*",
+        "*x_holm_*",
+        "*SeedComparison*",
+        "*x_seed_difference_*",
+    ],
 }
 
 

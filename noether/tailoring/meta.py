@@ -52,13 +52,33 @@ def subset_laws(laws: LawBatch, rows: Tensor, n_total: int) -> LawBatch:
     return sub
 
 
+def halving_epochs(epochs: int, rounds: int) -> set[int]:
+    """The epochs after which successive halving cuts: ``rounds`` evenly spaced inside (0, epochs)."""
+    return set(np.linspace(0, epochs, rounds + 2)[1:-1].astype(int).tolist())
+
+
+def halve(rows: Tensor, task: Tensor, keep_min: int) -> Tensor:
+    """Successive halving: of the candidates ``rows`` (in index order), the better half by task loss [len(rows)]
+    (non-finite last, ties by position), never fewer than ``keep_min``; ``rows`` itself when it has no more."""
+    if len(rows) <= keep_min:
+        return rows
+    keep = max(keep_min, math.ceil(len(rows) / 2))
+    score = torch.where(torch.isfinite(task), task, torch.full_like(task, math.inf))
+    return rows[torch.argsort(score, stable=True)[:keep]].sort().values
+
+
+def pick_best(train_rmse: np.ndarray) -> int | None:
+    """The chosen law: the lowest long-term training RMSE (the first on ties); None when none is finite."""
+    return int(np.argmin(train_rmse)) if np.isfinite(train_rmse).any() else None
+
+
 def _adam(trained: Params, lr: dict[str, float], decay: dict[str, float]) -> torch.optim.Adam:
     """torch's Adam over the trained rows, one parameter group per tensor (its rate and L2 weight decay)."""
     groups = [{"params": [t], "lr": lr[name], "weight_decay": decay[name]} for name, t in trained.items()]
     return torch.optim.Adam(groups)
 
 
-def _adam_step(opt: torch.optim.Adam, trained: Params, loss: Tensor, finite: Tensor) -> None:
+def adam_step(opt: torch.optim.Adam, trained: Params, loss: Tensor, finite: Tensor) -> None:
     """One Adam step on ``loss``; a candidate (row) whose task loss is not finite keeps its weights, and a
     non-finite gradient entry counts as zero, so one diverging law never spoils the others' moments."""
     tensors = list(trained.values())
@@ -74,7 +94,7 @@ def _adam_step(opt: torch.optim.Adam, trained: Params, loss: Tensor, finite: Ten
             t.copy_(torch.where(ok, t, b))
 
 
-def _kept_rows(
+def kept_rows(
     opt: torch.optim.Adam, trained: Params, kept: Tensor, lr: dict[str, float], decay: dict[str, float]
 ) -> tuple[Params, torch.optim.Adam]:
     """The rows ``kept`` (positions among the trained rows) after a halving cut, with their Adam moments."""
@@ -203,11 +223,7 @@ def meta_tailor(
 
     rows = torch.arange(n, device=w.device)
     losses = np.full((config.epochs, n), np.nan)
-    cuts = (
-        set(np.linspace(0, config.epochs, config.halving_rounds + 2)[1:-1].astype(int).tolist())
-        if config.halving
-        else set()
-    )
+    cuts = halving_epochs(config.epochs, config.halving_rounds) if config.halving else set()
     scales = np.full(n, inner.dt_scales[0]) if dt_scales is None else np.asarray(dt_scales, dtype=np.float64)
     if scales.shape != (n,) or not (scales > 0).all():
         raise ConfigError(f"dt_scales must hold {n} positive values, got {scales}")
@@ -233,14 +249,13 @@ def meta_tailor(
             task = (pred - dx).square().mean((1, 2))  # [k]
             finite = torch.isfinite(task)
             losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
-            _adam_step(opt, cur, torch.where(finite, task, torch.zeros_like(task)).sum(), finite)
-            if epoch + 1 in cuts and k > config.keep_min:
-                keep = max(config.keep_min, math.ceil(k / 2))
-                score = torch.where(finite, task.detach(), torch.full_like(task, math.inf))
-                kept = torch.argsort(score, stable=True)[:keep].sort().values  # positions among the trained rows
-                _write_back(theta, cur, rows)
-                rows = rows[kept]
-                cur, opt = _kept_rows(opt, cur, kept, step_lr, decay)
+            adam_step(opt, cur, torch.where(finite, task, torch.zeros_like(task)).sum(), finite)
+            if epoch + 1 in cuts:
+                kept = halve(rows, task.detach(), config.keep_min)
+                if len(kept) < len(rows):
+                    _write_back(theta, cur, rows)
+                    cur, opt = kept_rows(opt, cur, torch.isin(rows, kept).nonzero().squeeze(1), step_lr, decay)
+                    rows = kept
             advance()
     _write_back(theta, cur, rows)
     train_seconds = time.perf_counter() - start
@@ -261,8 +276,7 @@ def meta_tailor(
         )
         rmse = np.where(lt.diverged, np.inf, lt.rmse)
         train_rmse[rows.cpu().numpy()] = rmse
-        if np.isfinite(train_rmse).any():
-            best = int(np.argmin(train_rmse))
+        best = pick_best(train_rmse)
         select_seconds = time.perf_counter() - start
     else:
         select_seconds = 0.0

@@ -13,7 +13,7 @@ import torch
 
 from noether.discovery.drift import DriftRule, measure_drift, null_excess, spikiness, trend_pvalue
 from noether.discovery.independence import are_independent, functional_classes, independent_set, state_gradients
-from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index
+from noether.discovery.null import AcceptanceRule, fit_reasons, ratio_of, shuffled_index, unfitted
 from noether.discovery.score import Segments, noise_excess, white_noise_variance
 from noether.errors import ConfigError
 
@@ -507,3 +507,37 @@ def test_composite_search_prunes_the_supersets_of_an_exactly_conserved_support()
     supports = {s.terms for s in found}
     assert (0,) in supports and not any(0 in s and len(s) > 1 for s in supports)
     assert (1,) in supports and any(1 in s and len(s) > 1 for s in supports)
+
+
+def test_excess_bound_on_ragged_sequences_is_the_quantile_for_that_layout():
+    """White noise on twelve sequences of 4 steps and one of 40: the within / white-noise variance of short
+    sequences scatters widely, so the (1 - alpha) quantile for this layout (about 1.84 at alpha = 0.01, from an
+    independent Monte Carlo here) is far above the one for 13 sequences of 40 steps (about 1.20). Among the rows
+    that pass the trend and spikiness tests, a row is conserved exactly when its excess is below the layout's
+    quantile: about 99% of them."""
+    lengths = (4,) * 12 + (40,)
+    seg = Segments.contiguous(lengths)
+    reference = noise_excess(torch.randn(20000, sum(lengths), generator=torch.Generator().manual_seed(1)), seg)
+    bound = float(np.quantile(reference.numpy(), 0.99))
+    values = torch.as_tensor(np.random.default_rng(0).normal(0, 1, (500, sum(lengths))))
+    rule = DriftRule(alpha=0.01)
+    d = measure_drift(values, seg, np.ones(500), rule)
+    rest = (d.trend_p >= rule.alpha) & (d.spikiness <= rule.spikiness)
+    clear = rest & (np.abs(d.excess - bound) > 0.05)  # away from the Monte Carlo error of either quantile
+    assert 1.7 < bound and clear.sum() > 400
+    np.testing.assert_array_equal(d.conserved[clear], d.excess[clear] <= bound)
+    assert d.conserved[rest].mean() > 0.97
+
+
+def test_a_candidate_before_any_fit_has_no_parameters_no_scores_and_the_given_reason():
+    """``null.unfitted``: what a candidate the filter never fits is recorded as (its documented contract)."""
+    out = unfitted(3, 2, "constant")
+    assert set(out) == {"params_true", "params_rand", "s_true", "s_random", "excess", "converged", "reason"}
+    for key in ("params_true", "params_rand"):
+        np.testing.assert_array_equal(out[key], np.zeros((3, 2)))
+        assert out[key].dtype == np.float64
+    for key in ("s_true", "s_random", "excess"):
+        assert out[key].shape == (3,) and np.isnan(out[key]).all() and out[key].dtype == np.float64
+    assert out["converged"].dtype == bool and out["converged"].tolist() == [True] * 3
+    assert out["reason"] == ["constant"] * 3
+    assert unfitted(2, 1)["reason"] == [None, None] and unfitted(0, 4)["params_true"].shape == (0, 4)

@@ -19,6 +19,7 @@ import torch
 
 from ..dsl import CandidateSpace
 from ..systems import Trajectories
+from .candidates import check_columns
 from .classes import class_columns
 from .composite import CompositeResult
 from .filter import FilterConfig, FilterResult
@@ -77,6 +78,7 @@ def with_composite(filt: FilterResult, comp: CompositeResult, traj: Trajectories
     table["rank"] = survivors.rank
     for name, column in class_columns(survivors.classes, table["expression"].tolist(), len(table)).items():
         table[name] = column
+    check_columns(list(table.columns))
     return replace(
         filt,
         space=merged,

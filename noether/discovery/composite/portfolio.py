@@ -33,7 +33,7 @@ from ...dsl import enumerate_space
 from ...errors import DataError
 from ...systems import Trajectories
 from ..drift import CONSERVED
-from ..independence import state_gradients, widest_set
+from ..independence import independent_set, state_gradients, widest_set
 from ..score import sequence_set
 from .auto import AutoInputs, auto_derived, auto_relative
 from .config import CompositeConfig
@@ -149,8 +149,9 @@ def composite_search(traj: Trajectories, settings: CompositeConfig | DefaultPoli
 def default_laws(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) -> CompositeResult:
     """Every portfolio library searched, their laws merged: conserved first, then fewest terms, best ratio; a
     law already found (its values equal to another's up to scale and offset) kept once; the independent ones
-    the best-conditioned set (``independence.widest_set``: libraries' laws of one relation, such as a two-body
-    problem's relative angular momentum and Runge-Lenz vector, otherwise crowd out its total angular momentum)."""
+    taken in that order, or the best-conditioned set where that holds more (``independence.widest_set``: laws of
+    one relation, a two-body problem's relative angular momentum and Runge-Lenz vector, crowd out its total
+    angular momentum in ranking order)."""
     libraries: list[str] = []
     laws: list[CompositeLaw] = []
     logs: list[str] = []
@@ -175,7 +176,8 @@ def default_laws(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) ->
     states = torch.as_tensor(seq.x[np.random.default_rng(policy.base.seed).permutation(len(seq.x))[:512]])
     conserved = [i for i, law in enumerate(laws) if law.verdict == CONSERVED]
     grads = [state_gradients(laws[i].law.torch, states) for i in conserved]
-    independent = [conserved[i] for i in widest_set(grads, tol=policy.base.independence_tol)]
+    tol = policy.base.independence_tol
+    independent = [conserved[i] for i in max(independent_set(grads, tol=tol), widest_set(grads, tol=tol), key=len)]
     seconds["merge"] = time.perf_counter() - start
     return CompositeResult(libraries, laws, independent, searched, seconds, tuple(logs))
 

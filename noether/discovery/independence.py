@@ -90,3 +90,23 @@ def _smallest_sv(units: list[tuple[Tensor, Tensor]]) -> float:
         return 0.0
     stack = torch.stack([u for u, _ in units], 1)[valid]  # [N', r, d]
     return float(torch.linalg.svdvals(stack)[:, -1].median())
+
+
+def widest_set(gradients: Sequence[Tensor], *, tol: float = 0.1, max_rank: int | None = None) -> list[int]:
+    """A functionally independent subset, in the given order, grown from the first usable law by the one that
+    keeps the stacked unit gradients best conditioned (largest median smallest singular value, first on ties):
+    among laws of several relations (a Kepler orbit's energy, angular momentum and Runge-Lenz vector) ranking
+    order alone can take an ill-conditioned subset that leaves a further independent law under ``tol``."""
+    units = [_unit(g) for g in gradients]
+    usable = [i for i, (_, ok) in enumerate(units) if ok.float().mean() > 0.5]
+    if not usable:
+        return []
+    limit = units[0][0].shape[-1] - 1 if max_rank is None else max_rank
+    seeds = usable[:1]
+    while len(seeds) < limit:
+        rest = [i for i in usable if i not in seeds]
+        conditions = [_smallest_sv([units[j] for j in seeds] + [units[i]]) for i in rest]
+        if not rest or max(conditions) <= tol:
+            break
+        seeds.append(rest[conditions.index(max(conditions))])
+    return sorted(seeds)

@@ -1,10 +1,15 @@
 """Derived inputs chosen from the data and its units: positions from the derivatives, a distance only of
 Cartesian positions of one unit, log only of positive dimensionless states, nothing for unit-less states."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from noether.discovery.composite.auto import AutoInputs, auto_derived, positions
+from noether.discovery.composite import composite_search
+from noether.discovery.composite.auto import AutoInputs, auto_derived, auto_relative, positions
+from noether.discovery.composite.portfolio import default_libraries
+from noether.dsl import Law
 from noether.errors import ConfigError
 from noether.systems import Trajectories
 from noether.units import parse_unit, resolve_units
@@ -80,3 +85,57 @@ def test_each_family_is_bounded_and_an_unknown_family_is_refused():
     assert len(got) == 2
     with pytest.raises(ConfigError, match="unknown derived-input families radius"):
         AutoInputs(families=("radius",))
+
+
+def _two_bodies(k: float = 1.7) -> Trajectories:
+    """Two bodies in a plane joined by a non-linear spring (force -k·s·|s|, s the separation; not a built-in
+    system), states in a shuffled order: body a at (qa, pa) with velocity (ua, wa), body b at (qb, pb)."""
+    names = ("qb", "qa", "ub", "ua", "pb", "pa", "wb", "wa")
+    import scipy.integrate
+
+    def field(_, z):
+        x1, y1, x2, y2, *v = z
+        sx, sy = x1 - x2, y1 - y2
+        f = -k * np.hypot(sx, sy)
+        return [*v, f * sx, f * sy, -f * sx, -f * sy]
+
+    t = np.linspace(0, 5, 80)
+    rng = np.random.default_rng(2)
+    z = np.stack(
+        [
+            scipy.integrate.solve_ivp(field, (0, 5), rng.normal(size=8), t_eval=t, rtol=1e-12, atol=1e-12).y.T
+            for _ in range(6)
+        ]
+    )
+    dz = np.stack([[field(0, s) for s in run] for run in z])
+    order = [2, 0, 6, 4, 3, 1, 7, 5]  # of x1, y1, x2, y2, vx1, vy1, vx2, vy2: the columns the names read
+    units = {n: "m/s" if n[0] in "uw" else "m" for n in names}
+    return Trajectories(
+        states=z[..., order],
+        times=np.tile(t, (6, 1)),
+        names=names,
+        units=resolve_units(names, units),
+        derivatives=dz[..., order],
+    )
+
+
+def test_the_relative_coordinates_are_the_pairing_whose_motion_is_closed():
+    relative, distance = auto_relative(_two_bodies())
+    assert relative == (("d_qb_qa", "qb - qa"), ("d_pb_pa", "pb - pa"), ("d_ub_ua", "ub - ua"), ("d_wb_wa", "wb - wa"))
+    assert distance == "sqrt((qb - qa)**2 + (pb - pa)**2)"  # not (qb - pb, qa - pa): that mixes the axes
+    assert auto_relative(_planar()) == ((), "")  # one body: no pair of separations
+    assert auto_relative(_two_bodies(), AutoInputs(families=("log",))) == ((), "")
+
+
+def test_two_bodies_get_a_relative_library_that_reaches_their_relative_angular_momentum():
+    traj = _two_bodies()
+    libraries = dict(default_libraries(traj))
+    assert list(libraries) == ["forms", "sums", "relative"]
+    relative = libraries["relative"]
+    assert relative.derived == (("r_qb_qa_pb_pa", "sqrt((qb - qa)**2 + (pb - pa)**2)"),)
+    res = composite_search(traj, dataclasses.replace(relative, max_terms=2))
+    conserved = [law for law in res.laws if law.verdict == "conserved"]
+    truth = Law.reference("(qb - qa)*(wb - wa) - (pb - pa)*(ub - ua)", traj.names)
+    x = traj.states.reshape(-1, traj.dim)
+    assert max(abs(np.corrcoef(law.law.numpy(x), truth.numpy(x))[0, 1]) for law in conserved) > 1 - 1e-9
+    assert all(len(law.terms) <= 2 for law in res.laws)

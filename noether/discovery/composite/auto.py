@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import scipy.spatial
 
 from ...errors import ConfigError, NoetherError
 from ...systems import Trajectories
@@ -57,21 +58,34 @@ class AutoInputs:
 def positions(traj: Trajectories, role_corr: float) -> set[str]:
     """The position-like states: each whose derivative is proportional to another state on the training points
     (none for data without time, whose derivatives are unknown)."""
+    return set(partners(traj, role_corr))
+
+
+def partners(traj: Trajectories, role_corr: float) -> dict[str, str]:
+    """Each position-like state -> the state its derivative is most proportional to (its velocity)."""
+    points = _points(traj)
+    if points is None:
+        return {}
+    x, dx = points
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.nan_to_num(np.abs(np.corrcoef(dx.T, x.T)[: traj.dim, traj.dim :]))  # [i, j]: dx_i/dt against x_j
+    moves = corr >= role_corr
+    np.fill_diagonal(moves, False)
+    # dx_i/dt ~ x_j and dx_j/dt ~ x_i (a harmonic rotation: q, p of a spring) leaves the roles undecided
+    one_way = moves & ~moves.T
+    best = np.argmax(np.where(one_way, corr, -1), axis=1)
+    return {traj.names[i]: traj.names[int(best[i])] for i in range(traj.dim) if one_way[i].any()}
+
+
+def _points(traj: Trajectories) -> tuple[np.ndarray, np.ndarray] | None:
+    """The finite training states and derivatives [N, d], or None (no time, or under 3 points)."""
     try:
         x, dx = traj.points("train")
     except (NoetherError, ValueError):
-        return set()
+        return None
     x, dx = x.reshape(-1, traj.dim), dx.reshape(-1, traj.dim)
     ok = np.isfinite(x).all(1) & np.isfinite(dx).all(1)
-    x, dx = x[ok], dx[ok]
-    if len(x) < 3:
-        return set()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = np.abs(np.corrcoef(dx.T, x.T)[: traj.dim, traj.dim :])  # [i, j]: dx_i/dt against x_j
-    moves = np.nan_to_num(corr) >= role_corr
-    np.fill_diagonal(moves, False)
-    # dx_i/dt ~ x_j and dx_j/dt ~ x_i (a harmonic rotation: q, p of a spring) leaves the roles undecided
-    return {traj.names[i] for i in range(traj.dim) if (moves[i] & ~moves[:, i]).any()}
+    return (x[ok], dx[ok]) if ok.sum() >= 3 else None
 
 
 def auto_derived(traj: Trajectories, x: np.ndarray, config: AutoInputs = AutoInputs()) -> tuple[tuple[str, str], ...]:
@@ -117,3 +131,49 @@ def auto_derived(traj: Trajectories, x: np.ndarray, config: AutoInputs = AutoInp
         [(f"{fn}_{names[a]}_{names[b]}", f"{fn}({names[a]} - {names[b]})") for a, b in turns for fn in ("cos", "sin")],
     )
     return tuple(out)
+
+
+def auto_relative(traj: Trajectories, config: AutoInputs = AutoInputs()) -> tuple[tuple[tuple[str, str], ...], str]:
+    """Relative coordinates of two bodies, from the data: ((name, 'a - b'), ...) and the distance between them
+    (``sqrt((a - b)**2 + (c - e)**2)``), or ((), '') when there is no such pair.
+
+    Candidates: two disjoint pairs (a, b), (c, e) of Cartesian positions of one unit (a - b, c - e the components
+    of one separation), with their velocities' differences (``partners``). A system invariant under translating
+    both bodies together moves its relative coordinates by a law of their own: their derivatives are a function
+    of them. The candidate whose derivatives its nearest neighbours predict best (``closure``) is chosen; a
+    pairing that mixes the axes (x1 - y1) is not closed. None when ``distance`` is switched off."""
+    if "distance" not in config.families:
+        return (), ""
+    points = _points(traj)
+    velocity = partners(traj, config.role_corr)
+    if points is None:
+        return (), ""
+    units = dict(zip(traj.names, (str(u) for u in traj.units)))
+    cart = [n for n in traj.names if n in velocity and units[n] != "radian"]
+    pairs = [(a, b) for a, b in combinations(cart, 2) if units[a] == units[b]]
+    pairs = [(a, b) for a, b in pairs if units[velocity[a]] == units[velocity[b]]]
+    options = [(p, q) for p, q in combinations(pairs, 2) if len({*p, *q}) == 4 and units[p[0]] == units[q[0]]]
+    if not options:
+        return (), ""
+    column = {n: i for i, n in enumerate(traj.names)}
+
+    def coords(option) -> list[tuple[str, str]]:
+        return [*option, *((velocity[a], velocity[b]) for a, b in option)]
+
+    scores = [closure(*points, [(column[a], column[b]) for a, b in coords(option)]) for option in options]
+    (a, b), (c, e) = best = options[int(np.argmin(scores))]
+    relative = tuple((f"d_{p}_{q}", f"{p} - {q}") for p, q in coords(best))
+    return relative, f"sqrt(({a} - {b})**2 + ({c} - {e})**2)"
+
+
+def closure(x: np.ndarray, dx: np.ndarray, differences: list[tuple[int, int]], k: int = 8) -> float:
+    """How far the differences x_a - x_b of the states [N, d] fail to move by a law of their own: the variance
+    of their derivatives left after averaging their k nearest neighbours' (in the standardised differences),
+    over the derivatives' variance, averaged over the differences (0: closed; about 1: not at all)."""
+    pick = slice(None, None, max(1, len(x) // 2000))
+    a, b = (np.array(i) for i in zip(*differences))
+    r, dr = (x[pick, a] - x[pick, b]), (dx[pick, a] - dx[pick, b])
+    r = r / np.maximum(r.std(0), 1e-300)
+    _, near = scipy.spatial.cKDTree(r).query(r, k=k + 1)
+    left = dr - dr[near[:, 1:]].mean(1)
+    return float(np.mean(left.var(0) / np.maximum(dr.var(0), 1e-300)))

@@ -8,7 +8,12 @@ libraries' sizes from the number of inputs alone.
 - *sums*: terms of up to three nodes over the states and the derived inputs with the default operators, and the
   products of two terms of at most four nodes together (x·vy² in a Runge-Lenz vector, ω1·ω2·cos(θ1 - θ2) in a
   double pendulum's energy), up to ``sum_terms`` terms; when that library is over ``sum_library``, products
-  shrink first, then the term depth: the budget decides, not the system.
+  shrink first, then the term depth: the budget decides, not the system;
+- *relative*: when the data hold two bodies' Cartesian positions (``auto.auto_relative``: the pairing whose
+  relative coordinates move by a law of their own), the states and the terms over the relative coordinates and
+  the distance alone, products of up to ``relative_products`` nodes (a relative Runge-Lenz vector is cubic in
+  them; over every state it would be a sum of ~16 monomials). Its operators are ``relative_ops``: a law over
+  Cartesian coordinates is rational in them, and sums are the search's own job, not its terms'.
 
 Each library runs the unchanged search (``search.composite_laws``: elimination paths, refits on random
 sequences, the drift verdict); the merged laws are ranked as one library's are and reduced to functionally
@@ -28,9 +33,9 @@ from ...dsl import enumerate_space
 from ...errors import DataError
 from ...systems import Trajectories
 from ..drift import CONSERVED
-from ..independence import independent_set, state_gradients
+from ..independence import independent_set, state_gradients, widest_set
 from ..score import sequence_set
-from .auto import AutoInputs, auto_derived
+from .auto import AutoInputs, auto_derived, auto_relative
 from .config import CompositeConfig
 from .inputs import named_inputs
 from .search import CompositeLaw, CompositeResult, composite_laws
@@ -43,7 +48,8 @@ class DefaultPolicy:
     form; sum_terms: terms per law of the *sums* library; product_nodes: its products' total size; sum_library:
     its largest size (unit-valid terms, reciprocals and products, before the constant ones are dropped), the time
     budget: an elimination path costs ~K^3 log K;
-    forms / sums: whether each library runs."""
+    relative_ops / relative_products: the *relative* library's operators and product size;
+    forms / sums / relative: whether each library runs."""
 
     inputs: AutoInputs = AutoInputs()
     base: CompositeConfig = CompositeConfig(beam=32)
@@ -51,8 +57,11 @@ class DefaultPolicy:
     sum_terms: int = 6
     product_nodes: int = 4
     sum_library: int = 1000
+    relative_ops: tuple[str, ...] = ("mul", "div", "square")
+    relative_products: int = 3
     forms: bool = True
     sums: bool = True
+    relative: bool = True
 
 
 def default_libraries(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) -> list[tuple[str, CompositeConfig]]:
@@ -73,6 +82,18 @@ def default_libraries(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy(
     if policy.sums:
         derived = auto_derived(traj, x, policy.inputs)
         out.append(("sums", _fit_budget(traj, policy, derived)))
+    coords, distance = auto_relative(traj, policy.inputs) if policy.relative else ((), "")
+    if coords:
+        relative = dataclasses.replace(
+            policy.base,
+            term_depth=1,
+            ops=policy.relative_ops,
+            derived=(("r_" + "_".join(name[2:] for name, _ in coords[:2]), distance),),
+            relative=coords,
+            relative_products=policy.relative_products,
+            max_terms=policy.sum_terms,
+        )
+        out.append(("relative", relative))
     return out
 
 
@@ -89,6 +110,9 @@ def _library_line(config: CompositeConfig) -> str:
     derived = ", ".join(f"{n} = {f}" for n, f in config.derived)
     parts = [f"term depth {config.term_depth}", *products, f"up to {config.max_terms} terms"]
     parts += [f"derived {derived}" if derived else "no derived inputs"]
+    if config.relative:
+        relative = ", ".join(f"{n} = {f}" for n, f in config.relative)
+        parts += [f"relative {relative} (terms over them of {config.relative_products} nodes)"]
     return ", ".join(p for p in parts if p)
 
 
@@ -124,7 +148,10 @@ def composite_search(traj: Trajectories, settings: CompositeConfig | DefaultPoli
 
 def default_laws(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) -> CompositeResult:
     """Every portfolio library searched, their laws merged: conserved first, then fewest terms, best ratio; a
-    law already found (its values equal to another's up to scale and offset) kept once."""
+    law already found (its values equal to another's up to scale and offset) kept once; the independent ones
+    taken in that order, or the best-conditioned set where that holds more (``independence.widest_set``: laws of
+    one relation, a two-body problem's relative angular momentum and Runge-Lenz vector, crowd out its total
+    angular momentum in ranking order)."""
     libraries: list[str] = []
     laws: list[CompositeLaw] = []
     logs: list[str] = []
@@ -149,7 +176,8 @@ def default_laws(traj: Trajectories, policy: DefaultPolicy = DefaultPolicy()) ->
     states = torch.as_tensor(seq.x[np.random.default_rng(policy.base.seed).permutation(len(seq.x))[:512]])
     conserved = [i for i, law in enumerate(laws) if law.verdict == CONSERVED]
     grads = [state_gradients(laws[i].law.torch, states) for i in conserved]
-    independent = [conserved[i] for i in independent_set(grads, tol=policy.base.independence_tol)] if grads else []
+    tol = policy.base.independence_tol
+    independent = [conserved[i] for i in max(independent_set(grads, tol=tol), widest_set(grads, tol=tol), key=len)]
     seconds["merge"] = time.perf_counter() - start
     return CompositeResult(libraries, laws, independent, searched, seconds, tuple(logs))
 

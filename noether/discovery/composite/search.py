@@ -32,7 +32,7 @@ from ...dsl import Law, enumerate_space
 from ...errors import DataError
 from ...systems import Trajectories
 from ...threads import single_thread
-from ..drift import CONSERVED, DriftRule, measure_drift
+from ..drift import APPROXIMATE, CONSERVED, DriftRule, measure_drift, null_excess
 from ..independence import independent_set, state_gradients
 from ..null import ratio_of
 from ..score import Segments, scatter_matrices, sequence_set, white_noise_variance, white_scatter
@@ -145,7 +145,7 @@ def _composite(traj: Trajectories, config: CompositeConfig) -> CompositeResult:
             objects[i] = _law(texts, laws[i].terms, laws[i].coef, subs, traj)
         return objects[i]
 
-    verdicts = _verdicts(laws, law_of, values, seq.x, index, config.drift)
+    verdicts = _pruned_verdicts(laws, law_of, values, seq.x, index, config.drift)
     ratios = ratio_of(np.array([law.s_true for law in laws]), np.array([law.s_random for law in laws])) if laws else []
     ranked = sorted(
         range(len(laws)), key=lambda i: (verdicts[i] != CONSERVED, len(laws[i].terms), -min(ratios[i], 1e12))
@@ -181,6 +181,44 @@ def _raw(support: Support, scale: np.ndarray) -> np.ndarray:
     """A support's coefficients on the raw (unstandardised) terms, the first one 1."""
     c = support.coef * scale[list(support.terms)]
     return c / c[0]
+
+
+def _pruned_verdicts(
+    laws: list[Support], law_of, values: np.ndarray, states: np.ndarray, index: Segments, rule: DriftRule
+) -> list[str]:
+    """``_verdicts``, size by size, for the supports whose verdict can matter: one that holds a smaller conserved
+    support is dropped by the ranking whatever its verdict (that law plus noise), and one whose search scores
+    already fail the drift test's first branch by a wide margin (within / white-noise variance over
+    ``MARGIN`` x its bound, spread over ``MARGIN`` x ``rule.exact``: the same quadratic forms the test computes
+    from the values) is approximate; at noise 0 thousands of accepted supports would each pay for the test."""
+    bound = _excess_bound(index, rule)
+    verdicts = [APPROXIMATE] * len(laws)
+    conserved: list[frozenset[int]] = []
+    for size in sorted({len(law.terms) for law in laws}):
+        todo = [
+            i
+            for i, law in enumerate(laws)
+            if len(law.terms) == size
+            and not (law.excess > MARGIN * bound and law.s_true > (MARGIN * rule.exact) ** 2)
+            and not any(c <= frozenset(law.terms) for c in conserved)
+        ]
+        judged = _verdicts([laws[i] for i in todo], lambda k: law_of(todo[k]), values, states, index, rule)
+        for i, verdict in zip(todo, judged):
+            verdicts[i] = verdict
+            if verdict == CONSERVED:
+                conserved.append(frozenset(laws[i].terms))
+    return verdicts
+
+
+MARGIN = 10.0  # see _pruned_verdicts
+
+
+def _excess_bound(index: Segments, rule: DriftRule) -> float:
+    """The bound ``measure_drift`` holds a law's within / white-noise variance to, on these sequences."""
+    if rule.whiteness is not None:
+        return rule.whiteness
+    sizes = tuple(int(k) for k in index.lengths.cpu())
+    return null_excess(len(sizes), max(sizes), rule.alpha, lengths=sizes)
 
 
 def _verdicts(

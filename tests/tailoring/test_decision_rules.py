@@ -213,6 +213,17 @@ def test_adam_step_holds_a_candidate_with_a_non_finite_loss_and_zeroes_non_finit
     torch.testing.assert_close(state["exp_avg_sq"][0], torch.tensor([0.0, 0.00025], dtype=torch.float64))
 
 
+def test_adam_step_holds_a_tensor_the_loss_does_not_reach():
+    """A tensor the task loss does not depend on (e.g. the laws' shifts when no law has a parameter) gets a zero
+    gradient: no error, and without weight decay it does not move."""
+    w = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    unused = torch.full((2, 4), 5.0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([w, unused], lr=0.1)
+    adam_step(opt, {"w": w, "unused": unused}, _linear_loss(w, torch.ones(2, 3)), torch.ones(2, dtype=torch.bool))
+    assert torch.equal(unused.detach(), torch.full((2, 4), 5.0, dtype=torch.float64))
+    torch.testing.assert_close(w.detach(), torch.full((2, 3), 0.9, dtype=torch.float64))
+
+
 def test_a_halving_cut_keeps_each_kept_candidates_moments():
     """Two steps of three candidates, a cut to candidates 0 and 2, one more step: the same weights as Adam run on
     candidates 0 and 2 alone for the three steps (a cut that restarted the moments or mixed rows would differ)."""

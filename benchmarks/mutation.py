@@ -31,7 +31,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "null": ("noether/discovery/null.py", [RULES, "tests/discovery/test_fitting.py"]),
     "independence": (
         "noether/discovery/independence.py",
-        [RULES, "tests/discovery/test_classes.py"],
+        [RULES, "tests/discovery/test_classes.py", "tests/discovery/test_independence.py"],
     ),
     "merge": ("noether/discovery/merge.py", ["tests/discovery/test_merge_decision.py"]),
     "drift": ("noether/discovery/drift.py", [RULES, "tests/discovery/test_drift.py"]),
@@ -59,6 +59,9 @@ EQUIVALENT: dict[str, str] = {
     "noether.discovery.null.xǁAcceptanceRuleǁdecide__mutmut_48": _FALSE,
     "noether.discovery.null.xǁAcceptanceRuleǁdecide__mutmut_53": _FALSE,
     "noether.discovery.independence.x__unit__mutmut_6": _LAST_DIM,
+    "noether.discovery.independence.x_widest_set__mutmut_13": "units[1] for units[0] when reading the number of"
+    " states: every law's gradients are [N, d] on the same states, so any law gives the same d",
+    "noether.discovery.independence.x_widest_set__mutmut_15": _LAST_DIM,
     "noether.discovery.independence.x__unit__mutmut_13": _LAST_DIM,
     "noether.discovery.independence.x__unit__mutmut_16": _LAST_DIM,
     "noether.discovery.independence.x_functional_classes__mutmut_7": _LAST_DIM,

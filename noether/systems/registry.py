@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..errors import ConfigError, UnknownSystemError
 from .controls import LORENZ, VAN_DER_POL
@@ -105,10 +106,28 @@ def load_system(name: str, *, noise: float | None = None, seed: int = 0, protoco
     if name == "real-pendulum":
         if noise:
             raise ConfigError("real-pendulum is measured data; it takes no noise level")
-        traj = spec.make(seed=seed)
+        traj = _made(name, None, seed)
     else:
-        traj = spec.make(noise=spec.noise if noise is None else noise, seed=seed)
+        traj = _made(name, spec.noise if noise is None else float(noise), seed)
         named = protocol_of(name, traj.meta["noise"])
         if named is not None:
             traj = replace(traj, meta={**traj.meta, "protocol": named})
     return replace(traj, system=name)
+
+
+@lru_cache(maxsize=32)
+def _generated(name: str, noise: float | None, seed: int) -> Trajectories:
+    """One generation of a system per (noise, seed) in a process: simulating HNN's 50 trajectories takes ~2 s, and a
+    notebook or a test suite loads the same system many times. Deterministic, so memoising changes no value."""
+    spec = get_system(name)
+    return spec.make(seed=seed) if noise is None else spec.make(noise=noise, seed=seed)
+
+
+def _made(name: str, noise: float | None, seed: int) -> Trajectories:
+    """The memoised data with arrays of its own, so that a caller writing into them cannot change a later load."""
+    traj = _generated(name, noise, seed)
+    own = {f: getattr(traj, f).copy() for f in _ARRAYS if getattr(traj, f) is not None}
+    return replace(traj, **own, meta=dict(traj.meta))
+
+
+_ARRAYS = ("states", "times", "derivatives", "clean", "train_mask", "lengths")

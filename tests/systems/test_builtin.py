@@ -80,3 +80,16 @@ def test_vendored_real_pendulum_file_is_byte_identical():
 
     data = resources.files("noether.systems").joinpath("data", "real_pend_h_1.txt").read_bytes()
     assert hashlib.sha256(data).hexdigest() == "45d92988198b89a5933f5a53e67aa819d06937516f71a462ac09e1307d8b3411"
+
+
+def test_a_second_load_is_the_same_data_and_a_callers_writes_do_not_reach_it():
+    """load_system memoises a generation per (system, noise, seed) in the process: a second load equals the first,
+    yet owns its arrays, so writing into one load's data changes no later load."""
+    first = load_system("spring", noise=0.05, seed=3)
+    before = first.fingerprint()
+    first.states[0, 0, 0] += 1.0
+    first.meta["noise"] = -1
+    second = load_system("spring", noise=0.05, seed=3)
+    assert second.fingerprint() == before and second.meta["noise"] == 0.05
+    assert second.states is not first.states and not np.shares_memory(second.states, first.states)
+    assert load_system("spring", noise=0.05, seed=4).fingerprint() != before  # another seed, another draw

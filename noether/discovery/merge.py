@@ -4,9 +4,9 @@ The composite search (``composite/``) reports Laws outside the enumerated space.
 the space (with their coefficients as parameters) makes them candidates like any other: the screen, meta-tailoring
 and the evaluation read them through the same batched ``CandidateSpace.evaluate``, and the ranking, the
 conserved / approximate labels, the functional classes (a composite law and the enumerated forms of the same
-law are one class, represented by an enumerated form when it has one: a law the filter already knows keeps
-the filter's form, so the composite search only adds laws) and the independent laws are recomputed over the
-union.
+law are one class, represented by an enumerated form when one is within a factor 2 of the class's best ratio
+(``classes.classify``): a law the filter already knows then keeps the filter's form, and a composite form stands
+for it only when it conserves the law markedly better) and the independent laws are recomputed over the union.
 """
 
 from __future__ import annotations

@@ -49,8 +49,9 @@ def rank_survivors(
     the independent laws among the ``top`` best classes of conserved and of approximate representatives (seed:
     the states the gradients are taken at; tol: ``FilterConfig.independence_tol``, for classes and independence
     alike). found_beyond: [n] True for a law found outside the enumerated space (the composite search): such a
-    form stands for its class only where the class has no enumerated form, so a law the filter already knows
-    keeps the filter's form (and what tailoring does with it)."""
+    form stands for its class only where the class has no enumerated form within a factor 2 of its best ratio
+    (``classes.classify``), so a law the filter already knows keeps the filter's form (and what tailoring does
+    with it) unless a composite form conserves it markedly better."""
     n_params = np.asarray(space.n_params, dtype=np.int64)
     linear = np.asarray(space.linear, dtype=bool)
     sizes = np.array([getattr(f, "size", 0) for f in space.formulas])

@@ -87,6 +87,9 @@ def adam_step(opt: torch.optim.Adam, trained: Params, loss: Tensor, finite: Tens
     for t, g, ok in zip(tensors, grads, masks):
         g = torch.zeros_like(t) if g is None else g
         t.grad = torch.where(ok & torch.isfinite(g), g, torch.zeros_like(g))
+    if bool(finite.all()):
+        opt.step()
+        return
     before = [t.detach().clone() for t in tensors]
     opt.step()
     with torch.no_grad():
@@ -251,11 +254,11 @@ def meta_tailor(
             losses[epoch, rows.cpu().numpy()] = task.detach().double().cpu().numpy()
             adam_step(opt, cur, torch.where(finite, task, torch.zeros_like(task)).sum(), finite)
             if epoch + 1 in cuts:
-                kept = halve(rows, task.detach(), config.keep_min)
-                if len(kept) < len(rows):
+                kept = halve(torch.arange(k, device=rows.device), task.detach(), config.keep_min)  # positions
+                if len(kept) < k:
                     _write_back(theta, cur, rows)
-                    cur, opt = kept_rows(opt, cur, torch.isin(rows, kept).nonzero().squeeze(1), step_lr, decay)
-                    rows = kept
+                    cur, opt = kept_rows(opt, cur, kept, step_lr, decay)
+                    rows = rows[kept]
             advance()
     _write_back(theta, cur, rows)
     train_seconds = time.perf_counter() - start

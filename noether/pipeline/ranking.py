@@ -10,17 +10,10 @@ from ..discovery import FilterResult
 from ..discovery.classes import EXAMPLES
 from ..tailoring import Comparison
 from .laws_file import RankedLaw
-from .stages import TailorResult, law_params
+from .stages import META_FIGURE, SCREEN_FIGURES, TailorResult, law_params
 
 EQUAL_TOL = 1e-8  # 1 - |correlation| below this on the data's states: one law (relative misfit below ~1.4e-4)
-TAILORING_FIGURES = (
-    "screen_inner_lr",
-    "screen_inner_dt_scale",
-    "screen_loss",
-    "train_error",
-    "test_rmse",
-    "test_rmse_sem",
-)
+TAILORING_FIGURES = (*SCREEN_FIGURES, META_FIGURE, "test_rmse", "test_rmse_sem")
 
 
 def ranked_laws(
@@ -40,18 +33,11 @@ def ranked_laws(
     order: list[int] = []
     figures: dict[int, dict] = {}
     if tail is not None:
-        pos = {int(c): i for i, c in enumerate(tail.candidates)}
-        for c in tail.candidates:
-            i = pos[int(c)]
-            figures[int(c)] = {
-                "screen_inner_lr": float(tail.screen.best_lr[i]),
-                "screen_inner_dt_scale": float(tail.screen.best_dt_scale[i]),
-                "screen_loss": float(tail.screen.best_loss[i]),
-            }
-        if tail.meta is not None:
-            for j, c in enumerate(tail.top):
-                figures[int(c)]["train_error"] = float(tail.meta.train_rmse[j])
-            order += [int(tail.top[j]) for j in np.argsort(tail.meta.train_rmse, kind="stable")]
+        figures = {int(c): row for c, row in tail.screened().to_dict("index").items()}
+        tailored = tail.tailored()
+        for c, error in tailored[META_FIGURE].items():
+            figures[int(c)][META_FIGURE] = float(error)
+        order += [int(c) for c in tailored.sort_values(META_FIGURE, kind="stable").index]
         rest = [int(c) for c in tail.candidates if int(c) not in order]
         order += sorted(rest, key=lambda c: figures[c]["screen_loss"])
     placed = set(order)

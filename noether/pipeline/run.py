@@ -39,7 +39,7 @@ from .figures import draw_law, law_view, sample_states
 from .laws_file import RankedLaw, write_laws
 from .ranking import ranked_laws
 from .report import write_report
-from .stages import TailorResult, law_params, reference_laws, run_evaluate, run_meta, run_screen
+from .stages import SCREEN_FIGURES, TailorResult, law_params, reference_laws, run_evaluate, run_meta, run_screen
 
 __all__ = ["discover", "DiscoveryResult", "DiscoverConfig", "STAGES"]
 
@@ -94,14 +94,10 @@ class DiscoveryResult:
         if self.filter is not None:
             table = self.filter.table.copy()
             if self.tailor is not None:
-                s = self.tailor.screen
-                idx = self.tailor.candidates
-                table["screen_inner_lr"] = np.nan
-                table["screen_loss"] = np.nan
-                table["screen_inner_dt_scale"] = np.nan
-                table.loc[table.index[idx], "screen_inner_lr"] = s.best_lr
-                table.loc[table.index[idx], "screen_inner_dt_scale"] = s.best_dt_scale
-                table.loc[table.index[idx], "screen_loss"] = s.best_loss
+                screened = self.tailor.screened()
+                for name in SCREEN_FIGURES:
+                    table[name] = np.nan
+                    table.loc[table.index[screened.index], name] = screened[name].to_numpy()
             return table
         space = self.space
         return pd.DataFrame(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 import torch
 
 from ..discovery import FilterResult
@@ -30,12 +31,19 @@ from ..tailoring import (
 )
 from .config import TailorConfig
 
+#: The screen's figures of a candidate, as ``TailorResult.screened`` names them (and laws.json / candidates.csv).
+SCREEN_FIGURES = ("screen_inner_lr", "screen_inner_dt_scale", "screen_loss")
+#: Meta-tailoring's figure of a candidate: its long-term RMSE on the training trajectories.
+META_FIGURE = "train_error"
+
 
 @dataclass(frozen=True, eq=False)
 class TailorResult:
     """candidates: space indices that were screened (one per functional class of survivors, best class first);
     screen: the screen over them; top: space indices of the screen's top-k; meta: meta-tailoring over ``top``;
-    chosen: the space index of the picked law."""
+    chosen: the space index of the picked law. A candidate is named by its space index in every stage: ``screened``
+    and ``tailored`` give each stage's figures under that one identity, so nothing downstream translates the
+    stages' own row numbers."""
 
     candidates: np.ndarray
     screen: ScreenResult
@@ -45,6 +53,31 @@ class TailorResult:
     base_params: dict = field(default_factory=dict)
     base_seed: int | None = None  # the seed the screen's MLP was trained with, and its training seconds
     base_seconds: float = 0.0
+
+    def screened(self) -> pd.DataFrame:
+        """The screen's figures (``SCREEN_FIGURES``), one row per screened candidate, indexed by space index."""
+        values = (self.screen.best_lr, self.screen.best_dt_scale, self.screen.best_loss)
+        frame = pd.DataFrame(dict(zip(SCREEN_FIGURES, values, strict=True)), index=self._index(self.candidates))
+        return frame.astype(float)
+
+    def tailored(self) -> pd.DataFrame:
+        """Meta-tailoring's figure (``META_FIGURE``) per meta-tailored candidate, indexed by space index, in the
+        order the candidates were meta-tailored (empty when meta-tailoring did not run)."""
+        errors = [] if self.meta is None else self.meta.train_rmse
+        top = self.top if self.meta is not None else self.top[:0]
+        return pd.DataFrame({META_FIGURE: np.asarray(errors, dtype=float)}, index=self._index(top))
+
+    def meta_params(self, candidate: int) -> np.ndarray | None:
+        """Candidate's law parameters after meta-tailoring; None when it was not meta-tailored or none were
+        learned."""
+        if self.meta is None or self.meta.law_params is None:
+            return None
+        rows = self._index(self.top).get_indexer([candidate])
+        return None if rows[0] < 0 else self.meta.law_params[rows[0]]
+
+    @staticmethod
+    def _index(ids: np.ndarray) -> pd.Index:
+        return pd.Index(np.asarray(ids, dtype=np.int64), name="candidate")
 
 
 def parametrised_law(space, indices: np.ndarray) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -87,9 +120,9 @@ def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, con
     """The meta-tailor stage: meta-tailor the top laws at their best inner setting (all at once; their parameters
     meta-learned with the weights when ``law_lr > 0``), keep the best long-term fit on the training trajectories."""
     top = screened.top
-    pos = {int(c): i for i, c in enumerate(screened.candidates)}
-    lrs = np.array([screened.screen.best_lr[pos[int(c)]] for c in top])
-    scales = np.array([screened.screen.best_dt_scale[pos[int(c)]] for c in top])
+    figures = screened.screened().loc[top]
+    lrs = np.array(figures["screen_inner_lr"], dtype=np.float64)
+    scales = np.array(figures["screen_inner_dt_scale"], dtype=np.float64)
     res = meta_tailor(
         screened.base_params,
         traj,
@@ -107,11 +140,8 @@ def run_meta(filt: FilterResult, traj: Trajectories, screened: TailorResult, con
 def law_params(filt: FilterResult, tail: TailorResult | None, index: int) -> np.ndarray:
     """Candidate ``index``'s parameters: meta-learned when it was among the meta-tailored laws, else the filter's
     fit."""
-    if tail is not None and tail.meta is not None and tail.meta.law_params is not None:
-        hits = np.flatnonzero(tail.top == index)
-        if len(hits):
-            return tail.meta.law_params[hits[0]]
-    return filt.params[index]
+    learned = None if tail is None else tail.meta_params(index)
+    return filt.params[index] if learned is None else learned
 
 
 def reference_laws(traj: Trajectories, true_law: str | None) -> dict[str, str]:

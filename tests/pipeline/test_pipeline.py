@@ -16,6 +16,7 @@ from noether.pipeline import cache as cache_mod
 from noether.pipeline import run as pipeline_mod
 from noether.tailoring import MetaConfig, ScreenConfig, TrainConfig
 from noether.tailoring.integrate import IntegratorConfig
+from noether.tailoring.setting import InnerSetting
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +30,8 @@ SMALL = TailorConfig(
     baselines=("mlp",),
     # a looser solve than the default 1e-9: these tests check what the stages do, not the ODE's accuracy
     # (tests/tailoring/test_integrate.py does), and it halves the time of meta-tailoring's pick and the evaluation
+    # two rows of the inner-rate grid, not eight: the stages run the same code on a shorter list
+    inner=InnerSetting(rates=(0.5, 1.0), dt_scales=(0.1,)),
     integrator=IntegratorConfig(rtol=1e-6, atol=1e-6),
 )
 

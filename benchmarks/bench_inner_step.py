@@ -23,8 +23,8 @@ import torch
 
 import noether
 from noether.tailoring.evaluate import long_term, mlp_field, tailored_field
+from noether.tailoring.law.setting import InnerSetting
 from noether.tailoring.mlp import params_of
-from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import TrainConfig, train_baseline
 
 RESULTS = Path(__file__).parent / "results"

@@ -28,9 +28,9 @@ import torch  # noqa: E402
 
 from noether.systems import load_system  # noqa: E402
 from noether.tailoring.compare import CompareConfig, compare_methods  # noqa: E402
+from noether.tailoring.law.setting import InnerSetting  # noqa: E402
 from noether.tailoring.meta import MetaConfig, meta_tailor  # noqa: E402
 from noether.tailoring.screen import ScreenConfig, screen  # noqa: E402
-from noether.tailoring.setting import InnerSetting  # noqa: E402
 
 PAPER_STEP = InnerSetting.paper()  # this benchmark measures the paper's SGD step (Eq. 3) at the data's dt
 from noether.tailoring.mlp import params_of  # noqa: E402

@@ -27,7 +27,7 @@ from ..pipeline.report import law_helped, protocol_line, spread_line, verdict_li
 from ..systems import Trajectories, paper_facts
 from ..tailoring import InnerSetting, IntegratorConfig, MetaConfig, ScreenConfig
 from ..tailoring.integrate import BACKENDS
-from ..tailoring.setting import ADAPTS, INNER_STEPS
+from ..tailoring.law import ADAPTS, INNER_STEPS
 from .options import composite_options, data_options, device_option, out, parse_ops, parse_pairs
 
 

@@ -1,6 +1,6 @@
 """The tailoring core (paper §3, App. C), shared by the symbolic pipeline and the video path; it knows nothing of
 either. The Noether loss (Eq. 2), the per-query inner step (Eq. 3, torch.func; or the Gauss-Newton step of
-``mlp_tailor``), one ``InnerSetting`` for law tailoring, HNN's baseline MLP and HNN, meta-tailoring with a law
+``law.step``), one ``InnerSetting`` for law tailoring, HNN's baseline MLP and HNN, meta-tailoring with a law
 (``screen`` then ``meta_tailor``) and the long-term evaluation every method shares (``compare_methods``)."""
 
 from .checkpoint import Checkpoint
@@ -9,12 +9,12 @@ from .evaluate import LongTerm, long_term, mlp_field, module_field, stack_fields
 from .hnn import HNN
 from .inner import InnerConfig, tailor, tailor_batch
 from .integrate import IntegratorConfig
+from .law.setting import NEWTON_ALPHAS, PAPER_LRS, InnerSetting
+from .law.step import newton_rate, tailor_mlp
 from .loss import law_inner_loss, noether_loss
 from .meta import MetaConfig, MetaResult, meta_tailor
 from .mlp import MLP, params_of
-from .mlp_tailor import newton_rate, tailor_mlp
 from .screen import ScreenConfig, ScreenResult, screen
-from .setting import NEWTON_ALPHAS, PAPER_LRS, InnerSetting
 from .train import TrainConfig, TrainResult, train_baseline
 
 __all__ = [

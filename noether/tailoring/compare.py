@@ -30,11 +30,11 @@ from ..systems.trajectories import Trajectories
 from .checkpoint import Checkpoint
 from .evaluate import long_term, mlp_field, module_field, stack_fields, tailored_field
 from .integrate import IntegratorConfig
+from .law.setting import InnerSetting
 from .loss import LawBatch
 from .meta import MetaConfig, meta_tailor
 from .mlp import Params, params_of
 from .screen import ScreenConfig, screen
-from .setting import InnerSetting
 from .train import TrainConfig, train_baseline
 
 LawFn = Callable[[torch.Tensor], torch.Tensor]  # one law, x [..., d] -> [...]

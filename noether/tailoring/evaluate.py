@@ -32,10 +32,10 @@ from torch import Tensor, nn
 from ..systems.trajectories import Trajectories
 from ..threads import single_thread
 from .integrate import Field, IntegratorConfig, shared_grid, solve
+from .law.setting import InnerSetting
+from .law.step import tailor_mlp, trace
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params
-from .mlp_tailor import tailor_mlp, trace
-from .setting import InnerSetting
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def tailored_field(
     params: Params, laws: LawBatch, lr: float | Tensor, dt: float, inner: InnerSetting = InnerSetting()
 ) -> Field:
     """Meta-tailoring's field: at every call, each query x is tailored with one step (SGD, or the Gauss-Newton
-    step of ``mlp_tailor.newton_rate``) on the law's loss |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned.
+    step of ``law.step.newton_rate``) on the law's loss |g(x) - g(x + f(x) dt)|^2 and f_theta'(x) is returned.
     lr: float or [n] (per stacked model); inner: the step kind and the weights it moves (its grids are not used
     here: lr and dt are the chosen ones)."""
     p = to_float64(params)

@@ -1,9 +1,9 @@
 """The inner (tailoring) step of Eq. 3: theta' = theta - lr * grad_theta L_inner(theta), per query.
 
 This is the step for any model (the video path's, and what a user plugs into their own); the law path's batched
-step on the MLP and its settings are ``mlp_tailor.py`` and ``setting.InnerSetting``, and meta-tailoring's outer
-optimiser is torch's Adam. Here Adam is written out because torch.optim updates leaf tensors in place, which
-neither ``torch.func.vmap`` nor a second-order inner step can go through.
+step on the MLP and its settings live apart in ``law/`` (``law/step.py``, ``law/setting.py``: ``InnerSetting``),
+and meta-tailoring's outer optimiser is torch's Adam. Here Adam is written out because torch.optim updates leaf
+tensors in place, which neither ``torch.func.vmap`` nor a second-order inner step can go through.
 
 ``tailor`` adapts ONE query's tensors with K steps of SGD or functional Adam, built on ``torch.func.grad``; it is
 differentiable through the step (second order, as meta-tailoring needs) unless ``first_order`` is set, and it is

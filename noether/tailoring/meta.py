@@ -30,10 +30,10 @@ from ..progress import stage
 from ..systems.trajectories import Trajectories
 from .evaluate import long_term, tailored_field
 from .integrate import IntegratorConfig
+from .law.setting import InnerSetting
+from .law.step import tailor_mlp
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params, stacked
-from .mlp_tailor import tailor_mlp
-from .setting import InnerSetting
 from .train import paper_weight_decay, points
 
 LAW_SHIFT = "law.shift"  # the laws' relative parameter shifts among the meta-learned tensors

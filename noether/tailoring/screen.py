@@ -1,7 +1,7 @@
 """The screen stage, before meta-tailoring (App. C): on the pretrained MLP, the training MSE of dx/dt after one
 tailoring step with each candidate law at each (rate, dt_scale) of the inner setting's grid; keeps the top-k laws with
 their best pair. Vectorised: the laws and their gradients are evaluated once for all candidates; the tailored
-forward pass (``mlp_tailor``) then runs on blocks of laws for all rates.
+forward pass (``law.step``) then runs on blocks of laws for all rates.
 
 Laws come as ONE batched callable ``laws(X [n, N, d]) -> [n, N]`` (candidate i evaluated on X[i]).
 """
@@ -18,10 +18,10 @@ import torch
 
 from ..errors import ConfigError
 from ..systems.trajectories import Trajectories
+from .law.setting import InnerSetting
+from .law.step import backprop, newton_rate, tailored_output, trace
 from .loss import LawBatch, law_inner_loss
 from .mlp import Params
-from .mlp_tailor import backprop, newton_rate, tailored_output, trace
-from .setting import InnerSetting
 from .train import points
 
 
@@ -71,7 +71,7 @@ def screen(
 
     params: the pretrained MLP's weights {name: tensor} (unstacked); the screen runs on their device/dtype.
     Vectorised: the law and its gradient are evaluated once for all candidates (on [n_laws, N, d]); the
-    tailored forward pass (``mlp_tailor``) then runs on blocks of ``config.chunk`` laws for all lrs.
+    tailored forward pass (``law.step``) then runs on blocks of ``config.chunk`` laws for all lrs.
     """
     start = time.perf_counter()
     w = next(iter(params.values()))

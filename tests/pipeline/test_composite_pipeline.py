@@ -9,7 +9,7 @@ from noether.discovery.composite import CompositeConfig
 from noether.pipeline import DiscoverConfig, TailorConfig, discover, read_laws
 from noether.tailoring import MetaConfig, ScreenConfig, TrainConfig
 from noether.tailoring.integrate import IntegratorConfig
-from noether.tailoring.setting import InnerSetting
+from noether.tailoring.law.setting import InnerSetting
 
 pytestmark = pytest.mark.slow
 

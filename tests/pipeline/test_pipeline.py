@@ -16,7 +16,7 @@ from noether.pipeline import cache as cache_mod
 from noether.pipeline import run as pipeline_mod
 from noether.tailoring import MetaConfig, ScreenConfig, TrainConfig
 from noether.tailoring.integrate import IntegratorConfig
-from noether.tailoring.setting import InnerSetting
+from noether.tailoring.law.setting import InnerSetting
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import pytest
 
 from noether.pipeline import TailorConfig
 from noether.tailoring import InnerSetting, MetaConfig, ScreenConfig
-from noether.tailoring.setting import NEWTON_ALPHAS
+from noether.tailoring.law.setting import NEWTON_ALPHAS
 
 
 def test_the_stages_share_the_one_inner_setting():

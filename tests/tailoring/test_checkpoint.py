@@ -9,8 +9,8 @@ from noether.systems import load_system
 from noether.tailoring import compare
 from noether.tailoring.checkpoint import Checkpoint
 from noether.tailoring.compare import CompareConfig, compare_methods
+from noether.tailoring.law.setting import InnerSetting
 from noether.tailoring.meta import MetaConfig
-from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import TrainConfig
 
 

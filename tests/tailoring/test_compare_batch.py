@@ -10,8 +10,8 @@ from noether.tailoring import compare
 from noether.tailoring.checkpoint import Checkpoint
 from noether.tailoring.compare import CompareConfig, compare_methods
 from noether.tailoring.evaluate import long_term, mlp_field, module_field, tailored_field
+from noether.tailoring.law.setting import InnerSetting
 from noether.tailoring.meta import MetaConfig
-from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import TrainConfig
 
 

@@ -13,6 +13,7 @@ import torch
 from noether.errors import ConfigError
 from noether.systems import load_system
 from noether.tailoring.compare import Comparison, MethodRun, sem
+from noether.tailoring.law.setting import InnerSetting
 from noether.tailoring.meta import (
     MetaConfig,
     adam_step,
@@ -24,7 +25,6 @@ from noether.tailoring.meta import (
     subset_laws,
 )
 from noether.tailoring.mlp import MLP, params_of
-from noether.tailoring.setting import InnerSetting
 
 
 def comparison(table: dict[str, list[float]]) -> Comparison:

@@ -9,8 +9,8 @@ import torch
 from noether.systems import load_system
 from noether.tailoring.compare import CompareConfig, compare_methods
 from noether.tailoring.integrate import IntegratorConfig
+from noether.tailoring.law.setting import InnerSetting
 from noether.tailoring.meta import MetaConfig
-from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import TrainConfig
 
 

@@ -11,12 +11,12 @@ import torch
 from noether.systems import load_system
 from noether.tailoring.evaluate import long_term, mlp_field, tailored_field
 from noether.tailoring.integrate import IntegratorConfig
+from noether.tailoring.law.setting import InnerSetting
+from noether.tailoring.law.step import tailor_mlp
 from noether.tailoring.loss import law_inner_loss
 from noether.tailoring.meta import MetaConfig, meta_tailor
 from noether.tailoring.mlp import MLP, params_of, stacked
-from noether.tailoring.mlp_tailor import tailor_mlp
 from noether.tailoring.screen import ScreenConfig, screen
-from noether.tailoring.setting import InnerSetting
 from noether.tailoring.train import points
 
 CS = torch.tensor([0.0, 1.0, 3.0, 6.0])

@@ -1,4 +1,4 @@
-"""Baseline MLP, HNN, their training, and the fast one-step tailoring of all MLP weights (mlp_tailor)."""
+"""Baseline MLP, HNN, their training, and the fast one-step tailoring of all MLP weights (law/step.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from torch.func import functional_call, vmap
 from noether.systems import load_system
 from noether.tailoring.hnn import HNN
 from noether.tailoring.inner import InnerConfig, tailor_batch
+from noether.tailoring.law.step import tailor_mlp
 from noether.tailoring.loss import law_inner_loss
 from noether.tailoring.mlp import MLP, mlp_apply, params_of, stacked
-from noether.tailoring.mlp_tailor import tailor_mlp
 from noether.tailoring.train import TrainConfig, train_baseline
 
 DT = 0.07

@@ -1,7 +1,7 @@
 """The inner-step setting of law tailoring (App. C, Eq. 3): ONE frozen object, with one set of defaults, that the
 screen, meta-tailoring, the comparison and the pipeline all read; the CLI builds it once.
 
-kind: 'newton' (our default: the Gauss-Newton step of ``mlp_tailor.newton_rate``, which removes a fraction alpha
+kind: 'newton' (our default: the Gauss-Newton step of ``step.newton_rate``, which removes a fraction alpha
 of the law's linearised violation whatever the law's scale) or 'sgd' (the paper's Eq. 3 at rate 10^k);
 adapt: the weights the step moves ('all', the paper, or the 'last' layer);
 rates: the grid of inner rates every law chooses from (None: ``NEWTON_ALPHAS`` for 'newton', ``PAPER_LRS`` for
@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 InnerStep = Literal["sgd", "newton"]
 INNER_STEPS: tuple[str, ...] = ("newton", "sgd")

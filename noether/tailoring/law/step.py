@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .mlp import Params, layers_of, linear
+from ..mlp import Params, layers_of, linear
 from .setting import Adapt, InnerStep, check_step
 
 InnerLoss = Callable[[Tensor, Tensor], Tensor]  # (x [n, N, d], v = f_theta(x) [n, N, d]) -> per-query loss [n, N]

@@ -9,12 +9,12 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 from noether.systems import load_system
+from noether.tailoring.law.setting import InnerSetting
+from noether.tailoring.law.step import backprop, grad_norm2, tailor_mlp, trace
 from noether.tailoring.loss import law_inner_loss
 from noether.tailoring.meta import MetaConfig, meta_tailor
 from noether.tailoring.mlp import MLP, params_of
-from noether.tailoring.mlp_tailor import backprop, grad_norm2, tailor_mlp, trace
 from noether.tailoring.screen import ScreenConfig, screen
-from noether.tailoring.setting import InnerSetting
 
 
 def energy(x):

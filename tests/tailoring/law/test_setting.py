@@ -3,7 +3,7 @@
 import pytest
 
 from noether.tailoring import InnerSetting
-from noether.tailoring.setting import NEWTON_ALPHAS, PAPER_LRS
+from noether.tailoring.law.setting import NEWTON_ALPHAS, PAPER_LRS
 
 
 def test_default_rate_grid_follows_the_inner_step():

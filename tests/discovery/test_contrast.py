@@ -71,7 +71,7 @@ def test_derivative_score_of_the_conserved_law_is_zero_on_clean_data_and_not_on_
 
 
 def test_reweighted_forms_give_the_score():
-    """With w_i = 1 / |grad g|_i^2 the forms' quotient a^T A a / a^T B a is the score (what ``single._solve``
+    """With w_i = 1 / |grad g|_i^2 the forms' quotient a^T A a / a^T B a is the score (what ``contrast_fit._solve``
     iterates to)."""
     x, dx = _pendulum(noise=0.01)
     contrast = DerivativeContrast(x, np.full(M, L), sequence_index(M, L), seed=0, dxdt=dx)

@@ -42,7 +42,7 @@ class Ratio:
     def cell(self) -> str:
         if math.isnan(self.low):
             return f"{self.mean:.2f} (one data seed: no interval)"
-        return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}]"
+        return f"{self.mean:.2f} [{_bound(self.low)}, {_bound(self.high)}]"
 
     def verdict(self, paper: float | None) -> str:
         """Against the paper's ratio and against 1 (no effect), from the interval alone."""
@@ -61,6 +61,12 @@ class Ratio:
         if self.low > 1:
             return vs_paper + "worse than the MLP (1 below the interval)"
         return vs_paper + "no clear difference from the MLP (1 inside)"
+
+
+def _bound(x: float) -> str:
+    """An interval bound to 2 decimals, or 3 where 2 would print it as 1.00 (which side of 1 it lies is the verdict)."""
+    two = f"{x:.2f}"
+    return f"{x:.3f}" if two == "1.00" and x != 1.0 else two
 
 
 def cell_key(cell: dict) -> str:

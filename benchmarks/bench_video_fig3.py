@@ -242,11 +242,12 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
         "seed. Differences are paired within a seed; the seed is the unit: mean of the per-seed differences "
         "and its 95% Student-t interval. Per horizon: t-tests over seeds, Holm-corrected over the 26 horizons.",
         "",
-        "| arm | seeds | primary MSE, mean ± sd over seeds | below copy-last (seeds) | SSIM (mean over h) | "
-        "PSNR | steps trained (svg's included) | own train min |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| arm | seeds | primary MSE, mean ± sd over seeds | below copy-last (seeds) | below mean-frame (seeds) | "
+        "SSIM (mean over h) | PSNR | steps trained (svg's included) | own train min |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     copy = np.asarray(doc["baselines"]["copy-last"])
+    mean_frame = np.asarray(doc["baselines"]["mean-frame"])
     for a in arms:
         v = np.asarray(doc["primary"][a])
         ssim = np.mean([np.mean(r["arms"][a]["curve"]["ssim"]) for r in records])
@@ -255,10 +256,11 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
         mins = np.mean([r["arms"][a]["train_seconds"] for r in records]) / 60
         md.append(
             f"| {a} | {len(v)} | {v.mean():.4e} ± {v.std(ddof=1):.1e} | {int((v < copy).sum())}/{len(v)} | "
-            f"{ssim:.4f} | {psnr:.2f} | {', '.join(map(str, steps))} | {mins:.0f} |"
+            f"{int((v < mean_frame).sum())}/{len(v)} | {ssim:.4f} | {psnr:.2f} | {', '.join(map(str, steps))} | "
+            f"{mins:.0f} |"
         )
     for k, v in doc["baselines"].items():
-        md.append(f"| {k} (baseline) | {len(v)} | {np.mean(v):.4e} ± {np.std(v, ddof=1):.1e} | | | | | |")
+        md.append(f"| {k} (baseline) | {len(v)} | {np.mean(v):.4e} ± {np.std(v, ddof=1):.1e} | | | | | | |")
     svg = np.asarray(doc["primary"]["svg"])
     sane = bool((svg < copy).all())
     head = [
@@ -283,6 +285,13 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
         f"of {len(svg)} seeds: at this preset the models have not learned the motion, so the comparison "
         "says nothing about the paper's Fig. 3."
     )
+    if sane and not (svg < mean_frame).all():
+        caveat = (
+            f" svg beats copying the last frame in every seed, but predicting the mean training frame in only "
+            f"{int((svg < mean_frame).sum())} of {len(svg)}: averaged over the 26 horizons the models have not learned "
+            "the far motion at this preset (as the protocol expected), so the comparison is between models that "
+            "track the near frames only and does not test the paper's Fig. 3 at its scale."
+        )
     md += ["", "**Verdict.** " + "; ".join(verdicts) + "." + caveat, "", MARK[1]]
     return md
 

@@ -42,6 +42,7 @@ RESULTS = Path(__file__).parent / "results"
 PROTOCOL = "benchmarks/video_protocol.md"
 DATASET = "pendulum-controlled"
 DEV_SEEDS = (0, 1, 2)  # the seeds of every pilot (v1-v6): never used to confirm
+CONFIRM_SEEDS = 8  # the protocol's number of fresh seeds: fewer is an interim look, on which nothing is decided
 ORACLE = ORACLE_LAWS[DATASET]
 #: arm -> its method; the law arms take a law (the oracle's expression, or the top law of --law)
 ARMS = {
@@ -231,6 +232,13 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
     ]
     if len(records) < 2:
         return md + ["Not enough finished seeds for a seed-level comparison yet.", MARK[1]]
+    interim = len(records) < CONFIRM_SEEDS
+    if interim:
+        md += [
+            f"**Interim: {len(records)} of the protocol's {CONFIRM_SEEDS} seeds.** The intervals and verdicts below "
+            "are not the confirmation; the runs go on to all seeds whatever they show, and only that report counts.",
+            "",
+        ]
     r0 = records[0]
     md += [
         f"Machine: {r0['machine']}, device {r0['device']}. Laws: "
@@ -292,7 +300,8 @@ def report(records: list[dict], arms: list[str], doc: dict, command: str) -> lis
             "the far motion at this preset (as the protocol expected), so the comparison is between models that "
             "track the near frames only and does not test the paper's Fig. 3 at its scale."
         )
-    md += ["", "**Verdict.** " + "; ".join(verdicts) + "." + caveat, "", MARK[1]]
+    label = f"**Interim verdict ({len(records)} of {CONFIRM_SEEDS} seeds).**" if interim else "**Verdict.**"
+    md += ["", label + " " + "; ".join(verdicts) + "." + caveat, "", MARK[1]]
     return md
 
 
